@@ -1,0 +1,78 @@
+<?php
+/**
+ * Site set-up commands for a WordPress instance of Debian's package (there is no WP-CLI here).
+ *
+ * Usage: WORDPRESS_CONFIG=atai-<name> php site.php <command> [arguments]
+ *   install <url> <title> <user> <password> <email>   install WordPress if it is not installed
+ *   activate                                           activate the plugin (runs its activation hook)
+ *   app-password <user> <name>                         print a new application password as JSON
+ *
+ * Run it as the web server's user so uploads stay writable by the server.
+ *
+ * @package automationtools-ai
+ */
+
+if ( PHP_SAPI !== 'cli' ) {
+	exit( 1 );
+}
+
+$_SERVER['HTTP_HOST']        = '127.0.0.1';
+$_SERVER['SERVER_NAME']      = '127.0.0.1';
+$_SERVER['WORDPRESS_CONFIG'] = getenv( 'WORDPRESS_CONFIG' );
+
+$atai_command = $argv[1] ?? '';
+$atai_args    = array_slice( $argv, 2 );
+
+if ( 'install' === $atai_command ) {
+	define( 'WP_INSTALLING', true );
+}
+
+require '/usr/share/wordpress/wp-load.php';
+require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+require_once ABSPATH . 'wp-admin/includes/plugin.php';
+
+/**
+ * There is no mail server: the "new site" e-mail would only print an error.
+ */
+function wp_new_blog_notification() {}
+
+switch ( $atai_command ) {
+	case 'install':
+		list( $url, $title, $user, $password, $email ) = $atai_args;
+		if ( ! is_blog_installed() ) {
+			wp_install( $title, $user, $email, false, '', wp_slash( $password ) );
+			update_option( 'permalink_structure', '/%postname%/' );
+			update_option( 'ping_sites', '' );
+			update_option( 'default_pingback_flag', 0 );
+			echo wp_json_encode( array( 'installed' => true ) ), "\n";
+		} else {
+			echo wp_json_encode( array( 'installed' => false ) ), "\n";
+		}
+		break;
+
+	case 'activate':
+		$result = activate_plugin( 'automationtools-ai/automationtools-ai.php' );
+		if ( is_wp_error( $result ) ) {
+			fwrite( STDERR, 'activate: ' . $result->get_error_message() . "\n" );
+			exit( 1 );
+		}
+		flush_rewrite_rules();
+		echo wp_json_encode( array( 'active' => is_plugin_active( 'automationtools-ai/automationtools-ai.php' ) ) ), "\n";
+		break;
+
+	case 'app-password':
+		list( $login, $name ) = $atai_args;
+		$user = get_user_by( 'login', $login );
+		if ( ! $user ) {
+			fwrite( STDERR, "app-password: no user $login\n" );
+			exit( 1 );
+		}
+		WP_Application_Passwords::delete_all_application_passwords( $user->ID );
+		list( $password ) = WP_Application_Passwords::create_new_application_password( $user->ID, array( 'name' => $name ) );
+		echo wp_json_encode( array( 'user' => $login, 'password' => $password ) ), "\n";
+		break;
+
+	default:
+		fwrite( STDERR, "usage: site.php install|activate|app-password ...\n" );
+		exit( 2 );
+}

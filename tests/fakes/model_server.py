@@ -1,0 +1,247 @@
+"""A fake OpenAI-compatible model: a real HTTP server on 127.0.0.1 that answers deterministically.
+
+It finds the article in the prompt (the JSON object on the last line of the last user message, as the
+worker sends it) and answers with title "AI: <original title>", the source HTML with a marker paragraph
+prepended, an excerpt and two tags. Markers in the article title choose a failure:
+
+  [model-500]     HTTP 500                   [model-429]      HTTP 429
+  [model-400]     HTTP 400 about the prompt (context too long)
+  [model-garbage] text that is not JSON      [model-shape]    JSON without the "content" field
+  [model-slow]    waits `slow_seconds` first [model-short]    a one-line article
+  [model-inject]  HTML with a script, an event handler, a javascript: link and an added link
+
+The model name "no-such-model" answers 404. Usable in-process (`with ModelServer(delay=1.0) as model:`)
+or as a process: `python tests/fakes/model_server.py --port 8091 --delay 1.0`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+REWRITE_MARKER = "<p>Rewritten by the fake model.</p>"
+ADDED_LINK = "https://added-by-model.example/offer"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the benchmark opens dozens of connections at once
+
+
+class ModelServer:
+    """The fake model; records requests and the peak number of requests answered at once."""
+
+    def __init__(self, *, port: int = 0, delay: float = 0.0, api_key: str | None = None,
+                 slow_seconds: float = 30.0, reject_json_schema: bool = False):
+        self.delay = delay
+        self.api_key = api_key
+        self.slow_seconds = slow_seconds
+        self.reject_json_schema = reject_json_schema
+        self.requests: list[dict] = []
+        self.peak_in_flight = 0
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._server = _Server(("127.0.0.1", port), _handler_for(self))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        """The URL to give the openai SDK as base_url."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def reset(self) -> None:
+        """Forget recorded requests and the peak."""
+        with self._lock:
+            self.requests.clear()
+            self.peak_in_flight = 0
+
+    def titles(self) -> list[str]:
+        """The article title of every chat request received, in order."""
+        with self._lock:
+            return [r["title"] for r in self.requests if r.get("title") is not None]
+
+    def start(self) -> "ModelServer":
+        """Serve in a daemon thread."""
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-model", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> "ModelServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _enter(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def _record(self, entry: dict) -> None:
+        with self._lock:
+            self.requests.append(entry)
+
+
+def article_from_prompt(messages: list[dict]) -> dict | None:
+    """The article the worker put on the last line of its last user message, or None."""
+    users = [m for m in messages if m.get("role") == "user"]
+    if not users:
+        return None
+    content = users[-1].get("content")
+    if not isinstance(content, str):
+        return None
+    try:
+        article = json.loads(content.rstrip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+    return article if isinstance(article, dict) else None
+
+
+def answer_for(article: dict) -> tuple[str, str | None]:
+    """(kind, text): the deterministic answer content for an article; kind names a failure or "ok"."""
+    title = article.get("title") or ""
+    source = article.get("content_html") or ""
+    if "[model-garbage]" in title:
+        return "ok", "Sure! Here is the rewritten article: <p>not json at all</p>"
+    if "[model-shape]" in title:
+        return "ok", json.dumps({"title": "AI: " + title, "excerpt": "", "tags": []})
+    if "[model-short]" in title:
+        content = "<p>Short.</p>"
+    elif "[model-inject]" in title:
+        content = (REWRITE_MARKER + '<script>alert("model")</script>'
+                   + '<p onclick="steal()">Click <a href="javascript:alert(1)">here</a>.</p>'
+                   + f'<p>See <a href="{ADDED_LINK}">this offer</a>.</p>' + source)
+    else:
+        content = REWRITE_MARKER + source
+    return "ok", json.dumps({
+        "title": "AI: " + title,
+        "content": content,
+        "excerpt": "AI summary of " + title,
+        "tags": ["fake model", "rewritten"],
+    })
+
+
+def _handler_for(server: ModelServer):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format, *args):  # keep test output quiet
+            pass
+
+        def _send(self, status: int, payload: dict) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (its timeout); nothing to answer
+
+        def _error(self, status: int, message: str, code: str, param: str | None = None) -> None:
+            self._send(status, {"error": {"message": message, "type": "invalid_request_error", "param": param,
+                                          "code": code}})
+
+        def _authorized(self) -> bool:
+            if server.api_key is None:
+                return True
+            return self.headers.get("Authorization") == f"Bearer {server.api_key}"
+
+        def do_GET(self):
+            if self.path.rstrip("/") != "/v1/models":
+                return self._error(404, "Unknown path", "not_found")
+            if not self._authorized():
+                return self._error(401, "Incorrect API key provided.", "invalid_api_key")
+            self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model", "owned_by": "tests"}]})
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            if self.path.rstrip("/") != "/v1/chat/completions":
+                return self._error(404, "Unknown path", "not_found")
+            server._enter()
+            try:
+                self._complete(raw)
+            finally:
+                server._leave()
+
+        def _complete(self, raw: bytes) -> None:
+            try:
+                request = json.loads(raw)
+            except ValueError:
+                return self._error(400, "The body is not JSON.", "invalid_json")
+            article = article_from_prompt(request.get("messages") or [])
+            title = (article or {}).get("title")
+            response_format = (request.get("response_format") or {}).get("type")
+            server._record({"title": title, "model": request.get("model"), "response_format": response_format,
+                            "authorization": self.headers.get("Authorization")})
+            if server.delay:
+                time.sleep(server.delay)
+            if not self._authorized():
+                return self._error(401, "Incorrect API key provided.", "invalid_api_key")
+            if request.get("model") == "no-such-model":
+                return self._error(404, "The model does not exist.", "model_not_found", "model")
+            if server.reject_json_schema and response_format == "json_schema":
+                return self._error(400, "Invalid parameter: 'response_format' of type 'json_schema' is not "
+                                        "supported with this model.", "invalid_parameter", "response_format")
+            if article is None:
+                return self._error(400, "No article found in the prompt.", "invalid_prompt")
+            title = title or ""
+            if "[model-400]" in title:
+                return self._error(400, "This model's maximum context length was exceeded.",
+                                   "context_length_exceeded", "messages")
+            if "[model-500]" in title:
+                return self._error(500, "The server had an error.", "server_error")
+            if "[model-429]" in title:
+                return self._error(429, "Rate limit reached.", "rate_limit_exceeded")
+            if "[model-slow]" in title:
+                time.sleep(server.slow_seconds)
+            _, text = answer_for(article)
+            prompt_chars = sum(len(m.get("content") or "") for m in request.get("messages") or [])
+            self._send(200, {
+                "id": f"chatcmpl-fake-{len(server.requests)}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": request.get("model") or "fake-model",
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": text}}],
+                "usage": {"prompt_tokens": prompt_chars // 4, "completion_tokens": len(text) // 4,
+                          "total_tokens": prompt_chars // 4 + len(text) // 4},
+            })
+
+    return Handler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Fake OpenAI-compatible model server for tests and benchmarks.")
+    parser.add_argument("--port", type=int, default=8091)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before every answer")
+    parser.add_argument("--api-key", default=None, help="answer 401 unless this key is sent")
+    parser.add_argument("--slow-seconds", type=float, default=30.0, help="extra wait for [model-slow] articles")
+    parser.add_argument("--reject-json-schema", action="store_true", help="refuse response_format json_schema")
+    args = parser.parse_args()
+    server = ModelServer(port=args.port, delay=args.delay, api_key=args.api_key, slow_seconds=args.slow_seconds,
+                         reject_json_schema=args.reject_json_schema)
+    print(f"fake model listening on {server.base_url}", flush=True)
+    server._server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The queue and the reaper, on real Huey storage (SQLite file, and a real redis-server)."""
+
+import time
+import uuid
+
+import pytest
+
+from atai_worker.jobs import Jobs, Reaper
+from atai_worker.settings import Settings
+from atai_worker.store import RedisRunStore, SqliteRunStore
+
+REQUEST = {"feed": {"id": 2, "url": "http://127.0.0.1:1/feed.xml"}, "max_items": 5, "seen_keys": [],
+           "ai": {"enabled": False}}
+REWRITE = {"mode": "original", "model": None, "reason": "off"}
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def queue(request, tmp_path):
+    env = {"ATAI_WORKER_SECRET": "s", "ATAI_DATA_DIR": str(tmp_path)}
+    if request.param == "redis":
+        env["ATAI_REDIS_URL"] = request.getfixturevalue("redis_url")
+        store = RedisRunStore(env["ATAI_REDIS_URL"], prefix="jobs-" + uuid.uuid4().hex[:8])
+    else:
+        store = SqliteRunStore(tmp_path / "runs.db")
+    jobs = Jobs(Settings.from_env(env))
+    jobs.huey.flush()
+    yield jobs, store
+    jobs.huey.flush()
+
+
+def new_run(store) -> str:
+    run_id = uuid.uuid4().hex
+    store.create_run(run_id, 2, REQUEST, REWRITE)
+    return run_id
+
+
+def tasks_for(jobs: Jobs, run_id: str) -> int:
+    return sum(1 for task in jobs.huey.pending() if task.args == (run_id,))
+
+
+def test_a_queued_run_whose_task_was_lost_is_enqueued_again(queue):
+    jobs, store = queue
+    run_id = new_run(store)  # the API died between storing the run and enqueueing it
+    assert Reaper(jobs, store, grace=0).sweep() == [run_id]
+    assert tasks_for(jobs, run_id) == 1
+    assert Reaper(jobs, store, grace=0).sweep() == []
+    assert tasks_for(jobs, run_id) == 1
+
+
+def test_a_queued_run_is_left_alone_while_it_waits_in_the_queue_or_is_young(queue):
+    jobs, store = queue
+    waiting = new_run(store)
+    jobs.enqueue(waiting)
+    young = new_run(store)
+    assert Reaper(jobs, store, grace=0).sweep() == [young]
+    assert Reaper(jobs, store).sweep() == []  # the default grace: nothing is that old
+    assert tasks_for(jobs, waiting) == 1
+
+
+def test_a_run_whose_consumer_died_is_requeued_once(queue):
+    jobs, store = queue
+    run_id = new_run(store)
+    store.claim(run_id, "dead-consumer", 0.05)
+    time.sleep(0.2)
+    assert Reaper(jobs, store).sweep() == [run_id]
+    assert store.get_run(run_id).state == "queued"
+    assert Reaper(jobs, store).sweep() == []
+    assert tasks_for(jobs, run_id) == 1
+    assert jobs.pending_count() == 1
+
+
+def test_a_run_with_a_live_lease_is_left_alone(queue):
+    jobs, store = queue
+    run_id = new_run(store)
+    store.claim(run_id, "live-consumer", 30)
+    assert Reaper(jobs, store, grace=0).sweep() == []
+    assert store.get_run(run_id).state == "running"
+    assert jobs.pending_count() == 0

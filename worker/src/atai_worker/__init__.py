@@ -1,0 +1,27 @@
+"""AutomationTools.AI worker: turns feeds into Drafts for the WordPress plugin."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+
+def create_app(config: Mapping[str, str] | None = None) -> Flask:
+    """The API application: settings from the environment (or a test mapping), store and queue built once."""
+    # Imported here so that importing one stage module (atai_worker.parse, ...) does not load the web stack.
+    from . import api
+    from .jobs import Jobs
+    from .settings import Settings, configure_logging
+    from .store import open_store
+
+    settings = Settings.from_env(os.environ if config is None else config)
+    configure_logging(settings.log_level)
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=api.MAX_BODY_BYTES)
+    app.json.sort_keys = False
+    app.extensions["atai"] = api.Services(settings=settings, store=open_store(settings), jobs=Jobs(settings))
+    app.register_blueprint(api.blueprint)
+    api.register_error_handlers(app)
+    return app

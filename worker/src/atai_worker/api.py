@@ -1,0 +1,266 @@
+"""The HTTP API of contract/worker-api.json: routes, the shared-secret check, JSON errors.
+
+Request bodies carry API keys: they are validated and stored, never logged.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jsonschema
+from flask import Blueprint, Flask, current_app, jsonify, request
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from werkzeug.exceptions import HTTPException
+
+from .jobs import Jobs
+from .rewrite import resolve_endpoint
+from .settings import OPENAI_DEFAULT_BASE_URL, Settings
+
+log = logging.getLogger(__name__)
+
+CONTRACT_PATH = Path(__file__).with_name("contract.json")
+CONTRACT_URI = "urn:atai:worker-api"
+# seen_keys may hold 20,000 keys of 64 characters: about 1.4 MB of JSON.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+blueprint = Blueprint("atai", __name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the routes share, built once by create_app."""
+
+    settings: Settings
+    store: object
+    jobs: Jobs
+
+
+def services() -> Services:
+    """The current application's shared services."""
+    return current_app.extensions["atai"]
+
+
+@functools.cache
+def load_contract() -> dict:
+    """The contract document (OpenAPI 3.1)."""
+    return json.loads(CONTRACT_PATH.read_text(encoding="utf-8"))
+
+
+format_checker = jsonschema.FormatChecker(formats=())
+
+
+@format_checker.checks("uri")
+def _is_uri(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    parts = urlsplit(value)
+    return bool(parts.scheme and parts.netloc) and not any(c.isspace() for c in value)
+
+
+@format_checker.checks("date-time", raises=ValueError)
+def _is_date_time(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    if "T" not in value.upper():
+        return False
+    datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    return True
+
+
+@functools.cache
+def contract_validator(schema_name: str) -> jsonschema.Draft202012Validator:
+    """A validator for one of the contract's component schemas, resolving $ref within the contract."""
+    registry = Registry().with_resource(
+        CONTRACT_URI, Resource.from_contents(load_contract(), default_specification=DRAFT202012))
+    schema = {"$ref": f"{CONTRACT_URI}#/components/schemas/{schema_name}"}
+    return jsonschema.Draft202012Validator(schema, registry=registry, format_checker=format_checker)
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status, stable code, message in words, and for 400 the field."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None):
+    """The contract's Error as a response; `field` is sent with 400 answers only."""
+    body = {"error": {"code": code, "message": message}}
+    if status == 400:
+        body["error"]["field"] = field
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="atai-worker"'
+    return response
+
+
+def describe_error(error: jsonschema.ValidationError) -> tuple[str, str]:
+    """(dotted field, message in words) for a schema violation; never quotes the value (it may be a key)."""
+    path = [str(p) for p in error.absolute_path]
+    instance, value = error.instance, error.validator_value
+    if error.validator == "required" and isinstance(instance, dict):
+        missing = next(name for name in value if name not in instance)
+        field = ".".join(path + [missing])
+        return field, f"request: {field} is required"
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        known = set(error.schema.get("properties", {}))
+        extra = sorted(name for name in instance if name not in known)[0]
+        field = ".".join(path + [extra])
+        return field, f"request: {field} is not a field this API knows"
+    field = ".".join(path) or "body"
+    name = field if path else "the body"
+    if error.validator == "type":
+        types = value if isinstance(value, list) else [value]
+        words = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
+                 "object": "a JSON object", "array": "a list", "null": "null"}
+        return field, f"request: {name} must be " + " or ".join(words.get(t, t) for t in types)
+    if error.validator == "pattern":
+        if value == "^https?://":
+            return field, f"request: {name} must be a full http:// or https:// URL"
+        if value == "^[0-9a-f]{64}$":
+            return field, f"request: {name} must be an item key (64 lowercase hexadecimal characters)"
+        return field, f"request: {name} does not have the expected form"
+    if error.validator == "format":
+        if value == "uri":
+            return field, f"request: {name} must be a full http:// or https:// URL"
+        return field, f"request: {name} must be a {value}"
+    if error.validator == "enum":
+        return field, f"request: {name} must be one of " + ", ".join(json.dumps(v) for v in value)
+    if error.validator == "minItems" and value == 1:
+        return field, f"request: {name} must not be empty"
+    phrases = {
+        "minimum": f"must be at least {value}", "maximum": f"must be at most {value}",
+        "minLength": f"must be at least {value} characters long", "maxLength": f"must be at most {value} characters long",
+        "minItems": f"must have at least {value} entries", "maxItems": f"must have at most {value} entries",
+    }
+    return field, f"request: {name} " + phrases.get(error.validator, f"is not valid ({error.validator})")
+
+
+def json_body(schema_name: str) -> dict:
+    """The request body parsed and validated against a contract schema, or an ApiError(400)."""
+    try:
+        body = json.loads(request.get_data(cache=False) or b"")
+    except ValueError:
+        raise ApiError(400, "invalid_json", "request: the body is not valid JSON") from None
+    problem = jsonschema.exceptions.best_match(contract_validator(schema_name).iter_errors(body))
+    if problem is not None:
+        field, message = describe_error(problem)
+        raise ApiError(400, "invalid_request", message, field)
+    return body
+
+
+@blueprint.before_request
+def require_secret():
+    """Every route but /healthz needs the shared secret, compared in constant time."""
+    if request.endpoint == "atai.healthz":
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    secret = services().settings.worker_secret
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), secret.encode()):
+        return error_response(401, "unauthorized", "auth: missing or wrong shared secret; send the header "
+                                                   "'Authorization: Bearer <ATAI_WORKER_SECRET>'")
+    return None
+
+
+@blueprint.get("/healthz")
+def healthz():
+    return jsonify({"status": "ok"})
+
+
+@blueprint.get("/v1/status")
+def status():
+    svc = services()
+    settings = svc.settings
+    base_url = settings.openai_base_url or (OPENAI_DEFAULT_BASE_URL if settings.openai_api_key else None)
+    return jsonify({
+        "version": worker_version(),
+        "ai": {"configured": settings.ai_configured, "base_url": base_url,
+               "model": settings.model, "max_in_flight": settings.ai_max_in_flight},
+        "queue": {"backend": svc.jobs.backend, "pending": svc.jobs.pending_count()},
+    })
+
+
+@blueprint.post("/v1/runs")
+def create_run():
+    body = json_body("RunRequest")
+    svc = services()
+    run_id = uuid.uuid4().hex
+    _, rewrite = resolve_endpoint(body["ai"], svc.settings)
+    svc.store.create_run(run_id, body["feed"]["id"], body, rewrite)
+    try:
+        svc.jobs.enqueue(run_id)
+    except Exception:
+        # The run is stored, and the store is what counts: the consumer's reaper enqueues a queued run
+        # that has no task. Answering 500 here would only make the plugin send the run twice.
+        log.exception("enqueue failed, the reaper will pick the run up run_id=%s", run_id)
+    log.info("run queued run_id=%s feed_url=%s", run_id, body["feed"]["url"])
+    return jsonify({"run_id": run_id, "state": "queued"}), 202
+
+
+@blueprint.get("/v1/runs/<run_id>")
+def get_run(run_id: str):
+    document = services().store.run_document(run_id) if _is_run_id(run_id) else None
+    if document is None:
+        raise ApiError(404, "run_not_found", f"runs: no run {run_id[:64]} (finished runs are deleted once "
+                                             "acknowledged, and after 7 days otherwise)")
+    return jsonify(document)
+
+
+@blueprint.post("/v1/runs/<run_id>/ack")
+def ack_run(run_id: str):
+    body = json_body("AckRequest")
+    result = services().store.ack(run_id, body["keys"]) if _is_run_id(run_id) else None
+    if result is None:
+        raise ApiError(404, "run_not_found", f"runs: no run {run_id[:64]}")
+    return jsonify(result)
+
+
+def _is_run_id(value: str) -> bool:
+    return len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+
+
+@functools.cache
+def worker_version() -> str:
+    """The installed package's version."""
+    try:
+        return metadata.version("atai-worker")
+    except metadata.PackageNotFoundError:
+        return load_contract()["info"]["version"]
+
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+               413: "body_too_large", 415: "unsupported_media_type"}
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Every error is JSON, including Werkzeug's own (404 route, 405, 413) and unexpected ones."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return error_response(exc.status, exc.code, exc.message, exc.field)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if exc.code == 413:
+            return error_response(413, "body_too_large",
+                                  f"request: the body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB")
+        code = _HTTP_CODES.get(exc.code, "http_error")
+        return error_response(exc.code or 500, code, f"request: {exc.name.lower()}")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unexpected error path=%s", request.path)
+        return error_response(500, "internal_error", "worker: unexpected error; see the worker log")

@@ -1,0 +1,56 @@
+"""The atai-worker command: `atai-worker consume` runs the job consumer."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .settings import Settings, SettingsError, configure_logging
+
+log = logging.getLogger(__name__)
+
+
+def consume(settings: Settings) -> int:
+    """Run the Huey consumer with thread workers, the item pool, the lease keeper and the reaper."""
+    from .jobs import Jobs, Reaper
+    from .pipeline import Pipeline
+    from .store import open_store
+
+    store = open_store(settings)
+    jobs = Jobs(settings)
+    jobs.pipeline = Pipeline(settings, store)
+    reaper = Reaper(jobs, store)
+    reaper.start()
+    # max_delay 1 s: an idle SQLite queue is polled at least every second, so a new run starts at once.
+    consumer = jobs.huey.create_consumer(workers=settings.consumer_workers, worker_type="thread", periodic=False,
+                                         max_delay=1.0)
+    log.info("consumer started backend=%s workers=%d owner=%s", jobs.backend, settings.consumer_workers,
+             jobs.pipeline.owner)
+    try:
+        consumer.run()
+    finally:
+        reaper.stop()
+        jobs.pipeline.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the atai-worker command."""
+    parser = argparse.ArgumentParser(prog="atai-worker", description="AutomationTools.AI worker.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("consume", help="run the job consumer (the API runs under gunicorn)")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"atai-worker: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    if args.command == "consume":
+        return consume(settings)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

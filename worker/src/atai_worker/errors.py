@@ -1,0 +1,50 @@
+"""One exception base for every stage, so callers catch one type and read its code."""
+
+
+class WorkerError(Exception):
+    """A failure with a stage, a stable snake_case code and a message in words.
+
+    Messages start with the stage, say what failed, then the detail:
+    ``fetch: got 404 from https://example.org/feed``.
+    """
+
+    stage = "worker"
+    code = "internal_error"
+    retryable = True
+
+    def __init__(self, message, *, code=None, retryable=None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if retryable is not None:
+            self.retryable = retryable
+
+    def as_dict(self):
+        return {"stage": self.stage, "code": self.code, "message": self.message, "retryable": self.retryable}
+
+
+class FetchError(WorkerError):
+    stage = "fetch"
+    code = "fetch_failed"
+
+
+class ParseError(WorkerError):
+    stage = "parse"
+    code = "not_a_feed"
+    retryable = False
+
+
+class ExtractError(WorkerError):
+    stage = "extract"
+    code = "extract_failed"
+
+
+class RewriteError(WorkerError):
+    stage = "rewrite"
+    code = "rewrite_failed"
+
+
+class GuardError(WorkerError):
+    stage = "guards"
+    code = "guard_failed"

@@ -1,0 +1,381 @@
+"""Fetch stage: get feeds and article pages over HTTP without letting a feed reach into our network.
+
+Every URL (and every redirect hop) is resolved once, its addresses are checked, and the
+connection goes to the address we checked, so DNS cannot answer differently between the check
+and the connection. Private, loopback, link-local and other non-public addresses are refused
+unless the site owner lists the host in ATAI_ALLOWED_HOSTS.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import ipaddress
+import socket
+import ssl
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import certifi
+import httpx
+
+from .errors import FetchError
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+MAX_REDIRECTS = 5
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
+                "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
+_PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+# NAT64 (RFC 6052) carries an IPv4 address in its last 32 bits.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# The first check that matches names the kind of address in the refusal message.
+_ADDRESS_KINDS = (
+    ("is_unspecified", "an unspecified"),
+    ("is_loopback", "a loopback"),
+    ("is_link_local", "a link-local"),
+    ("is_multicast", "a multicast"),
+    ("is_private", "a private"),
+    ("is_reserved", "a reserved"),
+)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    url: str  # final URL, after redirects
+    status: int
+    body: bytes  # b"" when not_modified
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+    not_modified: bool = False
+
+
+class Fetcher:
+    """One HTTP client for the worker: timeouts, size cap, conditional GET and address checks."""
+
+    def __init__(self, *, allowed_hosts: Iterable[str] = (), timeout: float = 20.0,
+                 max_bytes: int = 20_000_000, user_agent: str = "AutomationTools.AI-worker/0.1",
+                 verify: ssl.SSLContext | None = None):
+        """verify: the TLS context that checks certificates; by default the certifi CA bundle."""
+        if isinstance(allowed_hosts, str):
+            allowed_hosts = allowed_hosts.split(",")
+        self._allowed = frozenset(_normalize_host(h) for h in allowed_hosts if h.strip())
+        self._timeout = float(timeout)
+        # Connecting is quick or hopeless; reading a large feed may legitimately take longer.
+        self._connect_timeout = min(5.0, self._timeout / 2)
+        self._max_bytes = int(max_bytes)
+        self._client = httpx.Client(
+            transport=_PinnedTransport(verify or ssl.create_default_context(cafile=certifi.where())),
+            headers={"User-Agent": user_agent},
+            follow_redirects=False,  # each hop is checked before we follow it
+            trust_env=False,  # a proxy from the environment would bypass the address checks
+            cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
+        )
+
+    def close(self) -> None:
+        """Close the connection pools."""
+        self._client.close()
+
+    def __enter__(self) -> "Fetcher":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def fetch_feed(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+        """GET a feed, conditionally when etag/last_modified from the previous fetch are given."""
+        headers = {"Accept": _FEED_ACCEPT}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return self._get(url, headers, previous_etag=etag, previous_last_modified=last_modified)
+
+    def fetch_page(self, url: str) -> FetchResult:
+        """GET an article page."""
+        return self._get(url, {"Accept": _PAGE_ACCEPT})
+
+    # -----------------------------------------------------------------------------------------
+
+    def _get(self, url: str, headers: dict[str, str], *, previous_etag: str | None = None,
+             previous_last_modified: str | None = None) -> FetchResult:
+        deadline = time.monotonic() + self._timeout
+        first = current = _parse_url(url)
+        for _hop in range(MAX_REDIRECTS + 1):
+            addresses = self._checked_addresses(current, redirected_from=None if current is first else first)
+            response, timeouts = self._open(current, addresses, headers, deadline)
+            try:
+                location = response.headers.get("Location")
+                if response.status_code in _REDIRECT_STATUSES and location:
+                    current = _redirect_target(current, location)
+                    continue
+                if response.status_code == 304:
+                    return FetchResult(
+                        url=str(current), status=304, body=b"",
+                        etag=response.headers.get("ETag") or previous_etag,
+                        last_modified=response.headers.get("Last-Modified") or previous_last_modified,
+                        content_type=response.headers.get("Content-Type"), not_modified=True,
+                    )
+                if not 200 <= response.status_code < 300:
+                    status = response.status_code
+                    raise FetchError(f"fetch: got {status} from {_display(current)}", code="http_error",
+                                     retryable=status >= 500 or status in (408, 429))
+                body = self._read_body(response, timeouts, current, deadline)
+                return FetchResult(
+                    url=str(current), status=response.status_code, body=body,
+                    etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"),
+                    content_type=response.headers.get("Content-Type"), not_modified=False,
+                )
+            finally:
+                response.close()
+        raise FetchError(f"fetch: more than {MAX_REDIRECTS} redirects starting at {_display(first)}",
+                         code="too_many_redirects", retryable=False)
+
+    def _checked_addresses(self, url: httpx.URL, *, redirected_from: httpx.URL | None) -> list[IPAddress]:
+        """The addresses we may connect to for url, in resolver order; refuses when there are none."""
+        host = _normalize_host(url.host)
+        host_allowed = host in self._allowed
+        resolved = _resolve(url)
+        permitted = [
+            address for address in resolved
+            if host_allowed or str(address) in self._allowed or _non_public_kind(address) is None
+        ]
+        if permitted:
+            return permitted
+        address = resolved[0]
+        kind = _non_public_kind(address)
+        subject = f"{address} is" if host == str(address) else f"{url.host} resolves to {address},"
+        via = f" (redirected from {_display(redirected_from)})" if redirected_from else ""
+        raise FetchError(
+            f"fetch: refused to fetch {_display(url)}{via}: {subject} {kind} address "
+            f"(add the host to ATAI_ALLOWED_HOSTS to allow it)",
+            code="blocked_address", retryable=False,
+        )
+
+    def _open(self, url: httpx.URL, addresses: list[IPAddress], headers: dict[str, str],
+              deadline: float) -> tuple[httpx.Response, dict]:
+        """Send the request to the first address that accepts a connection; the body is not read yet."""
+        last_error: httpx.ConnectError | None = None
+        for address in addresses:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            timeout = httpx.Timeout(min(self._timeout, remaining), connect=min(self._connect_timeout, remaining))
+            extensions = {}
+            if url.scheme == "https" and not _is_ip_literal(url.host):
+                # Connect to the checked IP, but present and verify the certificate for the real name.
+                extensions["sni_hostname"] = url.host
+            request = self._client.build_request(
+                "GET", url.copy_with(host=str(address)),
+                headers={**headers, "Host": url.netloc.decode("ascii")},
+                timeout=timeout, extensions=extensions,
+            )
+            try:
+                return self._client.send(request, stream=True), request.extensions["timeout"]
+            except httpx.ConnectError as exc:
+                last_error = exc  # try the next address, as a browser would
+            except httpx.TimeoutException as exc:
+                raise _timeout_error(url, self._timeout) from exc
+            except httpx.HTTPError as exc:
+                raise _connection_error(url, exc) from exc
+        if last_error is None:
+            raise _timeout_error(url, self._timeout)
+        raise _connection_error(url, last_error) from last_error
+
+    def _read_body(self, response: httpx.Response, timeouts: dict, url: httpx.URL, deadline: float) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            raise FetchError(
+                f"fetch: {_display(url)} is {_megabytes(int(declared))}, over the "
+                f"{_megabytes(self._max_bytes)} limit (ATAI_FETCH_MAX_BYTES)",
+                code="too_large", retryable=False,
+            )
+        chunks = []
+        size = 0
+        try:
+            # iter_bytes() undoes Content-Encoding, so the cap also stops compression bombs.
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self._max_bytes:
+                    raise FetchError(
+                        f"fetch: {_display(url)} sent more than the {_megabytes(self._max_bytes)} "
+                        f"limit (ATAI_FETCH_MAX_BYTES); stopped reading",
+                        code="too_large", retryable=False,
+                    )
+                chunks.append(chunk)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise _timeout_error(url, self._timeout)
+                # httpcore reads this mapping before every socket read: a server that stops
+                # sending mid-body is cut off at the deadline, not a full read timeout later.
+                timeouts["read"] = min(timeouts.get("read") or remaining, remaining)
+        except httpx.TimeoutException as exc:
+            raise _timeout_error(url, self._timeout) from exc
+        except httpx.DecodingError as exc:
+            raise FetchError(f"fetch: could not decode the compressed response from {_display(url)}: {exc}",
+                             code="decoding_failed") from exc
+        except httpx.HTTPError as exc:
+            raise _connection_error(url, exc) from exc
+        return b"".join(chunks)
+
+
+class _PinnedTransport(httpx.BaseTransport):
+    """Connection pools keyed by TLS server name.
+
+    Requests go to an IP address rather than a name, and httpcore pools connections by address:
+    one pool for every name could hand an https request for one site a connection whose
+    certificate was verified for another site on the same address.
+    """
+
+    _MAX_NAMED_POOLS = 64
+
+    def __init__(self, ssl_context: ssl.SSLContext) -> None:
+        # One certificate store for all pools; loading it is the expensive part of a pool.
+        self._ssl_context = ssl_context
+        self._shared = httpx.HTTPTransport(verify=self._ssl_context)
+        self._named: OrderedDict[str, httpx.HTTPTransport] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._pool_for(request.extensions.get("sni_hostname")).handle_request(request)
+
+    def _pool_for(self, server_name: str | None) -> httpx.HTTPTransport:
+        if not server_name:
+            return self._shared
+        with self._lock:
+            pool = self._named.pop(server_name, None) or httpx.HTTPTransport(verify=self._ssl_context)
+            self._named[server_name] = pool
+            if len(self._named) > self._MAX_NAMED_POOLS:
+                # Not closed: a request may still be using it; its sockets close when collected.
+                self._named.popitem(last=False)
+            return pool
+
+    def close(self) -> None:
+        with self._lock:
+            pools = [self._shared, *self._named.values()]
+            self._named.clear()
+        for pool in pools:
+            pool.close()
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _parse_url(url: str) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url.strip())
+    except (httpx.InvalidURL, TypeError, AttributeError) as exc:
+        raise FetchError(f"fetch: {url!r} is not a valid URL ({exc})", code="invalid_url", retryable=False) from exc
+    return _checked_form(parsed, original=url)
+
+
+def _redirect_target(current: httpx.URL, location: str) -> httpx.URL:
+    try:
+        target = current.join(location.strip())
+    except httpx.InvalidURL as exc:
+        raise FetchError(f"fetch: {_display(current)} redirected to an invalid URL ({exc})",
+                         code="invalid_url", retryable=False) from exc
+    return _checked_form(target, original=f"the redirect from {_display(current)} to {_display(target)}")
+
+
+def _checked_form(url: httpx.URL, *, original: str) -> httpx.URL:
+    if url.scheme not in ("http", "https"):
+        raise FetchError(f"fetch: refused to fetch {original}: only http and https URLs are fetched",
+                         code="invalid_url", retryable=False)
+    if url.userinfo:
+        # Never echo the credentials: the message ends up in logs and in wp-admin.
+        raise FetchError(
+            f"fetch: refused to fetch {_display(url)}: URLs with a user name or password are not fetched",
+            code="invalid_url", retryable=False,
+        )
+    if not url.host:
+        raise FetchError(f"fetch: {original} has no host name", code="invalid_url", retryable=False)
+    if url.port is not None and not 0 < url.port < 65536:
+        raise FetchError(f"fetch: {original} has an invalid port", code="invalid_url", retryable=False)
+    return url
+
+
+def _resolve(url: httpx.URL) -> list[IPAddress]:
+    host = url.host
+    if _is_ip_literal(host):
+        return [_unmapped(ipaddress.ip_address(host))]
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(url.raw_host.decode("ascii"), port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(f"fetch: could not resolve the host name {host} of {_display(url)}: {exc}",
+                         code="connection_failed") from exc
+    addresses: list[IPAddress] = []
+    for info in infos:
+        address = _unmapped(ipaddress.ip_address(info[4][0].split("%", 1)[0]))
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise FetchError(f"fetch: the host name {host} of {_display(url)} has no address", code="connection_failed")
+    return addresses
+
+
+def _unmapped(address: IPAddress) -> IPAddress:
+    """An IPv4-mapped IPv6 address (::ffff:10.0.0.1) is its IPv4 address."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _non_public_kind(address: IPAddress) -> str | None:
+    """How an address is not public ("a private", "a loopback", …), or None when it is public."""
+    candidates = [address]
+    if isinstance(address, ipaddress.IPv6Address):
+        # IPv6 forms that carry an IPv4 address are judged by that address too.
+        if address.sixtofour:
+            candidates.append(address.sixtofour)
+        if address.teredo:
+            candidates.append(address.teredo[1])
+        if address in _NAT64:
+            candidates.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    for candidate in candidates:
+        for attribute, kind in _ADDRESS_KINDS:
+            if getattr(candidate, attribute):
+                return kind
+        if not candidate.is_global:
+            return "a non-public"
+    return None
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _normalize_host(host: str) -> str:
+    host = host.strip().lower().strip("[]").rstrip(".")
+    try:
+        return str(_unmapped(ipaddress.ip_address(host)))
+    except ValueError:
+        return host
+
+
+def _display(url: httpx.URL) -> str:
+    """The URL for messages: without user name, password or fragment."""
+    return str(url.copy_with(userinfo=b"", fragment=None)) if url.userinfo or url.fragment else str(url)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:g} MB"
+
+
+def _timeout_error(url: httpx.URL, seconds: float) -> FetchError:
+    return FetchError(f"fetch: {_display(url)} did not answer in full within {seconds:g} s (ATAI_FETCH_TIMEOUT)",
+                      code="timeout")
+
+
+def _connection_error(url: httpx.URL, exc: Exception) -> FetchError:
+    reason = str(exc) or type(exc).__name__
+    return FetchError(f"fetch: could not get {_display(url)}: {reason}", code="connection_failed")

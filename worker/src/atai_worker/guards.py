@@ -1,0 +1,83 @@
+"""Checks on a Draft against the entry it came from, before it is stored.
+
+A failed check is a GuardError and the item gets no draft; what a guard repairs or merely notices
+travels on the Draft as a finding, so the site owner sees it next to the post.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import lxml.html
+
+from .errors import GuardError
+from .models import Draft, Finding
+from .sanitize import plain_text
+
+TITLE_MAX = 300
+# A rewrite much shorter than its source has been summarized or cut off, not rewritten.
+MIN_REWRITE_RATIO = 0.3
+
+
+def check_draft(draft: Draft, source_html: str) -> Draft:
+    """Return the draft with its title trimmed, added links removed and findings noted; raise GuardError if unusable."""
+    findings = list(draft.findings)
+    title = re.sub(r"\s+", " ", plain_text(draft.title)).strip()
+    if not title:
+        raise GuardError("guards: the draft has no title", code="title_empty", retryable=draft.rewritten)
+    if len(title) > TITLE_MAX:
+        title = title[: TITLE_MAX - 1].rstrip() + "…"
+        findings.append(Finding("title_trimmed", f"guards: the title was longer than {TITLE_MAX} characters and was cut"))
+
+    content = draft.content
+    draft_text = plain_text(content).strip()
+    if not draft_text:
+        raise GuardError("guards: the draft has no text", code="content_empty", retryable=draft.rewritten)
+
+    if draft.rewritten:
+        source_length = len(plain_text(source_html).strip())
+        if len(draft_text) < MIN_REWRITE_RATIO * source_length:
+            raise GuardError(
+                f"guards: the rewritten text is much shorter than the original ({len(draft_text)} of "
+                f"{source_length} characters); the model summarized or cut the article",
+                code="content_too_short", retryable=True)
+        allowed = set(links(source_html))
+        if draft.source_url:
+            allowed.add(draft.source_url)
+        content, removed = remove_links(content, allowed)
+        if removed:
+            findings.append(Finding("links_removed", f"guards: removed {removed} link(s) the model added that the "
+                                                     "original did not have"))
+        dropped = [src for src in images(source_html) if src not in set(images(content))]
+        if dropped:
+            findings.append(Finding("images_dropped", f"guards: the rewrite dropped {len(dropped)} image(s) of the "
+                                                      "original: " + ", ".join(dropped[:5])))
+    return draft.replace(title=title, content=content, findings=tuple(findings))
+
+
+def _fragment(markup: str):
+    return lxml.html.fragment_fromstring(markup or "", create_parent="div")
+
+
+def links(markup: str) -> list[str]:
+    """The href of every link in an HTML fragment, in order."""
+    return [a.get("href").strip() for a in _fragment(markup).iter("a") if a.get("href")]
+
+
+def images(markup: str) -> list[str]:
+    """The src of every image in an HTML fragment, in order."""
+    return [img.get("src").strip() for img in _fragment(markup).iter("img") if img.get("src")]
+
+
+def remove_links(markup: str, allowed: set[str]) -> tuple[str, int]:
+    """Unwrap links whose href is not in `allowed` (their text stays); returns the HTML and how many."""
+    root = _fragment(markup)
+    added = [a for a in root.iter("a") if a.get("href") and a.get("href").strip() not in allowed]
+    if not added:
+        return markup, 0
+    for anchor in added:
+        anchor.drop_tag()
+    body = html.escape(root.text or "", quote=False)
+    body += "".join(lxml.html.tostring(child, encoding="unicode") for child in root)
+    return body, len(added)

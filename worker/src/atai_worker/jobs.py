@@ -1,0 +1,114 @@
+"""The job queue: Huey (SQLite in ATAI_DATA_DIR, or Redis), one task per run, and the reaper.
+
+The queue only says "look at this run"; the run store says what is left to do. So a task may be lost
+(the process died after taking it) or duplicated (the reaper re-enqueued a run that was merely slow)
+without harm: the reaper re-enqueues runs whose lease expired or whose queue entry is gone, and a
+duplicate task finds the run held or finished and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from huey import RedisHuey, SqliteHuey
+
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "atai"
+# A consumer renews the leases of its runs every RENEW_EVERY seconds; a lease not renewed for
+# LEASE_SECONDS means the consumer died, and the reaper (every REAP_EVERY seconds) re-enqueues the run.
+LEASE_SECONDS = 30.0
+RENEW_EVERY = 5.0
+REAP_EVERY = 10.0
+
+
+class Jobs:
+    """The Huey instance and the process_run task; the API enqueues, the consumer executes."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        if settings.redis_url:
+            self.huey = RedisHuey(QUEUE_NAME, url=settings.redis_url, results=False)
+            self.backend = "redis"
+        else:
+            Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+            self.huey = SqliteHuey(QUEUE_NAME, filename=str(Path(settings.data_dir) / "queue.db"), results=False)
+            self.backend = "sqlite"
+        self.pipeline: "Pipeline | None" = None
+
+        @self.huey.task(name="process_run")
+        def process_run(run_id: str) -> None:
+            """Work on one run (consumer side)."""
+            if self.pipeline is None:
+                raise RuntimeError("jobs: the consumer has no pipeline")
+            self.pipeline.process_run(run_id)
+
+        self._process_run = process_run
+
+    def enqueue(self, run_id: str) -> None:
+        """Queue one run for the consumer."""
+        self._process_run(run_id)
+
+    def pending_count(self) -> int:
+        """How many tasks wait in the queue."""
+        return self.huey.pending_count()
+
+    def pending_run_ids(self) -> set[str]:
+        """The run ids of every task waiting in the queue."""
+        return {task.args[0] for task in self.huey.pending() if task.args}
+
+
+class Reaper:
+    """Re-enqueues stalled runs and purges old ones, every REAP_EVERY seconds, from one thread."""
+
+    def __init__(self, jobs: Jobs, store, interval: float = REAP_EVERY, grace: float = LEASE_SECONDS):
+        self.jobs = jobs
+        self.store = store
+        self.interval = interval
+        self.grace = grace
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="atai-reaper", daemon=True)
+
+    def start(self) -> None:
+        """Sweep now, then every `interval` seconds, in a daemon thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """End the sweeping thread after its current sweep."""
+        self._stop.set()
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("reaper sweep failed")
+            if self._stop.wait(self.interval):
+                return
+
+    def sweep(self) -> list[str]:
+        """Re-enqueue runs whose lease expired or whose queue entry is lost; returns their ids."""
+        # Read the queue before the store: a run still queued in the store after that and missing from
+        # the queue lost its task (a task is taken and claimed within moments, not `grace` seconds).
+        pending = self.jobs.pending_run_ids()
+        requeued = []
+        for run_id, state in self.store.stalled_runs(queued_before=time.time() - self.grace):
+            if state == "queued" and run_id in pending:
+                continue
+            if self.store.requeue(run_id):
+                self.jobs.enqueue(run_id)
+                requeued.append(run_id)
+                log.info("run re-enqueued run_id=%s was=%s", run_id, state)
+        purged = self.store.purge()
+        if purged:
+            log.info("purged %d old runs", purged)
+        return requeued

@@ -1,0 +1,108 @@
+"""The data that flows through the worker: Entry (what the source said) and Draft (what we propose to post)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Query parameters that only track the reader; two links that differ only in them are the same item.
+_TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid")
+
+
+def normalize_link(link: str) -> str:
+    """Lower-case scheme and host, drop the fragment, tracking parameters and a trailing slash."""
+    parts = urlsplit(link.strip())
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not k.lower().startswith(_TRACKING_PARAMS)]
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(query), ""))
+
+
+def item_key(feed_id: int, guid: str | None, link: str | None, title: str = "", content: str = "") -> str:
+    """The ledger key: sha256 of the feed id and the entry's identity (guid, else normalized link, else title+content)."""
+    if guid and guid.strip():
+        identity = "guid:" + guid.strip()
+    elif link and link.strip():
+        identity = "link:" + normalize_link(link)
+    else:
+        identity = "text:" + hashlib.sha256((title + "\n" + content).encode()).hexdigest()
+    return hashlib.sha256(f"{feed_id}\n{identity}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Image:
+    url: str
+    alt: str = ""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of a feed, normalized. Stages return changed copies (dataclasses.replace)."""
+
+    feed_id: int
+    feed_url: str
+    key: str
+    guid: str | None
+    link: str | None
+    title: str  # plain text
+    published: str | None = None  # ISO 8601, UTC
+    author: str | None = None
+    summary: str = ""  # HTML
+    content_html: str = ""  # HTML: content:encoded / atom content / extracted article
+    categories: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
+    language: str | None = None
+    base_url: str | None = None  # what relative URLs in summary/content resolve against (xml:base, else the link)
+
+    def replace(self, **changes) -> "Entry":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Entry":
+        data = dict(data)
+        data["categories"] = tuple(data.get("categories") or ())
+        data["images"] = tuple(Image(**i) for i in data.get("images") or ())
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What we hand back for one Entry; field names are the contract's (contract/worker-api.json#Draft)."""
+
+    key: str
+    guid: str | None
+    source_url: str | None
+    source_title: str
+    title: str
+    content: str
+    excerpt: str
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    image: Image | None = None
+    published: str | None = None
+    author: str | None = None
+    rewritten: bool = False
+    model: str | None = None
+    usage: dict | None = None
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+    def replace(self, **changes) -> "Draft":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["tags"] = list(self.tags)
+        data["categories"] = list(self.categories)
+        data["findings"] = [dataclasses.asdict(f) for f in self.findings]
+        return data
