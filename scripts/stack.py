@@ -230,6 +230,14 @@ class WordPressSite:
         self.php("site.php", "install", self.url, self.title, self.admin_user, self.admin_password, self.admin_email)
         self.php("site.php", "activate")
 
+    def destroy(self) -> None:
+        """Remove everything provision() made: database, database user, config, content and state."""
+        self.stop()
+        MariaDB.ensure_running()
+        MariaDB.sql(f"DROP DATABASE IF EXISTS `{self.db_name}`; DROP USER IF EXISTS '{self.db_name}'@'localhost';")
+        run(privileged(["rm", "-rf", str(self.config_file), str(WP_DATA / self.name)]))
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
     def _write_config(self, constants: dict) -> None:
         values = {
             "DB_NAME": self.db_name,
@@ -366,8 +374,12 @@ def _php_value(value) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def rest(site: WordPressSite, app_password: str, method: str, path: str, body: dict | None = None):
-    """Call the site's REST API as its administrator, with an application password."""
+def rest(site: WordPressSite, app_password: str, method: str, path: str, body: dict | None = None,
+         accept: tuple[int, ...] = ()):
+    """Call the site's REST API as its administrator, with an application password.
+
+    An error status listed in `accept` returns its JSON body instead of stopping.
+    """
     import base64
 
     token = base64.b64encode(f"{site.admin_user}:{app_password}".encode()).decode()
@@ -380,6 +392,8 @@ def rest(site: WordPressSite, app_password: str, method: str, path: str, body: d
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
+        if error.code in accept:
+            return json.loads(error.read() or b"null")
         raise SystemExit(f"stack: {method} {path} answered {error.code}: {error.read().decode(errors='replace')}") from error
 
 
@@ -390,7 +404,7 @@ def setting(name: str, default: str) -> str:
 
 def demo_parts() -> tuple[WordPressSite, Worker, SampleFeed]:
     """The demo stack's parts, configured from the environment (defaults in README.md)."""
-    site = WordPressSite("dev", int(setting("ATAI_WP_PORT", "8080")))
+    site = WordPressSite(setting("ATAI_SITE", "dev"), int(setting("ATAI_WP_PORT", "8080")))
     secret = setting("ATAI_WORKER_SECRET", "") or site._secret("worker-secret")
     passed = {name: os.environ[name] for name in (
         "OPENAI_API_KEY", "OPENAI_BASE_URL", "ATAI_MODEL", "ATAI_REDIS_URL", "ATAI_AI_MAX_IN_FLIGHT",
@@ -418,9 +432,9 @@ def up() -> None:
     feed = next((f for f in feeds if f["url"] == sample.feed_url), None)
     if feed is None:
         feed = rest(site, app_password, "POST", "atai/v1/feeds",
-                    {"url": sample.feed_url, "post_status": "publish", "max_items": 10})
-    if not feed.get("run_id"):
-        rest(site, app_password, "POST", f"atai/v1/feeds/{feed['id']}/run")
+                    {"url": sample.feed_url, "post_status": "publish", "max_posts": 10})
+    if not feed.get("current_run"):
+        rest(site, app_password, "POST", f"atai/v1/feeds/{feed['id']}/run", accept=(409,))
     feed = wait_for_run(site, app_password, feed["id"], timeout=float(setting("ATAI_UP_TIMEOUT", "300")))
     items = rest(site, app_password, "GET", f"atai/v1/feeds/{feed['id']}/items")
     status = rest(site, app_password, "GET", "atai/v1/worker/status")
@@ -436,10 +450,10 @@ def up() -> None:
     print(f"  Sample feed:          {sample.feed_url}")
     print(f"  Sample posts:         {feed['posts_made']} imported; {describe_rewrite(status)}")
     if feed.get("last_error"):
-        print(f"  Last error:           {feed['last_error']}")
+        print(f"  Last error:           {feed['last_error']['message']}")
     for item in items:
-        if item.get("error_message"):
-            print(f"    {item.get('title') or item.get('link')}: {item['error_message']}")
+        if item.get("error"):
+            print(f"    {item.get('title') or item.get('link')}: {item['error']['message']}")
     print("Stop everything with `make down`.")
 
 
@@ -455,7 +469,7 @@ def wait_for_run(site: WordPressSite, app_password: str, feed_id: int, timeout: 
     deadline = time.monotonic() + timeout
     while True:
         feed = rest(site, app_password, "GET", f"atai/v1/feeds/{feed_id}")
-        if not feed.get("run_id") and feed.get("last_run"):
+        if not feed.get("current_run") and feed.get("last_run"):
             return feed
         if time.monotonic() > deadline:
             print(f"stack: the sample import is still running after {timeout:.0f} s; posts will appear as it finishes.")

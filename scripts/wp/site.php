@@ -69,7 +69,7 @@ switch ( $atai_command ) {
 		}
 		WP_Application_Passwords::delete_all_application_passwords( $user->ID );
 		list( $password ) = WP_Application_Passwords::create_new_application_password( $user->ID, array( 'name' => $name ) );
-		echo wp_json_encode( array( 'user' => $login, 'password' => $password ) ), "\n";
+		echo wp_json_encode( array( 'user' => $login, 'password' => WP_Application_Passwords::chunk_password( $password ) ) ), "\n";
 		break;
 
 	default:

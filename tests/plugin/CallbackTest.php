@@ -1,0 +1,173 @@
+<?php
+/**
+ * The worker's signed callback: no login, an HMAC of the body with the shared secret.
+ *
+ * @package automationtools-ai
+ */
+
+namespace ATAI\Tests;
+
+use ATAI\Callback;
+use ATAI\Feeds;
+use WP_REST_Request;
+use WP_REST_Response;
+
+/**
+ * Signatures checked in constant time; stale, wrong and missing ones refused with 401.
+ */
+final class CallbackTest extends RestTestCase {
+
+	const SECRET = 'callback-secret-4d1e8b6a9f';
+
+	protected function setUp(): void {
+		parent::setUp();
+		self::use_worker( 'http://127.0.0.1:' . Local_Server::free_port(), self::SECRET );
+	}
+
+	/**
+	 * POST a raw body to the callback route with the given headers.
+	 *
+	 * @param string                $body    Raw JSON.
+	 * @param array<string, string> $headers Headers.
+	 */
+	private static function post_callback( string $body, array $headers ): WP_REST_Response {
+		$request = new WP_REST_Request( 'POST', '/atai/v1/worker/callback' );
+		$request->set_header( 'Content-Type', 'application/json' );
+		$request->set_body( $body );
+		foreach ( $headers as $name => $value ) {
+			$request->set_header( $name, $value );
+		}
+		return rest_do_request( $request );
+	}
+
+	/**
+	 * The headers the worker sends for a body.
+	 *
+	 * @return array<string, string>
+	 */
+	private static function signed( string $body, int $timestamp, string $secret = self::SECRET ): array {
+		return array(
+			'X-ATAI-Timestamp' => (string) $timestamp,
+			'X-ATAI-Signature' => 'sha256=' . hash_hmac( 'sha256', $timestamp . '.' . $body, $secret ),
+		);
+	}
+
+	/**
+	 * A callback body.
+	 */
+	private static function body( string $run_id, string $state = 'done' ): string {
+		return (string) wp_json_encode(
+			array(
+				'run_id' => $run_id,
+				'state'  => $state,
+			)
+		);
+	}
+
+	public function test_a_validly_signed_callback_for_an_unknown_run_is_accepted_and_ignored(): void {
+		$run_id = Contract_Fixtures::run_id();
+		$body   = self::body( $run_id );
+
+		$response = self::post_callback( $body, self::signed( $body, time() ) );
+
+		$this->assertSame( 200, $response->get_status() );
+		$this->assertSame(
+			array(
+				'collected' => false,
+				'run_id'    => $run_id,
+			),
+			$response->get_data()
+		);
+	}
+
+	public function test_a_validly_signed_callback_collects_that_run_at_once(): void {
+		$run_id = Contract_Fixtures::run_id();
+		$feed   = self::set_feed_columns(
+			self::create_feed()['id'],
+			array(
+				'run_id'         => $run_id,
+				'run_started_at' => Feeds\utc( -30 ),
+			)
+		);
+		$body = self::body( $run_id );
+
+		$response = self::post_callback( $body, self::signed( $body, time() ) );
+
+		// The worker URL points at a closed port: collecting was tried and says why it did not finish.
+		$this->assertSame( 200, $response->get_status() );
+		$this->assertFalse( $response->get_data()['collected'] );
+		$this->assertSame( 'atai_worker_unreachable', $response->get_data()['error']['code'] );
+		$this->assertStringStartsWith( 'Could not reach the worker', Feeds\get( $feed['id'] )['last_error'] );
+		$this->assertSame( $run_id, Feeds\get( $feed['id'] )['run_id'] );
+	}
+
+	public function test_the_signature_matches_the_contracts_recipe(): void {
+		$this->assertSame(
+			'sha256=' . hash_hmac( 'sha256', '1700000000.{"run_id":"x"}', 'k' ),
+			Callback\signature( '1700000000', '{"run_id":"x"}', 'k' )
+		);
+	}
+
+	public function test_a_callback_signed_with_another_secret_is_refused(): void {
+		$body = self::body( Contract_Fixtures::run_id() );
+
+		$response = self::post_callback( $body, self::signed( $body, time(), 'not-the-secret' ) );
+
+		$this->assertSame( 401, $response->get_status() );
+		$this->assertSame( 'atai_callback_bad_signature', $response->get_data()['code'] );
+	}
+
+	public function test_a_callback_whose_body_was_changed_after_signing_is_refused(): void {
+		$body    = self::body( Contract_Fixtures::run_id() );
+		$headers = self::signed( $body, time() );
+
+		$response = self::post_callback( self::body( Contract_Fixtures::run_id() ), $headers );
+
+		$this->assertSame( 401, $response->get_status() );
+		$this->assertSame( 'atai_callback_bad_signature', $response->get_data()['code'] );
+	}
+
+	public function test_a_callback_signed_more_than_five_minutes_ago_or_ahead_is_refused(): void {
+		$body = self::body( Contract_Fixtures::run_id() );
+
+		$old    = self::post_callback( $body, self::signed( $body, time() - 301 ) );
+		$future = self::post_callback( $body, self::signed( $body, time() + 301 ) );
+		$fresh  = self::post_callback( $body, self::signed( $body, time() - 290 ) );
+
+		$this->assertSame( 401, $old->get_status() );
+		$this->assertSame( 'atai_callback_stale', $old->get_data()['code'] );
+		$this->assertSame( 401, $future->get_status() );
+		$this->assertSame( 200, $fresh->get_status() );
+	}
+
+	public function test_a_callback_without_signature_headers_is_refused_even_for_a_logged_in_administrator(): void {
+		self::act_as( 'administrator' );
+		$body = self::body( Contract_Fixtures::run_id() );
+
+		$none = self::post_callback( $body, array() );
+		$half = self::post_callback( $body, array( 'X-ATAI-Timestamp' => (string) time() ) );
+
+		$this->assertSame( 401, $none->get_status() );
+		$this->assertSame( 'atai_callback_unsigned', $none->get_data()['code'] );
+		$this->assertSame( 401, $half->get_status() );
+	}
+
+	public function test_no_callback_is_trusted_while_no_shared_secret_is_set(): void {
+		update_option( \ATAI\Settings\WORKER_SECRET, '' );
+		$body = self::body( Contract_Fixtures::run_id() );
+
+		$response = self::post_callback( $body, self::signed( $body, time(), '' ) );
+
+		$this->assertSame( 401, $response->get_status() );
+		$this->assertSame( 'atai_callback_not_configured', $response->get_data()['code'] );
+	}
+
+	public function test_a_signed_callback_with_a_body_outside_the_contract_is_refused_with_400(): void {
+		$body = '{"run_id":"not-a-run-id","state":"done"}';
+
+		$response = self::post_callback( $body, self::signed( $body, time() ) );
+
+		$this->assertSame( 400, $response->get_status() );
+		$this->assertStringContainsString( 'run_id', $response->get_data()['message'] );
+	}
+}

@@ -1,0 +1,216 @@
+<?php
+/**
+ * The plugin against the real worker (gunicorn API and job consumer) and the fake feed origin,
+ * both started by tests/plugin/run.py on 127.0.0.1.
+ *
+ * @package automationtools-ai
+ */
+
+namespace ATAI\Tests;
+
+use ATAI\Feeds;
+use ATAI\Ledger;
+use ATAI\Posts;
+use ATAI\Runs;
+use ATAI\Worker;
+
+/**
+ * Dispatch, collect, post: the whole round trip, with no part of it faked.
+ */
+final class WorkerIntegrationTest extends RestTestCase {
+
+	/** How long a run may take before the test gives up waiting (not a speed check: a hang guard). */
+	const RUN_WAIT_SECONDS = 120;
+
+	/**
+	 * An environment value run.py sets.
+	 */
+	private static function env( string $name ): string {
+		$value = getenv( $name );
+		if ( ! is_string( $value ) || '' === $value ) {
+			throw new \RuntimeException( "$name is not set: run this suite with tests/plugin/run.py, which starts the worker." );
+		}
+		return $value;
+	}
+
+	/**
+	 * A URL on the fake feed origin.
+	 */
+	private static function origin( string $path ): string {
+		return self::env( 'ATAI_TEST_FEED_ORIGIN' ) . $path;
+	}
+
+	protected function setUp(): void {
+		parent::setUp();
+		self::use_worker( self::env( 'ATAI_TEST_WORKER_URL' ), self::env( 'ATAI_TEST_WORKER_SECRET' ) );
+	}
+
+	/**
+	 * Dispatch a feed and collect until the worker is done and the run is closed; returns the feed.
+	 *
+	 * @param array<string, mixed> $feed The feed.
+	 * @return array<string, mixed>
+	 */
+	private function run_to_the_end( array $feed ): array {
+		$dispatched = Runs\dispatch( $feed );
+		$this->assertIsArray( $dispatched, is_wp_error( $dispatched ) ? $dispatched->get_error_message() : '' );
+		$give_up = microtime( true ) + self::RUN_WAIT_SECONDS;
+		while ( true ) {
+			$feed = Feeds\get( $feed['id'] );
+			if ( null === $feed['run_id'] ) {
+				return $feed;
+			}
+			if ( microtime( true ) > $give_up ) {
+				$this->fail( 'The worker did not finish the run; the feed says: ' . $feed['last_error'] );
+			}
+			Runs\collect( $feed, microtime( true ) + 20 );
+			usleep( 200000 );
+		}
+	}
+
+	/**
+	 * Posts made from a feed, by item key.
+	 *
+	 * @return array<string, int>
+	 */
+	private static function posts_of( int $feed_id ): array {
+		global $wpdb;
+		$rows = $wpdb->get_results(
+			$wpdb->prepare(
+				"SELECT k.meta_value AS item_key, k.post_id FROM {$wpdb->postmeta} k JOIN {$wpdb->postmeta} f ON f.post_id = k.post_id AND f.meta_key = %s AND f.meta_value = %s WHERE k.meta_key = %s",
+				Posts\META_FEED_ID,
+				(string) $feed_id,
+				Posts\META_ITEM_KEY
+			),
+			ARRAY_A
+		);
+		return array_map( 'intval', array_column( $rows, 'post_id', 'item_key' ) );
+	}
+
+	public function test_test_connection_describes_the_worker_in_words(): void {
+		self::act_as( 'administrator' );
+
+		$response = self::request( 'GET', 'worker/status' );
+
+		$this->assertSame( 200, $response->get_status(), self::error_text( $response ) );
+		$this->assertTrue( $response->get_data()['ok'] );
+		$this->assertStringStartsWith( 'Connected to the worker (version ', $response->get_data()['message'] );
+		$this->assertStringContainsString( 'Queue: sqlite, ', $response->get_data()['message'] );
+		$this->assertStringNotContainsString( self::env( 'ATAI_TEST_WORKER_SECRET' ), self::body_json( $response ) );
+	}
+
+	public function test_a_wrong_shared_secret_is_reported_as_such(): void {
+		self::use_worker( self::env( 'ATAI_TEST_WORKER_URL' ), 'not-the-shared-secret-of-this-worker' );
+
+		$status = Worker\status();
+
+		$this->assertSame( 'atai_worker_unauthorized', $status->get_error_code() );
+		$this->assertStringStartsWith( 'The worker rejected the shared secret (401).', $status->get_error_message() );
+	}
+
+	public function test_a_feed_is_dispatched_collected_and_posted_with_a_link_to_each_source(): void {
+		$feed = self::create_feed(
+			array(
+				'url'         => self::origin( '/gen/roundtrip.xml?items=3&size=2500' ),
+				'post_status' => 'publish',
+			)
+		);
+
+		$feed = $this->run_to_the_end( $feed );
+
+		$this->assertSame( 'done', $feed['last_status'], $feed['last_error'] );
+		$this->assertSame( '', $feed['last_error'] );
+		$this->assertSame( 'Larkmouth Notes: roundtrip', $feed['title'] );
+		$this->assertNotNull( $feed['etag'] );
+		$posts = self::posts_of( $feed['id'] );
+		$this->assertCount( 3, $posts );
+		foreach ( $posts as $key => $post_id ) {
+			$post   = get_post( $post_id );
+			$source = get_post_meta( $post_id, Posts\META_SOURCE_URL, true );
+			$this->assertSame( 'publish', $post->post_status );
+			$this->assertStringStartsWith( self::origin( '/gen/articles/roundtrip-' ), $source );
+			$this->assertStringContainsString( '<p class="atai-source">Source: <a href="' . esc_url( $source ) . '">', $post->post_content );
+			$this->assertSame( 'posted', Ledger\get( $key )['state'] );
+		}
+	}
+
+	public function test_running_an_unchanged_feed_again_makes_no_second_post(): void {
+		$feed  = self::create_feed( array( 'url' => self::origin( '/gen/twice.xml?items=2' ) ) );
+		$first = self::posts_of( $this->run_to_the_end( $feed )['id'] );
+
+		$again = $this->run_to_the_end( Feeds\get( $feed['id'] ) );
+
+		$this->assertCount( 2, $first );
+		$this->assertSame( 'done', $again['last_status'], $again['last_error'] );
+		$this->assertSame( $first, self::posts_of( $feed['id'] ) );
+	}
+
+	public function test_entries_beyond_max_posts_come_in_later_runs_without_duplicates(): void {
+		$feed = self::create_feed(
+			array(
+				'url'       => self::origin( '/gen/capped.xml?items=5' ),
+				'max_posts' => 2,
+			)
+		);
+
+		$counts = array();
+		for ( $run = 1; $run <= 3; $run++ ) {
+			$feed     = $this->run_to_the_end( Feeds\get( $feed['id'] ) );
+			$counts[] = count( self::posts_of( $feed['id'] ) );
+		}
+
+		$this->assertSame( array( 2, 4, 5 ), $counts );
+		$this->assertSame( 0, $feed['entries_deferred'] );
+		$this->assertSame( 5, Ledger\count_posted( array( $feed['id'] ) )[ $feed['id'] ] );
+	}
+
+	public function test_a_hostile_feed_becomes_clean_posts(): void {
+		$feed = self::create_feed(
+			array(
+				'url'         => self::origin( '/gen/hostile.xml?items=2&hostile=1' ),
+				'post_status' => 'publish',
+			)
+		);
+
+		$feed = $this->run_to_the_end( $feed );
+
+		$posts = self::posts_of( $feed['id'] );
+		$this->assertNotEmpty( $posts, $feed['last_error'] );
+		foreach ( $posts as $post_id ) {
+			$html = get_post( $post_id )->post_content . get_post( $post_id )->post_title;
+			$this->assertDoesNotMatchRegularExpression( '/<\s*(script|iframe|object|embed)\b/i', $html );
+			$this->assertDoesNotMatchRegularExpression( '/<[^>]*\son\w+\s*=/i', $html );
+			$this->assertDoesNotMatchRegularExpression( '/<[^>]*\b(href|src)\s*=\s*["\']?\s*(javascript|data|vbscript):/i', $html );
+		}
+	}
+
+	public function test_a_page_that_is_not_a_feed_fails_the_run_with_the_reason_in_words(): void {
+		$feed = self::create_feed( array( 'url' => self::origin( '/notfeed' ) ) );
+
+		$feed = $this->run_to_the_end( $feed );
+
+		$this->assertSame( 'failed', $feed['last_status'] );
+		$this->assertNotSame( '', $feed['last_error'] );
+		$this->assertSame( array(), self::posts_of( $feed['id'] ) );
+		$this->assertContains( $feed['id'], array_column( Feeds\all(), 'id' ) );
+	}
+
+	public function test_a_run_the_worker_does_not_know_is_forgotten_and_the_feed_runs_again(): void {
+		$run_id = Contract_Fixtures::run_id();
+		$feed   = self::set_feed_columns(
+			self::create_feed( array( 'url' => self::origin( '/gen/lost.xml?items=1' ) ) )['id'],
+			array(
+				'run_id'         => $run_id,
+				'run_started_at' => Feeds\utc( -60 ),
+				'next_run_at'    => Feeds\utc( 3600 ),
+			)
+		);
+
+		$result = Runs\collect( $feed, microtime( true ) + 20 );
+
+		$this->assertSame( 'atai_worker_run_unknown', $result->get_error_code() );
+		$this->assertNull( Feeds\get( $feed['id'] )['run_id'] );
+		$this->assertContains( $feed['id'], array_column( Feeds\due(), 'id' ) );
+		$this->assertCount( 1, self::posts_of( $this->run_to_the_end( Feeds\get( $feed['id'] ) )['id'] ) );
+	}
+}

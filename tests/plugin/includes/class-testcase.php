@@ -1,0 +1,168 @@
+<?php
+/**
+ * Base test case: each test runs in a database transaction that is rolled back afterwards, and
+ * fails if anything was written to the site's debug log meanwhile (a notice, warning, deprecation
+ * or database error under WP_DEBUG).
+ *
+ * @package automationtools-ai
+ */
+
+namespace ATAI\Tests;
+
+use ATAI\Transaction;
+
+/**
+ * Transaction per test, a clean object cache and user, and helpers to make users and feeds.
+ */
+abstract class TestCase extends \PHPUnit\Framework\TestCase {
+
+	/**
+	 * Size of the debug log when the test started.
+	 *
+	 * @var int
+	 */
+	private int $log_offset = 0;
+
+	/**
+	 * Patterns of debug log entries this test causes on purpose.
+	 *
+	 * @var string[]
+	 */
+	private array $expected_log_entries = array();
+
+	protected function setUp(): void {
+		parent::setUp();
+		$this->log_offset = self::debug_log_size();
+		$_GET             = array();
+		$_POST            = array();
+		wp_cache_flush();
+		wp_set_current_user( 0 );
+		Transaction\begin();
+	}
+
+	protected function tearDown(): void {
+		while ( Transaction\depth() > 0 ) {
+			Transaction\rollback();
+		}
+		wp_cache_flush();
+		wp_set_current_user( 0 );
+		$_GET  = array();
+		$_POST = array();
+		$new   = $this->unexpected_log_entries( self::debug_log_since( $this->log_offset ) );
+		parent::tearDown();
+		$this->assertSame( '', $new, 'The site\'s debug log gained lines during this test.' );
+	}
+
+	/**
+	 * Declare a debug log entry this test causes on purpose (a regular expression).
+	 */
+	protected function expect_log_entry( string $pattern ): void {
+		$this->expected_log_entries[] = $pattern;
+	}
+
+	/**
+	 * The log text without the entries the test expected.
+	 */
+	private function unexpected_log_entries( string $log ): string {
+		$entries = preg_split( '/(?=^\[\d{2}-\w{3}-\d{4} )/m', $log, -1, PREG_SPLIT_NO_EMPTY );
+		$left    = array_filter(
+			$entries,
+			function ( string $entry ): bool {
+				foreach ( $this->expected_log_entries as $pattern ) {
+					if ( preg_match( $pattern, $entry ) ) {
+						return false;
+					}
+				}
+				return true;
+			}
+		);
+		return implode( '', $left );
+	}
+
+	/**
+	 * Current size of the debug log (0 when there is none).
+	 */
+	protected static function debug_log_size(): int {
+		clearstatcache();
+		return is_string( WP_DEBUG_LOG ) && file_exists( WP_DEBUG_LOG ) ? (int) filesize( WP_DEBUG_LOG ) : 0;
+	}
+
+	/**
+	 * What the debug log gained after an offset.
+	 */
+	protected static function debug_log_since( int $offset ): string {
+		if ( self::debug_log_size() <= $offset ) {
+			return '';
+		}
+		return (string) file_get_contents( WP_DEBUG_LOG, false, null, $offset );
+	}
+
+	/**
+	 * A user with a role; returns the ID.
+	 */
+	protected static function create_user( string $role ): int {
+		$login = $role . '_' . wp_generate_password( 8, false );
+		$id    = wp_insert_user(
+			array(
+				'user_login' => $login,
+				'user_pass'  => wp_generate_password(),
+				'user_email' => $login . '@example.org',
+				'role'       => $role,
+			)
+		);
+		if ( is_wp_error( $id ) ) {
+			throw new \RuntimeException( $id->get_error_message() );
+		}
+		return $id;
+	}
+
+	/**
+	 * Make a user of this role the current user; returns the ID.
+	 */
+	protected static function act_as( string $role ): int {
+		$id = self::create_user( $role );
+		wp_set_current_user( $id );
+		return $id;
+	}
+
+	/**
+	 * A feed with a unique URL (fields by REST name override the defaults); returns it as Feeds\get() does.
+	 *
+	 * @param array<string, mixed> $fields Fields to set.
+	 * @return array<string, mixed>
+	 */
+	protected static function create_feed( array $fields = array() ): array {
+		static $counter = 0;
+		++$counter;
+		$fields += array(
+			'url'    => 'https://news.example.org/feed-' . $counter . '-' . wp_generate_password( 6, false ) . '.xml',
+			'author' => self::create_user( 'editor' ),
+		);
+		$id = \ATAI\Feeds\create( $fields );
+		if ( is_wp_error( $id ) ) {
+			throw new \RuntimeException( $id->get_error_message() );
+		}
+		return \ATAI\Feeds\get( $id );
+	}
+
+	/**
+	 * Set columns of a feed row directly (state a test starts from).
+	 *
+	 * @param int                  $id      Feed ID.
+	 * @param array<string, mixed> $columns Column values.
+	 * @return array<string, mixed> The feed after the change.
+	 */
+	protected static function set_feed_columns( int $id, array $columns ): array {
+		global $wpdb;
+		$wpdb->update( \ATAI\Schema\feeds_table(), $columns, array( 'id' => $id ) );
+		return \ATAI\Feeds\get( $id );
+	}
+
+	/**
+	 * Point the plugin at a worker URL with a shared secret.
+	 */
+	protected static function use_worker( string $url, string $secret = 'test-secret-0123456789abcdef' ): void {
+		update_option( \ATAI\Settings\WORKER_URL, $url );
+		update_option( \ATAI\Settings\WORKER_SECRET, $secret, false );
+	}
+}

@@ -1,0 +1,46 @@
+<?php
+/**
+ * Plugin Name:       AutomationTools.AI
+ * Description:       Turns RSS, Atom and JSON feeds into clean, AI-rewritten posts on a schedule, each with a link to its source. The slow work runs in a separate worker service.
+ * Version:           0.1.0
+ * Requires at least: 6.1
+ * Requires PHP:      8.1
+ * Author:            AutomationTools.AI
+ * License:           GPLv2 or later
+ * License URI:       https://www.gnu.org/licenses/gpl-2.0.html
+ * Text Domain:       automationtools-ai
+ * Domain Path:       /languages
+ *
+ * @package automationtools-ai
+ */
+
+namespace ATAI;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+const VERSION     = '0.1.0';
+const PLUGIN_FILE = __FILE__;
+const PLUGIN_DIR  = __DIR__;
+
+require_once __DIR__ . '/inc/namespace.php';
+require_once __DIR__ . '/inc/settings.php';
+require_once __DIR__ . '/inc/schema.php';
+require_once __DIR__ . '/inc/transaction.php';
+require_once __DIR__ . '/inc/lock.php';
+require_once __DIR__ . '/inc/feeds.php';
+require_once __DIR__ . '/inc/ledger.php';
+require_once __DIR__ . '/inc/contract.php';
+require_once __DIR__ . '/inc/worker.php';
+require_once __DIR__ . '/inc/class-import-batch.php';
+require_once __DIR__ . '/inc/posts.php';
+require_once __DIR__ . '/inc/runs.php';
+require_once __DIR__ . '/inc/cron.php';
+require_once __DIR__ . '/inc/callback.php';
+require_once __DIR__ . '/inc/rest.php';
+require_once __DIR__ . '/inc/admin/notices.php';
+require_once __DIR__ . '/inc/admin/settings-page.php';
+require_once __DIR__ . '/inc/admin/feeds-page.php';
+
+bootstrap();

@@ -1,0 +1,488 @@
+<?php
+/**
+ * The Feeds screens: the list, the add and edit forms, and the admin-post handlers behind them.
+ *
+ * Forms post to admin-post.php with a nonce; on a validation error the typed values and each
+ * field's message come back with the form, so nothing typed is lost.
+ *
+ * @package automationtools-ai
+ */
+
+namespace ATAI\Admin\Feeds_Page;
+
+use ATAI\Admin\Feeds_List_Table;
+use ATAI\Admin\Notices;
+use ATAI\Feeds;
+use ATAI\Ledger;
+use ATAI\Runs;
+
+const SLUG          = 'atai-feeds';
+const SAVE_ACTION   = 'atai_save_feed';
+const RUN_ACTION    = 'atai_run_feed';
+const TOGGLE_ACTION = 'atai_toggle_feed';
+const DELETE_ACTION = 'atai_delete_feed';
+
+/** What a failed form post left for the form: typed values and messages by field. */
+const FORM_TRANSIENT_PREFIX = 'atai_feed_form_';
+
+/**
+ * Add the top-level menu and its Feeds page.
+ *
+ * @since 0.1.0
+ */
+function add_menu(): void {
+	add_menu_page(
+		__( 'AutomationTools.AI', 'automationtools-ai' ),
+		__( 'AutomationTools.AI', 'automationtools-ai' ),
+		'manage_options',
+		SLUG,
+		__NAMESPACE__ . '\\render',
+		'dashicons-rss'
+	);
+	add_submenu_page( SLUG, __( 'Feeds', 'automationtools-ai' ), __( 'Feeds', 'automationtools-ai' ), 'manage_options', SLUG, __NAMESPACE__ . '\\render' );
+}
+
+/**
+ * Styles and the small script of the plugin's screens.
+ *
+ * @since 0.1.0
+ *
+ * @param string $hook_suffix Current admin page.
+ */
+function enqueue_assets( $hook_suffix ): void {
+	if ( ! is_string( $hook_suffix ) || ! str_contains( $hook_suffix, 'atai-' ) ) {
+		return;
+	}
+	wp_enqueue_style( 'atai-admin', plugins_url( 'assets/admin.css', \ATAI\PLUGIN_FILE ), array(), \ATAI\VERSION );
+	wp_enqueue_script( 'atai-admin', plugins_url( 'assets/admin.js', \ATAI\PLUGIN_FILE ), array( 'wp-api-fetch', 'wp-i18n' ), \ATAI\VERSION, true );
+	wp_set_script_translations( 'atai-admin', 'automationtools-ai', \ATAI\PLUGIN_DIR . '/languages' );
+}
+
+/**
+ * A URL of the Feeds screen.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, string|int> $args Query arguments (action, feed).
+ */
+function url( array $args = array() ): string {
+	return add_query_arg( array( 'page' => SLUG ) + $args, admin_url( 'admin.php' ) );
+}
+
+/**
+ * A nonce-protected admin-post.php URL acting on one feed.
+ *
+ * @since 0.1.0
+ */
+function action_url( string $action, int $feed_id ): string {
+	return wp_nonce_url(
+		add_query_arg(
+			array(
+				'action' => $action,
+				'feed'   => $feed_id,
+			),
+			admin_url( 'admin-post.php' )
+		),
+		$action . '_' . $feed_id
+	);
+}
+
+/**
+ * The Feeds screen: list, add form or edit form.
+ *
+ * @since 0.1.0
+ */
+function render(): void {
+	if ( ! current_user_can( 'manage_options' ) ) {
+		wp_die( esc_html__( 'Only administrators can manage feeds.', 'automationtools-ai' ), 403 );
+	}
+	// phpcs:disable WordPress.Security.NonceVerification.Recommended -- choosing a screen changes nothing.
+	$action  = isset( $_GET['action'] ) ? sanitize_key( wp_unslash( $_GET['action'] ) ) : '';
+	$feed_id = isset( $_GET['feed'] ) ? absint( $_GET['feed'] ) : 0;
+	// phpcs:enable
+	if ( 'add' === $action ) {
+		render_form( null );
+		return;
+	}
+	if ( 'edit' === $action ) {
+		$feed = Feeds\get( $feed_id );
+		if ( null === $feed ) {
+			echo '<div class="wrap"><div class="notice notice-error"><p>' . esc_html( Feeds\not_found( $feed_id )->get_error_message() ) . '</p></div></div>';
+			return;
+		}
+		render_form( $feed );
+		return;
+	}
+	render_list();
+}
+
+/**
+ * The list of feeds.
+ *
+ * @since 0.1.0
+ */
+function render_list(): void {
+	require_once ABSPATH . 'wp-admin/includes/class-wp-list-table.php';
+	require_once \ATAI\PLUGIN_DIR . '/inc/admin/class-feeds-list-table.php';
+	$table = new Feeds_List_Table();
+	$table->prepare_items();
+	echo '<div class="wrap atai-wrap">';
+	echo '<h1 class="wp-heading-inline">' . esc_html__( 'Feeds', 'automationtools-ai' ) . '</h1> ';
+	echo '<a href="' . esc_url( url( array( 'action' => 'add' ) ) ) . '" class="page-title-action">' . esc_html__( 'Add feed', 'automationtools-ai' ) . '</a>';
+	echo '<hr class="wp-header-end" />';
+	$table->display();
+	echo '</div>';
+}
+
+/**
+ * Take what a failed post left for the form of this feed (null: a new feed), if anything.
+ *
+ * @since 0.1.0
+ *
+ * @return array{input: array<string, string>, errors: array<string, string>}|null
+ */
+function take_form_state( int $feed_id ): ?array {
+	$key   = FORM_TRANSIENT_PREFIX . get_current_user_id();
+	$state = get_transient( $key );
+	if ( ! is_array( $state ) || ( $state['feed_id'] ?? -1 ) !== $feed_id ) {
+		return null;
+	}
+	delete_transient( $key );
+	return $state;
+}
+
+/**
+ * The add or edit form.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed>|null $feed The feed to edit, or null to add one.
+ */
+function render_form( ?array $feed ): void {
+	$feed_id = $feed ? $feed['id'] : 0;
+	$values  = $feed ? $feed : Feeds\defaults();
+	$state   = take_form_state( $feed_id );
+	$errors  = $state['errors'] ?? array();
+	if ( $state ) {
+		$values = array_merge( $values, $state['input'] );
+	}
+
+	echo '<div class="wrap atai-wrap">';
+	echo '<h1>' . ( $feed ? esc_html__( 'Edit feed', 'automationtools-ai' ) : esc_html__( 'Add feed', 'automationtools-ai' ) ) . '</h1>';
+	echo '<p><a href="' . esc_url( url() ) . '">' . esc_html__( 'Back to all feeds', 'automationtools-ai' ) . '</a></p>';
+	echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '" class="atai-feed-form" novalidate>';
+	echo '<input type="hidden" name="action" value="' . esc_attr( SAVE_ACTION ) . '" />';
+	echo '<input type="hidden" name="feed_id" value="' . esc_attr( (string) $feed_id ) . '" />';
+	wp_nonce_field( SAVE_ACTION );
+	echo '<table class="form-table" role="presentation"><tbody>';
+
+	form_row(
+		'url',
+		$errors,
+		sprintf(
+			'<input type="url" name="url" id="atai-url" class="large-text code" required value="%1$s" placeholder="https://example.org/feed" %2$s />',
+			esc_attr( (string) $values['url'] ),
+			isset( $errors['url'] ) ? 'aria-invalid="true" aria-describedby="atai-url-error"' : ''
+		),
+		__( 'An RSS, Atom or JSON feed.', 'automationtools-ai' )
+	);
+	if ( $feed ) {
+		form_row(
+			'title',
+			$errors,
+			sprintf( '<input type="text" name="title" id="atai-title" class="regular-text" value="%s" />', esc_attr( (string) $values['title'] ) ),
+			__( 'Filled from the feed after its first run when empty.', 'automationtools-ai' )
+		);
+		form_row( 'status', $errors, select( 'status', status_labels(), (string) $values['status'] ), '' );
+	}
+	form_row( 'post_status', $errors, select( 'post_status', Feeds\post_status_labels(), (string) $values['post_status'] ), __( 'Draft lets you review each post before it appears.', 'automationtools-ai' ) );
+	form_row(
+		'author',
+		$errors,
+		wp_dropdown_users(
+			array(
+				'name'       => 'author',
+				'id'         => 'atai-author',
+				'selected'   => (int) $values['author'],
+				'capability' => array( 'edit_posts' ),
+				'echo'       => false,
+			)
+		),
+		''
+	);
+	form_row(
+		'category',
+		$errors,
+		wp_dropdown_categories(
+			array(
+				'name'         => 'category',
+				'id'           => 'atai-category',
+				'selected'     => (int) $values['category'],
+				'hide_empty'   => false,
+				'hierarchical' => true,
+				'echo'         => false,
+			)
+		),
+		''
+	);
+	form_row(
+		'max_posts',
+		$errors,
+		sprintf(
+			'<input type="number" name="max_posts" id="atai-max_posts" class="small-text" min="%1$d" max="%2$d" value="%3$s" />',
+			Feeds\MAX_POSTS_MIN,
+			Feeds\MAX_POSTS_MAX,
+			esc_attr( (string) $values['max_posts'] )
+		),
+		__( 'New items beyond this wait for the next run.', 'automationtools-ai' )
+	);
+	form_row( 'interval', $errors, select( 'interval', Feeds\interval_labels(), (string) $values['interval'] ), '' );
+
+	echo '</tbody></table>';
+	submit_button( $feed ? __( 'Save feed', 'automationtools-ai' ) : __( 'Add feed', 'automationtools-ai' ) );
+	echo '</form>';
+
+	if ( $feed ) {
+		render_items( $feed_id );
+	}
+	echo '</div>';
+}
+
+/**
+ * Status labels.
+ *
+ * @since 0.1.0
+ *
+ * @return array<string, string>
+ */
+function status_labels(): array {
+	return array(
+		'active' => __( 'Active', 'automationtools-ai' ),
+		'paused' => __( 'Paused', 'automationtools-ai' ),
+	);
+}
+
+/**
+ * A select of labelled choices.
+ *
+ * @since 0.1.0
+ *
+ * @param string                $name     Field name.
+ * @param array<string, string> $choices  Label by value.
+ * @param string                $selected Selected value.
+ */
+function select( string $name, array $choices, string $selected ): string {
+	$html = '<select name="' . esc_attr( $name ) . '" id="atai-' . esc_attr( $name ) . '">';
+	foreach ( $choices as $value => $label ) {
+		$html .= '<option value="' . esc_attr( (string) $value ) . '"' . selected( $selected, (string) $value, false ) . '>' . esc_html( $label ) . '</option>';
+	}
+	return $html . '</select>';
+}
+
+/**
+ * One row of the form: label, control, the field's error (if any), help.
+ *
+ * @since 0.1.0
+ *
+ * @param string                $field   Field name.
+ * @param array<string, string> $errors  Messages by field.
+ * @param string                $control The control's HTML (escaped by its builder).
+ * @param string                $help    Help text.
+ */
+function form_row( string $field, array $errors, string $control, string $help ): void {
+	echo '<tr' . ( isset( $errors[ $field ] ) ? ' class="atai-has-error"' : '' ) . '>';
+	echo '<th scope="row"><label for="atai-' . esc_attr( $field ) . '">' . esc_html( Feeds\field_label( $field ) ) . '</label></th><td>';
+	echo $control; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- built from escaped parts or by core's dropdown functions.
+	if ( isset( $errors[ $field ] ) ) {
+		echo '<p class="atai-field-error" id="atai-' . esc_attr( $field ) . '-error">' . esc_html( $errors[ $field ] ) . '</p>';
+	}
+	if ( '' !== $help ) {
+		echo '<p class="description">' . esc_html( $help ) . '</p>';
+	}
+	echo '</td></tr>';
+}
+
+/**
+ * The feed's recent items: state, post and error.
+ *
+ * @since 0.1.0
+ */
+function render_items( int $feed_id ): void {
+	$items = Ledger\recent( $feed_id, 50 );
+	echo '<h2>' . esc_html__( 'Recent items', 'automationtools-ai' ) . '</h2>';
+	if ( ! $items ) {
+		echo '<p>' . esc_html__( 'No items yet: they appear after the feed\'s first run.', 'automationtools-ai' ) . '</p>';
+		return;
+	}
+	$labels = array(
+		'queued'    => __( 'Queued', 'automationtools-ai' ),
+		'importing' => __( 'Importing', 'automationtools-ai' ),
+		'posted'    => __( 'Posted', 'automationtools-ai' ),
+		'failed'    => __( 'Failed', 'automationtools-ai' ),
+	);
+	echo '<table class="widefat striped atai-items"><thead><tr>';
+	echo '<th scope="col">' . esc_html__( 'Item', 'automationtools-ai' ) . '</th>';
+	echo '<th scope="col">' . esc_html__( 'State', 'automationtools-ai' ) . '</th>';
+	echo '<th scope="col">' . esc_html__( 'Post', 'automationtools-ai' ) . '</th>';
+	echo '<th scope="col">' . esc_html__( 'Error', 'automationtools-ai' ) . '</th>';
+	echo '</tr></thead><tbody>';
+	foreach ( $items as $item ) {
+		$title = '' !== $item['title'] ? $item['title'] : $item['link'];
+		echo '<tr><td>';
+		echo '' !== $item['link'] ? '<a href="' . esc_url( $item['link'] ) . '" rel="noopener noreferrer">' . esc_html( $title ) . '</a>' : esc_html( $title );
+		echo '</td><td>' . esc_html( $labels[ $item['state'] ] ?? $item['state'] );
+		if ( 'failed' === $item['state'] ) {
+			echo '<br /><small>' . esc_html(
+				$item['failed_for_good']
+					/* translators: %d: number of attempts. */
+					? sprintf( _n( 'Given up after %d attempt', 'Given up after %d attempts', $item['attempts'], 'automationtools-ai' ), $item['attempts'] )
+					/* translators: %d: number of attempts. */
+					: sprintf( _n( '%d attempt; tried again next run', '%d attempts; tried again next run', $item['attempts'], 'automationtools-ai' ), $item['attempts'] )
+			) . '</small>';
+		}
+		echo '</td><td>';
+		$edit = $item['post_id'] ? get_edit_post_link( $item['post_id'] ) : null;
+		if ( $edit ) {
+			echo '<a href="' . esc_url( $edit ) . '">' . esc_html( get_the_title( $item['post_id'] ) ) . '</a>';
+		} else {
+			echo '—';
+		}
+		echo '</td><td class="atai-error">' . esc_html( $item['error_message'] ) . '</td></tr>';
+	}
+	echo '</tbody></table>';
+}
+
+/**
+ * Stop unless the current user is an administrator and the nonce is right.
+ *
+ * @since 0.1.0
+ */
+function check_request( string $nonce_action ): void {
+	check_admin_referer( $nonce_action );
+	if ( ! current_user_can( 'manage_options' ) ) {
+		wp_die( esc_html__( 'Only administrators can manage feeds.', 'automationtools-ai' ), 403 );
+	}
+}
+
+/**
+ * The feed ID of a row action request.
+ *
+ * @since 0.1.0
+ */
+function requested_feed_id(): int {
+	return isset( $_GET['feed'] ) ? absint( $_GET['feed'] ) : 0; // phpcs:ignore WordPress.Security.NonceVerification.Recommended -- check_request() verifies the nonce, which names this ID.
+}
+
+/**
+ * Handler of the add/edit form.
+ *
+ * @since 0.1.0
+ */
+function handle_save(): void {
+	check_request( SAVE_ACTION );
+	wp_safe_redirect( save_from_form( wp_unslash( $_POST ) ) ); // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- Feeds\validate() checks every field.
+	exit;
+}
+
+/**
+ * Save the posted form; returns where to go next (the list, or the form again with what was typed).
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $post Unslashed form data.
+ */
+function save_from_form( array $post ): string {
+	$feed_id = absint( $post['feed_id'] ?? 0 );
+	$input   = array();
+	foreach ( Feeds\EDITABLE as $field ) {
+		if ( isset( $post[ $field ] ) && is_scalar( $post[ $field ] ) ) {
+			$input[ $field ] = (string) $post[ $field ];
+		}
+	}
+	$result = $feed_id ? Feeds\update( $feed_id, $input ) : Feeds\create( $input );
+	if ( is_wp_error( $result ) ) {
+		if ( 'atai_invalid_feed' === $result->get_error_code() ) {
+			set_transient(
+				FORM_TRANSIENT_PREFIX . get_current_user_id(),
+				array(
+					'feed_id' => $feed_id,
+					'input'   => $input,
+					'errors'  => Feeds\field_messages( $result ),
+				),
+				10 * MINUTE_IN_SECONDS
+			);
+			Notices\add( 'error', __( 'The feed was not saved. Please correct the fields marked below.', 'automationtools-ai' ) );
+		} else {
+			Notices\add( 'error', $result->get_error_message() );
+		}
+		if ( $feed_id && 'atai_feed_not_found' === $result->get_error_code() ) {
+			return url();
+		}
+		return $feed_id ? url(
+			array(
+				'action' => 'edit',
+				'feed'   => $feed_id,
+			)
+		) : url( array( 'action' => 'add' ) );
+	}
+	Notices\add( 'success', $feed_id ? __( 'Feed saved.', 'automationtools-ai' ) : __( 'Feed added. Its first run starts within a minute.', 'automationtools-ai' ) );
+	return url();
+}
+
+/**
+ * Handler of "Run now".
+ *
+ * @since 0.1.0
+ */
+function handle_run(): void {
+	$feed_id = requested_feed_id();
+	check_request( RUN_ACTION . '_' . $feed_id );
+	$feed   = Feeds\get( $feed_id );
+	$result = null === $feed ? Feeds\not_found( $feed_id ) : Runs\dispatch( $feed );
+	if ( is_wp_error( $result ) ) {
+		Notices\add( 'error', $result->get_error_message() );
+	} else {
+		Notices\add( 'success', __( 'The feed was sent to the worker. Its posts appear as soon as the worker hands them back, usually within a minute or two.', 'automationtools-ai' ) );
+	}
+	wp_safe_redirect( url() );
+	exit;
+}
+
+/**
+ * Handler of Pause / Resume.
+ *
+ * @since 0.1.0
+ */
+function handle_toggle(): void {
+	$feed_id = requested_feed_id();
+	check_request( TOGGLE_ACTION . '_' . $feed_id );
+	$feed   = Feeds\get( $feed_id );
+	$status = ( $feed && 'active' === $feed['status'] ) ? 'paused' : 'active';
+	$result = null === $feed ? Feeds\not_found( $feed_id ) : Feeds\set_status( $feed_id, $status );
+	if ( is_wp_error( $result ) ) {
+		Notices\add( 'error', $result->get_error_message() );
+	} else {
+		Notices\add( 'success', 'paused' === $status ? __( 'Feed paused.', 'automationtools-ai' ) : __( 'Feed resumed.', 'automationtools-ai' ) );
+	}
+	wp_safe_redirect( url() );
+	exit;
+}
+
+/**
+ * Handler of Delete.
+ *
+ * @since 0.1.0
+ */
+function handle_delete(): void {
+	$feed_id = requested_feed_id();
+	check_request( DELETE_ACTION . '_' . $feed_id );
+	$result = Feeds\delete( $feed_id );
+	if ( is_wp_error( $result ) ) {
+		Notices\add( 'error', $result->get_error_message() );
+	} else {
+		Notices\add( 'success', __( 'Feed deleted. The posts it made stay.', 'automationtools-ai' ) );
+	}
+	wp_safe_redirect( url() );
+	exit;
+}
+

@@ -1,0 +1,238 @@
+<?php
+/**
+ * The settings screen (Settings API, saved through options.php) with the "Test connection" button.
+ *
+ * @package automationtools-ai
+ */
+
+namespace ATAI\Admin\Settings_Page;
+
+use ATAI\Admin\Feeds_Page;
+use ATAI\Settings;
+
+const SLUG = 'atai-settings';
+
+/**
+ * Add the Settings submenu.
+ *
+ * @since 0.1.0
+ */
+function add_menu(): void {
+	add_submenu_page(
+		Feeds_Page\SLUG,
+		__( 'AutomationTools.AI settings', 'automationtools-ai' ),
+		__( 'Settings', 'automationtools-ai' ),
+		'manage_options',
+		SLUG,
+		__NAMESPACE__ . '\\render'
+	);
+}
+
+/**
+ * A "Settings" link on the Plugins screen.
+ *
+ * @since 0.1.0
+ *
+ * @param string[] $links Action links.
+ * @return string[]
+ */
+function add_action_link( $links ) {
+	$url = add_query_arg( 'page', SLUG, admin_url( 'admin.php' ) );
+	array_unshift( $links, '<a href="' . esc_url( $url ) . '">' . esc_html__( 'Settings', 'automationtools-ai' ) . '</a>' );
+	return $links;
+}
+
+/**
+ * Register the sections and fields.
+ *
+ * @since 0.1.0
+ */
+function register_fields(): void {
+	add_settings_section(
+		'atai_worker',
+		__( 'Worker', 'automationtools-ai' ),
+		__NAMESPACE__ . '\\render_worker_intro',
+		SLUG
+	);
+	add_settings_field( Settings\WORKER_URL, Settings\label( Settings\WORKER_URL ), __NAMESPACE__ . '\\render_text_field', SLUG, 'atai_worker', field_args( Settings\WORKER_URL, 'url', __( 'Where WordPress reaches the worker service, for example http://127.0.0.1:8090.', 'automationtools-ai' ) ) );
+	add_settings_field( Settings\WORKER_SECRET, Settings\label( Settings\WORKER_SECRET ), __NAMESPACE__ . '\\render_secret_field', SLUG, 'atai_worker', field_args( Settings\WORKER_SECRET, 'password', __( 'The same value as the worker\'s ATAI_WORKER_SECRET.', 'automationtools-ai' ) ) );
+	add_settings_field( 'atai_connection', __( 'Connection', 'automationtools-ai' ), __NAMESPACE__ . '\\render_test_button', SLUG, 'atai_worker' );
+
+	add_settings_section(
+		'atai_ai',
+		__( 'AI rewriting', 'automationtools-ai' ),
+		__NAMESPACE__ . '\\render_ai_intro',
+		SLUG
+	);
+	add_settings_field( Settings\AI_ENABLED, Settings\label( Settings\AI_ENABLED ), __NAMESPACE__ . '\\render_checkbox_field', SLUG, 'atai_ai', field_args( Settings\AI_ENABLED, 'checkbox', __( 'Rewrite articles with the AI model. When off, or when no endpoint is configured anywhere, posts are the cleaned original text.', 'automationtools-ai' ) ) );
+	add_settings_field( Settings\AI_BASE_URL, Settings\label( Settings\AI_BASE_URL ), __NAMESPACE__ . '\\render_text_field', SLUG, 'atai_ai', field_args( Settings\AI_BASE_URL, 'url', __( 'Any OpenAI-compatible endpoint (OpenAI, Azure, Ollama, vLLM, LM Studio, OpenRouter). Empty: the worker\'s OPENAI_BASE_URL.', 'automationtools-ai' ) ) );
+	add_settings_field( Settings\AI_API_KEY, Settings\label( Settings\AI_API_KEY ), __NAMESPACE__ . '\\render_secret_field', SLUG, 'atai_ai', field_args( Settings\AI_API_KEY, 'password', __( 'Empty: the worker\'s OPENAI_API_KEY.', 'automationtools-ai' ) ) );
+	add_settings_field( Settings\AI_MODEL, Settings\label( Settings\AI_MODEL ), __NAMESPACE__ . '\\render_text_field', SLUG, 'atai_ai', field_args( Settings\AI_MODEL, 'text', __( 'Empty: the worker\'s default model.', 'automationtools-ai' ) ) );
+	add_settings_field( Settings\AI_MAX_IN_FLIGHT, Settings\label( Settings\AI_MAX_IN_FLIGHT ), __NAMESPACE__ . '\\render_number_field', SLUG, 'atai_ai', field_args( Settings\AI_MAX_IN_FLIGHT, 'number', __( 'How many articles the worker sends to the model at once (1 to 64).', 'automationtools-ai' ) ) );
+}
+
+/**
+ * Arguments passed to a field's render callback.
+ *
+ * @since 0.1.0
+ *
+ * @return array{option: string, input: string, help: string, label_for: string}
+ */
+function field_args( string $option, string $input, string $help ): array {
+	return array(
+		'option'    => $option,
+		'input'     => $input,
+		'help'      => $help,
+		'label_for' => $option,
+	);
+}
+
+/**
+ * Introduction of the worker section.
+ *
+ * @since 0.1.0
+ */
+function render_worker_intro(): void {
+	echo '<p>' . esc_html__( 'The worker is the service that fetches feeds, extracts and rewrites articles, and hands back drafts that become posts here.', 'automationtools-ai' ) . '</p>';
+}
+
+/**
+ * Introduction of the AI section.
+ *
+ * @since 0.1.0
+ */
+function render_ai_intro(): void {
+	echo '<p>' . esc_html__( 'Fields left empty use the worker\'s own environment; values set here win.', 'automationtools-ai' ) . '</p>';
+}
+
+/**
+ * The note shown instead of an editable field when wp-config.php sets the value.
+ *
+ * @since 0.1.0
+ */
+function constant_note( string $option ): string {
+	return sprintf(
+		/* translators: %s: PHP constant name. */
+		esc_html__( 'Set in wp-config.php (%s); change it there.', 'automationtools-ai' ),
+		'<code>' . esc_html( Settings\CONSTANT_OVERRIDES[ $option ] ) . '</code>'
+	);
+}
+
+/**
+ * A text or URL field.
+ *
+ * @since 0.1.0
+ *
+ * @param array{option: string, input: string, help: string} $args Field arguments.
+ */
+function render_text_field( array $args ): void {
+	$option   = $args['option'];
+	$constant = 'constant' === Settings\source( $option );
+	printf(
+		'<input type="%1$s" id="%2$s" name="%2$s" value="%3$s" class="regular-text code" %4$s />',
+		esc_attr( $args['input'] ),
+		esc_attr( $option ),
+		esc_attr( (string) Settings\get( $option ) ),
+		disabled( $constant, true, false )
+	);
+	echo '<p class="description">' . ( $constant ? constant_note( $option ) : esc_html( $args['help'] ) ) . '</p>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- constant_note() escapes.
+}
+
+/**
+ * A number field.
+ *
+ * @since 0.1.0
+ *
+ * @param array{option: string, input: string, help: string} $args Field arguments.
+ */
+function render_number_field( array $args ): void {
+	printf(
+		'<input type="number" id="%1$s" name="%1$s" value="%2$d" min="%3$d" max="%4$d" class="small-text" />',
+		esc_attr( $args['option'] ),
+		(int) Settings\get( $args['option'] ),
+		(int) Settings\MAX_IN_FLIGHT_MIN,
+		(int) Settings\MAX_IN_FLIGHT_MAX
+	);
+	echo '<p class="description">' . esc_html( $args['help'] ) . '</p>';
+}
+
+/**
+ * A check box.
+ *
+ * @since 0.1.0
+ *
+ * @param array{option: string, input: string, help: string} $args Field arguments.
+ */
+function render_checkbox_field( array $args ): void {
+	printf(
+		'<label><input type="checkbox" id="%1$s" name="%1$s" value="1" %2$s /> %3$s</label>',
+		esc_attr( $args['option'] ),
+		checked( (bool) Settings\get( $args['option'] ), true, false ),
+		esc_html( $args['help'] )
+	);
+}
+
+/**
+ * A secret: an empty password field keeps the saved value; a check box clears it. Never prints the secret.
+ *
+ * @since 0.1.0
+ *
+ * @param array{option: string, input: string, help: string} $args Field arguments.
+ */
+function render_secret_field( array $args ): void {
+	$option = $args['option'];
+	if ( 'constant' === Settings\source( $option ) ) {
+		echo '<input type="password" id="' . esc_attr( $option ) . '" value="" class="regular-text" disabled placeholder="' . esc_attr__( 'Set in wp-config.php', 'automationtools-ai' ) . '" />';
+		echo '<p class="description">' . constant_note( $option ) . '</p>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- constant_note() escapes.
+		return;
+	}
+	$saved       = Settings\get( $option );
+	$placeholder = '' === $saved
+		? __( 'Not set', 'automationtools-ai' )
+		/* translators: %s: masked hint of the saved secret, such as "…abcd". */
+		: sprintf( __( 'Saved (%s); leave empty to keep it', 'automationtools-ai' ), Settings\mask( $saved ) );
+	printf(
+		'<input type="password" id="%1$s" name="%1$s" value="" class="regular-text" autocomplete="new-password" spellcheck="false" placeholder="%2$s" />',
+		esc_attr( $option ),
+		esc_attr( $placeholder )
+	);
+	if ( '' !== $saved ) {
+		printf(
+			' <label><input type="checkbox" name="%1$s[]" value="%2$s" /> %3$s</label>',
+			esc_attr( Settings\CLEAR_FIELD ),
+			esc_attr( $option ),
+			esc_html__( 'Clear the saved value', 'automationtools-ai' )
+		);
+	}
+	echo '<p class="description">' . esc_html( $args['help'] ) . '</p>';
+}
+
+/**
+ * The "Test connection" button and the place its answer appears.
+ *
+ * @since 0.1.0
+ */
+function render_test_button(): void {
+	echo '<button type="button" class="button" id="atai-test-connection">' . esc_html__( 'Test connection', 'automationtools-ai' ) . '</button> ';
+	echo '<span id="atai-connection-result" class="atai-connection-result" role="status" aria-live="polite"></span>';
+	echo '<p class="description">' . esc_html__( 'Tests the saved settings: save first if you changed them.', 'automationtools-ai' ) . '</p>';
+}
+
+/**
+ * The settings screen.
+ *
+ * @since 0.1.0
+ */
+function render(): void {
+	if ( ! current_user_can( 'manage_options' ) ) {
+		wp_die( esc_html__( 'Only administrators can change these settings.', 'automationtools-ai' ), 403 );
+	}
+	echo '<div class="wrap atai-wrap">';
+	echo '<h1>' . esc_html__( 'AutomationTools.AI settings', 'automationtools-ai' ) . '</h1>';
+	settings_errors();
+	echo '<form action="options.php" method="post">';
+	settings_fields( Settings\GROUP );
+	do_settings_sections( SLUG );
+	submit_button();
+	echo '</form></div>';
+}

@@ -1,0 +1,691 @@
+<?php
+/**
+ * Feeds: the sources a site owner configured, in the {prefix}atai_feeds table.
+ *
+ * A feed row also carries the state of its current run (run_id) so a tick knows what to collect;
+ * run_id 'dispatching' is a claim taken while the run request is on its way to the worker.
+ *
+ * @package automationtools-ai
+ */
+
+namespace ATAI\Feeds;
+
+use ATAI\Schema;
+use WP_Error;
+
+const STATUSES      = array( 'active', 'paused' );
+const POST_STATUSES = array( 'draft', 'publish', 'pending', 'private' );
+
+/** The run_id a feed holds while its run request is being sent. */
+const DISPATCHING = 'dispatching';
+
+/** A claim older than this belongs to a request that died; it is released. */
+const STALE_CLAIM_SECONDS = 120;
+
+const MAX_POSTS_MIN     = 1;
+const MAX_POSTS_MAX     = 100;
+const DEFAULT_MAX_POSTS = 10;
+const DEFAULT_INTERVAL  = 'hourly';
+
+/** Fields a site owner edits (REST names). */
+const EDITABLE = array( 'url', 'title', 'status', 'post_status', 'author', 'category', 'max_posts', 'interval' );
+
+/**
+ * Check intervals by key, in seconds.
+ *
+ * @since 0.1.0
+ *
+ * @return array<string, int>
+ */
+function intervals(): array {
+	return array(
+		'15min'   => 15 * MINUTE_IN_SECONDS,
+		'30min'   => 30 * MINUTE_IN_SECONDS,
+		'hourly'  => HOUR_IN_SECONDS,
+		'2hours'  => 2 * HOUR_IN_SECONDS,
+		'6hours'  => 6 * HOUR_IN_SECONDS,
+		'12hours' => 12 * HOUR_IN_SECONDS,
+		'daily'   => DAY_IN_SECONDS,
+	);
+}
+
+/**
+ * Check interval labels by key.
+ *
+ * @since 0.1.0
+ *
+ * @return array<string, string>
+ */
+function interval_labels(): array {
+	return array(
+		'15min'   => __( 'Every 15 minutes', 'automationtools-ai' ),
+		'30min'   => __( 'Every 30 minutes', 'automationtools-ai' ),
+		'hourly'  => __( 'Hourly', 'automationtools-ai' ),
+		'2hours'  => __( 'Every 2 hours', 'automationtools-ai' ),
+		'6hours'  => __( 'Every 6 hours', 'automationtools-ai' ),
+		'12hours' => __( 'Every 12 hours', 'automationtools-ai' ),
+		'daily'   => __( 'Daily', 'automationtools-ai' ),
+	);
+}
+
+/**
+ * Post status labels by status.
+ *
+ * @since 0.1.0
+ *
+ * @return array<string, string>
+ */
+function post_status_labels(): array {
+	return array(
+		'draft'   => __( 'Draft', 'automationtools-ai' ),
+		'publish' => __( 'Published', 'automationtools-ai' ),
+		'pending' => __( 'Pending review', 'automationtools-ai' ),
+		'private' => __( 'Private', 'automationtools-ai' ),
+	);
+}
+
+/**
+ * A field's label, for messages.
+ *
+ * @since 0.1.0
+ */
+function field_label( string $field ): string {
+	$labels = array(
+		'url'         => __( 'Feed URL', 'automationtools-ai' ),
+		'title'       => __( 'Title', 'automationtools-ai' ),
+		'status'      => __( 'Status', 'automationtools-ai' ),
+		'post_status' => __( 'Post status', 'automationtools-ai' ),
+		'author'      => __( 'Author', 'automationtools-ai' ),
+		'category'    => __( 'Category', 'automationtools-ai' ),
+		'max_posts'   => __( 'Maximum posts per run', 'automationtools-ai' ),
+		'interval'    => __( 'Check interval', 'automationtools-ai' ),
+	);
+	return $labels[ $field ] ?? $field;
+}
+
+/**
+ * The current time as a UTC DATETIME string, optionally shifted.
+ *
+ * @since 0.1.0
+ */
+function utc( int $offset = 0 ): string {
+	return gmdate( 'Y-m-d H:i:s', time() + $offset );
+}
+
+/**
+ * Check one field's form; returns its clean value or an error whose message names the field.
+ *
+ * Needs no database, so the REST API can run it before the permission check without telling
+ * anyone anything; validate() adds the checks that read the database.
+ *
+ * @since 0.1.0
+ *
+ * @param string $field REST field name.
+ * @param mixed  $value Raw value.
+ * @return mixed|WP_Error
+ */
+function check_field( string $field, $value ) {
+	switch ( $field ) {
+		case 'url':
+			$url = \ATAI\Settings\clean_url( $value );
+			if ( '' === $url ) {
+				return field_error( $field, __( 'enter the feed\'s address, starting with http:// or https://, for example https://example.org/feed.', 'automationtools-ai' ) );
+			}
+			return $url;
+
+		case 'title':
+			$title = is_scalar( $value ) ? sanitize_text_field( (string) $value ) : '';
+			return mb_substr( $title, 0, 255 );
+
+		case 'status':
+			return in_array( $value, STATUSES, true ) ? $value : field_error( $field, __( 'choose active or paused.', 'automationtools-ai' ) );
+
+		case 'post_status':
+			return in_array( $value, POST_STATUSES, true ) ? $value : field_error( $field, __( 'choose draft, publish, pending or private.', 'automationtools-ai' ) );
+
+		case 'author':
+			$user_id = is_numeric( $value ) ? (int) $value : 0;
+			return $user_id > 0 ? $user_id : field_error( $field, __( 'choose a user of this site.', 'automationtools-ai' ) );
+
+		case 'category':
+			$term_id = is_numeric( $value ) ? (int) $value : 0;
+			return $term_id > 0 ? $term_id : field_error( $field, __( 'choose an existing category.', 'automationtools-ai' ) );
+
+		case 'max_posts':
+			if ( ! is_numeric( $value ) || (int) $value != $value || (int) $value < MAX_POSTS_MIN || (int) $value > MAX_POSTS_MAX ) { // phpcs:ignore Universal.Operators.StrictComparisons -- "10" and 10 are the same number here.
+				/* translators: 1: smallest allowed number, 2: largest allowed number. */
+				return field_error( $field, sprintf( __( 'enter a whole number from %1$d to %2$d.', 'automationtools-ai' ), MAX_POSTS_MIN, MAX_POSTS_MAX ) );
+			}
+			return (int) $value;
+
+		case 'interval':
+			return is_string( $value ) && isset( intervals()[ $value ] ) ? $value : field_error( $field, __( 'choose one of the offered intervals.', 'automationtools-ai' ) );
+	}
+	return field_error( $field, __( 'unknown field.', 'automationtools-ai' ) );
+}
+
+/**
+ * Check the fields that name other things: the URL is not another feed's, the author can write
+ * posts, the category exists.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $values  Clean values.
+ * @param int|null             $feed_id The feed being edited, or null.
+ * @return array<string, WP_Error> Errors by field.
+ */
+function check_references( array $values, ?int $feed_id ): array {
+	$errors = array();
+	$other  = find_by_url( $values['url'] );
+	if ( null !== $other && $other !== $feed_id ) {
+		/* translators: %d: ID of the feed that already has this address. */
+		$errors['url'] = field_error( 'url', sprintf( __( 'this feed is already added (feed #%d).', 'automationtools-ai' ), $other ) );
+	}
+	if ( ! get_userdata( $values['author'] ) ) {
+		$errors['author'] = field_error( 'author', __( 'choose a user of this site.', 'automationtools-ai' ) );
+	} elseif ( ! user_can( $values['author'], 'edit_posts' ) ) {
+		$errors['author'] = field_error( 'author', __( 'this user cannot write posts; choose an author, editor or administrator.', 'automationtools-ai' ) );
+	}
+	$term = get_term( $values['category'], 'category' );
+	if ( ! $term || is_wp_error( $term ) ) {
+		$errors['category'] = field_error( 'category', __( 'choose an existing category.', 'automationtools-ai' ) );
+	}
+	return $errors;
+}
+
+/**
+ * An error for one field, message "Field label: reason".
+ *
+ * @since 0.1.0
+ */
+function field_error( string $field, string $reason ): WP_Error {
+	return new WP_Error(
+		'atai_invalid_feed',
+		/* translators: 1: field name, e.g. "Feed URL", 2: what is wrong with the value. */
+		sprintf( __( '%1$s: %2$s', 'automationtools-ai' ), field_label( $field ), $reason ),
+		array(
+			'status' => 400,
+			'field'  => $field,
+		)
+	);
+}
+
+/**
+ * Check a whole form or request. On errors, one WP_Error carrying every field's message.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $input   Values by REST field name; absent fields keep $current or the defaults.
+ * @param array|null           $current The feed being edited (as from get()), or null to create one.
+ * @return array<string, mixed>|WP_Error Clean values for every editable field.
+ */
+function validate( array $input, ?array $current = null ) {
+	$values = $current ? array_intersect_key( $current, array_flip( EDITABLE ) ) : defaults();
+	$values = array_merge( $values, array_intersect_key( $input, array_flip( EDITABLE ) ) );
+	$errors = new WP_Error();
+	// Every field, not only the given ones: an author deleted since must be replaced on the next save.
+	foreach ( EDITABLE as $field ) {
+		$value = check_field( $field, $values[ $field ] );
+		if ( is_wp_error( $value ) ) {
+			$errors->add( 'atai_invalid_feed', $value->get_error_message(), array( 'field' => $field ) );
+			continue;
+		}
+		$values[ $field ] = $value;
+	}
+	if ( ! $errors->has_errors() ) {
+		foreach ( check_references( $values, $current['id'] ?? null ) as $field => $error ) {
+			$errors->add( 'atai_invalid_feed', $error->get_error_message(), array( 'field' => $field ) );
+		}
+	}
+	if ( $errors->has_errors() ) {
+		$errors->add_data( array( 'status' => 400 ) );
+		return $errors;
+	}
+	return $values;
+}
+
+/**
+ * Each field's message from a validate() error, by field.
+ *
+ * @since 0.1.0
+ *
+ * @return array<string, string>
+ */
+function field_messages( WP_Error $error ): array {
+	$messages = array();
+	foreach ( $error->get_all_error_data( 'atai_invalid_feed' ) as $index => $data ) {
+		if ( is_array( $data ) && isset( $data['field'] ) ) {
+			$messages[ $data['field'] ] = $error->get_error_messages( 'atai_invalid_feed' )[ $index ] ?? '';
+		}
+	}
+	return $messages;
+}
+
+/**
+ * Values of a new feed before the site owner changes them.
+ *
+ * @since 0.1.0
+ *
+ * @return array<string, mixed>
+ */
+function defaults(): array {
+	return array(
+		'url'         => '',
+		'title'       => '',
+		'status'      => 'active',
+		'post_status' => 'draft',
+		'author'      => get_current_user_id(),
+		'category'    => (int) get_option( 'default_category', 1 ),
+		'max_posts'   => DEFAULT_MAX_POSTS,
+		'interval'    => DEFAULT_INTERVAL,
+	);
+}
+
+/**
+ * Turn clean field values into table columns.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $values Clean values by REST field name.
+ * @return array<string, mixed>
+ */
+function to_columns( array $values ): array {
+	return array(
+		'url'            => $values['url'],
+		'title'          => $values['title'],
+		'status'         => $values['status'],
+		'post_status'    => $values['post_status'],
+		'author_id'      => $values['author'],
+		'category_id'    => $values['category'],
+		'max_posts'      => $values['max_posts'],
+		'check_interval' => intervals()[ $values['interval'] ],
+	);
+}
+
+/**
+ * Add a feed; it is due at once.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $input Values by REST field name.
+ * @return int|WP_Error The new feed's ID.
+ */
+function create( array $input ) {
+	global $wpdb;
+	$values = validate( $input );
+	if ( is_wp_error( $values ) ) {
+		return $values;
+	}
+	$now  = utc();
+	$row  = to_columns( $values ) + array(
+		'next_run_at' => $now,
+		'created_at'  => $now,
+	);
+	$done = $wpdb->insert( Schema\feeds_table(), $row );
+	if ( ! $done ) {
+		return new WP_Error( 'atai_db_error', __( 'The feed could not be saved: the database refused it.', 'automationtools-ai' ), array( 'status' => 500 ) );
+	}
+	return (int) $wpdb->insert_id;
+}
+
+/**
+ * Change a feed's editable fields.
+ *
+ * @since 0.1.0
+ *
+ * @param int                  $id    Feed ID.
+ * @param array<string, mixed> $input Values by REST field name; absent fields stay.
+ * @return true|WP_Error
+ */
+function update( int $id, array $input ) {
+	global $wpdb;
+	$current = get( $id );
+	if ( null === $current ) {
+		return not_found( $id );
+	}
+	$values = validate( $input, $current );
+	if ( is_wp_error( $values ) ) {
+		return $values;
+	}
+	$columns = to_columns( $values );
+	// A new check interval takes effect from the last run, not from the next one.
+	if ( $values['interval'] !== $current['interval'] && null !== $current['last_run_at'] ) {
+		$columns['next_run_at'] = gmdate( 'Y-m-d H:i:s', strtotime( $current['last_run_at'] . ' UTC' ) + intervals()[ $values['interval'] ] );
+	}
+	$done = $wpdb->update( Schema\feeds_table(), $columns, array( 'id' => $id ) );
+	if ( false === $done ) {
+		return new WP_Error( 'atai_db_error', __( 'The feed could not be saved: the database refused it.', 'automationtools-ai' ), array( 'status' => 500 ) );
+	}
+	return true;
+}
+
+/**
+ * Delete a feed and its ledger rows. Its posts stay: they are the site owner's content.
+ *
+ * @since 0.1.0
+ *
+ * @return true|WP_Error
+ */
+function delete( int $id ) {
+	global $wpdb;
+	if ( null === get( $id ) ) {
+		return not_found( $id );
+	}
+	$wpdb->delete( Schema\feeds_table(), array( 'id' => $id ) );
+	$wpdb->delete( Schema\items_table(), array( 'feed_id' => $id ) );
+	return true;
+}
+
+/**
+ * The error for an unknown feed ID.
+ *
+ * @since 0.1.0
+ */
+function not_found( int $id ): WP_Error {
+	/* translators: %d: feed ID. */
+	return new WP_Error( 'atai_feed_not_found', sprintf( __( 'There is no feed #%d.', 'automationtools-ai' ), $id ), array( 'status' => 404 ) );
+}
+
+/**
+ * Turn a table row into a feed array with typed values and REST field names.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, string|null> $row Row from the feeds table.
+ * @return array<string, mixed>
+ */
+function from_row( array $row ): array {
+	$interval = array_search( (int) $row['check_interval'], intervals(), true );
+	return array(
+		'id'               => (int) $row['id'],
+		'url'              => $row['url'],
+		'title'            => $row['title'],
+		'status'           => $row['status'],
+		'post_status'      => $row['post_status'],
+		'author'           => (int) $row['author_id'],
+		'category'         => (int) $row['category_id'],
+		'max_posts'        => (int) $row['max_posts'],
+		'interval'         => false === $interval ? DEFAULT_INTERVAL : $interval,
+		'interval_seconds' => (int) $row['check_interval'],
+		'next_run_at'      => $row['next_run_at'],
+		'last_run_at'      => $row['last_run_at'],
+		'last_status'      => $row['last_status'],
+		'last_error_code'  => $row['last_error_code'],
+		'last_error'       => (string) $row['last_error'],
+		'etag'             => $row['etag'],
+		'last_modified'    => $row['last_modified'],
+		'entries_deferred' => (int) $row['entries_deferred'],
+		'run_id'           => $row['run_id'],
+		'run_started_at'   => $row['run_started_at'],
+		'created_at'       => $row['created_at'],
+	);
+}
+
+/**
+ * One feed, or null.
+ *
+ * @since 0.1.0
+ *
+ * @return array<string, mixed>|null
+ */
+function get( int $id ): ?array {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE id = %d", $id ), ARRAY_A );
+	return $row ? from_row( $row ) : null;
+}
+
+/**
+ * The feed whose current run is $run_id, or null.
+ *
+ * @since 0.1.0
+ *
+ * @return array<string, mixed>|null
+ */
+function get_by_run( string $run_id ): ?array {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE run_id = %s", $run_id ), ARRAY_A );
+	return $row ? from_row( $row ) : null;
+}
+
+/**
+ * The ID of the feed with this exact URL, or null.
+ *
+ * @since 0.1.0
+ */
+function find_by_url( string $url ): ?int {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	$id = $wpdb->get_var( $wpdb->prepare( "SELECT id FROM {$table} WHERE url = %s LIMIT 1", $url ) );
+	return null === $id ? null : (int) $id;
+}
+
+/**
+ * Feeds for a list, newest first.
+ *
+ * @since 0.1.0
+ *
+ * @return array<int, array<string, mixed>>
+ */
+function all( int $limit = 500, int $offset = 0 ): array {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	$rows = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$table} ORDER BY id DESC LIMIT %d OFFSET %d", $limit, $offset ), ARRAY_A );
+	return array_map( __NAMESPACE__ . '\\from_row', $rows ?: array() );
+}
+
+/**
+ * How many feeds there are.
+ *
+ * @since 0.1.0
+ */
+function count_all(): int {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	return (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$table}" );
+}
+
+/**
+ * Feeds with a run at the worker to collect.
+ *
+ * @since 0.1.0
+ *
+ * @return array<int, array<string, mixed>>
+ */
+function with_runs(): array {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	$rows = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$table} WHERE run_id IS NOT NULL AND run_id <> %s ORDER BY run_started_at", DISPATCHING ), ARRAY_A );
+	return array_map( __NAMESPACE__ . '\\from_row', $rows ?: array() );
+}
+
+/**
+ * Active feeds that are due and have no run, longest waiting first.
+ *
+ * @since 0.1.0
+ *
+ * @return array<int, array<string, mixed>>
+ */
+function due( int $limit = 50 ): array {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	$rows  = $wpdb->get_results(
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+		$wpdb->prepare( "SELECT * FROM {$table} WHERE status = 'active' AND run_id IS NULL AND (next_run_at IS NULL OR next_run_at <= %s) ORDER BY next_run_at LIMIT %d", utc(), $limit ),
+		ARRAY_A
+	);
+	return array_map( __NAMESPACE__ . '\\from_row', $rows ?: array() );
+}
+
+/**
+ * Claim a feed for dispatch; false when it already has a run (or a claim).
+ *
+ * The UPDATE is atomic, so two requests never both dispatch the same feed.
+ *
+ * @since 0.1.0
+ */
+function claim_for_dispatch( int $id ): bool {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	return 1 === $wpdb->query( $wpdb->prepare( "UPDATE {$table} SET run_id = %s, run_started_at = %s WHERE id = %d AND run_id IS NULL", DISPATCHING, utc(), $id ) );
+}
+
+/**
+ * Give up a dispatch claim after the worker refused or could not be reached; the feed stays due.
+ *
+ * @since 0.1.0
+ */
+function release_claim( int $id, WP_Error $error ): void {
+	global $wpdb;
+	$wpdb->update(
+		Schema\feeds_table(),
+		array(
+			'run_id'          => null,
+			'run_started_at'  => null,
+			'last_error_code' => $error->get_error_code(),
+			'last_error'      => $error->get_error_message(),
+		),
+		array(
+			'id'     => $id,
+			'run_id' => DISPATCHING,
+		)
+	);
+}
+
+/**
+ * Release claims left by requests that died between the claim and the worker's answer.
+ *
+ * @since 0.1.0
+ */
+function release_stale_claims(): void {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	$wpdb->query( $wpdb->prepare( "UPDATE {$table} SET run_id = NULL, run_started_at = NULL WHERE run_id = %s AND run_started_at < %s", DISPATCHING, utc( -STALE_CLAIM_SECONDS ) ) );
+}
+
+/**
+ * Store the run the worker accepted and when the feed is due next.
+ *
+ * A worker connection error shown on the feed is cleared: the worker answered.
+ *
+ * @since 0.1.0
+ */
+function start_run( array $feed, string $run_id ): void {
+	global $wpdb;
+	$columns = array(
+		'run_id'         => $run_id,
+		'run_started_at' => utc(),
+		'next_run_at'    => utc( $feed['interval_seconds'] ),
+	);
+	if ( str_starts_with( $feed['last_error_code'], 'atai_worker_' ) ) {
+		$columns['last_error_code'] = '';
+		$columns['last_error']      = null;
+	}
+	$wpdb->update( Schema\feeds_table(), $columns, array( 'id' => $feed['id'] ) );
+}
+
+/**
+ * Show an error on the feed without touching its run (e.g. the worker is unreachable: try again next tick).
+ *
+ * @since 0.1.0
+ */
+function record_error( int $id, WP_Error $error ): void {
+	global $wpdb;
+	$wpdb->update(
+		Schema\feeds_table(),
+		array(
+			'last_error_code' => $error->get_error_code(),
+			'last_error'      => $error->get_error_message(),
+		),
+		array( 'id' => $id )
+	);
+}
+
+/**
+ * Clear a worker connection error once the worker answers again.
+ *
+ * @since 0.1.0
+ */
+function clear_worker_error( array $feed ): void {
+	global $wpdb;
+	if ( ! str_starts_with( $feed['last_error_code'], 'atai_worker_' ) ) {
+		return;
+	}
+	$wpdb->update(
+		Schema\feeds_table(),
+		array(
+			'last_error_code' => '',
+			'last_error'      => null,
+		),
+		array( 'id' => $feed['id'] )
+	);
+}
+
+/**
+ * Record a finished run and clear it from the feed.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $feed    The feed.
+ * @param array<string, mixed> $columns Changes: last_status, last_error_code, last_error, etag, last_modified, entries_deferred, title.
+ */
+function finish_run( array $feed, array $columns ): void {
+	global $wpdb;
+	$columns += array(
+		'run_id'         => null,
+		'run_started_at' => null,
+		'last_run_at'    => utc(),
+	);
+	$wpdb->update(
+		Schema\feeds_table(),
+		$columns,
+		array(
+			'id'     => $feed['id'],
+			'run_id' => $feed['run_id'],
+		)
+	);
+}
+
+/**
+ * Forget a run the worker no longer knows and make the feed due at once.
+ *
+ * @since 0.1.0
+ */
+function forget_run( array $feed, WP_Error $error ): void {
+	global $wpdb;
+	$wpdb->update(
+		Schema\feeds_table(),
+		array(
+			'run_id'          => null,
+			'run_started_at'  => null,
+			'next_run_at'     => utc(),
+			'last_status'     => 'failed',
+			'last_error_code' => $error->get_error_code(),
+			'last_error'      => $error->get_error_message(),
+		),
+		array(
+			'id'     => $feed['id'],
+			'run_id' => $feed['run_id'],
+		)
+	);
+}
+
+/**
+ * Pause or resume a feed. Resuming a feed that is overdue makes it run on the next tick.
+ *
+ * @since 0.1.0
+ *
+ * @return true|WP_Error
+ */
+function set_status( int $id, string $status ) {
+	return update( $id, array( 'status' => $status ) );
+}

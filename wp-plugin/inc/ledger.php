@@ -1,0 +1,385 @@
+<?php
+/**
+ * The item ledger: one row per source item in {prefix}atai_items, keyed by the worker's item key.
+ *
+ * States: queued (planned by a run), importing (claimed inside an import transaction; never seen
+ * committed), posted (has its post), failed (with a code, a message and an attempt count).
+ * A failed item is failed for good when its error is not retryable or after MAX_ATTEMPTS.
+ *
+ * @package automationtools-ai
+ */
+
+namespace ATAI\Ledger;
+
+use ATAI\Feeds;
+use ATAI\Schema;
+use WP_Error;
+
+const STATES        = array( 'queued', 'importing', 'posted', 'failed' );
+const MAX_ATTEMPTS  = 3;
+const SEEN_KEYS_CAP = 20000;
+
+/**
+ * SQL condition of a row that is failed for good (no table alias).
+ *
+ * @since 0.1.0
+ */
+function failed_for_good_sql(): string {
+	return "(state = 'failed' AND (retryable = 0 OR attempts >= " . MAX_ATTEMPTS . '))';
+}
+
+/**
+ * Fit a value into a column: a string of at most $length characters.
+ *
+ * @since 0.1.0
+ *
+ * @param mixed $value  Value from the worker (string or null).
+ * @param int   $length Column length.
+ */
+function fit( $value, int $length ): string {
+	return is_string( $value ) ? mb_substr( $value, 0, $length ) : '';
+}
+
+/**
+ * Record the run's planned items as queued, in one statement.
+ *
+ * A new key becomes queued; a failed key that may be retried is queued again for this run; posted
+ * and failed-for-good keys stay as they are.
+ *
+ * @since 0.1.0
+ *
+ * @param int                              $feed_id Feed ID.
+ * @param string                           $run_id  Run ID.
+ * @param array<int, array<string, mixed>> $items   Run.items from the worker.
+ */
+function record_planned( int $feed_id, string $run_id, array $items ): void {
+	global $wpdb;
+	if ( ! $items ) {
+		return;
+	}
+	$now    = Feeds\utc();
+	$values = array();
+	foreach ( $items as $item ) {
+		$values[] = $wpdb->prepare(
+			'(%s, %d, %s, %s, %s, %s, %s, %s, %s)',
+			$item['key'],
+			$feed_id,
+			$run_id,
+			fit( $item['guid'], 2048 ),
+			fit( $item['link'], 2048 ),
+			fit( $item['title'], 300 ),
+			'queued',
+			$now,
+			$now
+		);
+	}
+	$table   = Schema\items_table();
+	$attempt = MAX_ATTEMPTS;
+	// Assignments run left to right and see the new values of earlier ones: state must come before run_id.
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- values are prepared above; table name is ours.
+	$wpdb->query(
+		"INSERT INTO {$table} (item_key, feed_id, run_id, guid, link, title, state, created_at, updated_at) VALUES " . implode( ', ', $values ) . "
+		ON DUPLICATE KEY UPDATE
+			state = IF(state = 'failed' AND run_id <> VALUES(run_id) AND retryable = 1 AND attempts < {$attempt}, 'queued', state),
+			run_id = IF(state = 'queued', VALUES(run_id), run_id),
+			updated_at = IF(state = 'queued', VALUES(updated_at), updated_at)"
+	);
+}
+
+/**
+ * Claim a key for import inside the caller's transaction; false means it is posted already.
+ *
+ * The UPDATE takes InnoDB's row lock until the transaction ends, so a second importer of the
+ * same key waits here and then finds it posted. A database error is an error, never "posted":
+ * a key reported as posted is acknowledged, and the worker then forgets it.
+ *
+ * @since 0.1.0
+ *
+ * @param string               $key     Item key.
+ * @param int                  $feed_id Feed ID.
+ * @param string               $run_id  Run ID.
+ * @param array<string, mixed> $draft   The Draft (guid, source_url, source_title) for a row that is not there yet.
+ * @return bool|WP_Error
+ */
+function claim( string $key, int $feed_id, string $run_id, array $draft ) {
+	global $wpdb;
+	$table = Schema\items_table();
+	$now   = Feeds\utc();
+	$done  = $wpdb->query(
+		$wpdb->prepare(
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+			"UPDATE {$table} SET state = 'importing', run_id = %s, updated_at = %s WHERE item_key = %s AND state IN ('queued', 'failed')",
+			$run_id,
+			$now,
+			$key
+		)
+	);
+	if ( false === $done ) {
+		return claim_failed();
+	}
+	if ( 1 === $done ) {
+		return true;
+	}
+	// No claimable row: either the key is new (insert it claimed) or it is posted (the insert is ignored).
+	$done = $wpdb->query(
+		$wpdb->prepare(
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+			"INSERT IGNORE INTO {$table} (item_key, feed_id, run_id, guid, link, title, state, created_at, updated_at) VALUES (%s, %d, %s, %s, %s, %s, 'importing', %s, %s)",
+			$key,
+			$feed_id,
+			$run_id,
+			fit( $draft['guid'] ?? null, 2048 ),
+			fit( $draft['source_url'] ?? null, 2048 ),
+			fit( $draft['source_title'] ?? null, 300 ),
+			$now,
+			$now
+		)
+	);
+	if ( false === $done ) {
+		return claim_failed();
+	}
+	return 1 === $done;
+}
+
+/**
+ * The error of a claim the database refused (a deadlock, a lost connection).
+ *
+ * @since 0.1.0
+ */
+function claim_failed(): WP_Error {
+	global $wpdb;
+	return new WP_Error(
+		'import_db_error',
+		/* translators: %s: the database's error message. */
+		sprintf( __( 'import: the database refused to claim the item: %s', 'automationtools-ai' ), $wpdb->last_error )
+	);
+}
+
+/**
+ * Mark a claimed key posted (same transaction as the claim).
+ *
+ * @since 0.1.0
+ */
+function mark_posted( string $key, int $post_id ): bool {
+	global $wpdb;
+	$table = Schema\items_table();
+	return 1 === $wpdb->query(
+		$wpdb->prepare(
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+			"UPDATE {$table} SET state = 'posted', post_id = %d, error_code = '', error_message = NULL, updated_at = %s WHERE item_key = %s",
+			$post_id,
+			Feeds\utc(),
+			$key
+		)
+	);
+}
+
+/**
+ * Record item failures (the worker's ItemErrors or our own import failures), in one statement.
+ *
+ * Each failure counts one attempt, once per run: seeing the same run's error again (e.g. after an
+ * acknowledgement that did not reach the worker) changes nothing. A posted key stays posted.
+ *
+ * @since 0.1.0
+ *
+ * @param int                              $feed_id  Feed ID.
+ * @param string                           $run_id   Run ID.
+ * @param array<int, array<string, mixed>> $failures Each with key, guid, link, title, code, message, retryable.
+ */
+function record_failures( int $feed_id, string $run_id, array $failures ): void {
+	global $wpdb;
+	if ( ! $failures ) {
+		return;
+	}
+	$now    = Feeds\utc();
+	$values = array();
+	foreach ( $failures as $failure ) {
+		$values[] = $wpdb->prepare(
+			"(%s, %d, %s, %s, %s, %s, 'failed', 1, %d, %s, %s, %s, %s)",
+			$failure['key'],
+			$feed_id,
+			$run_id,
+			fit( $failure['guid'], 2048 ),
+			fit( $failure['link'], 2048 ),
+			fit( $failure['title'], 300 ),
+			empty( $failure['retryable'] ) ? 0 : 1,
+			fit( $failure['code'], 64 ),
+			(string) $failure['message'],
+			$now,
+			$now
+		);
+	}
+	$table = Schema\items_table();
+	// Assignments run left to right: everything that reads the old state and run_id comes before them.
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- values are prepared above; table name is ours.
+	$wpdb->query(
+		"INSERT INTO {$table} (item_key, feed_id, run_id, guid, link, title, state, attempts, retryable, error_code, error_message, created_at, updated_at) VALUES " . implode( ', ', $values ) . "
+		ON DUPLICATE KEY UPDATE
+			attempts = IF(state = 'posted' OR (state = 'failed' AND run_id = VALUES(run_id)), attempts, attempts + 1),
+			retryable = IF(state = 'posted', retryable, VALUES(retryable)),
+			error_code = IF(state = 'posted', error_code, VALUES(error_code)),
+			error_message = IF(state = 'posted', error_message, VALUES(error_message)),
+			updated_at = IF(state = 'posted', updated_at, VALUES(updated_at)),
+			run_id = IF(state = 'posted', run_id, VALUES(run_id)),
+			state = IF(state = 'posted', 'posted', 'failed')"
+	);
+}
+
+/**
+ * Keys the worker should skip for a feed, newest first, at most SEEN_KEYS_CAP.
+ *
+ * Posted, importing, queued in the feed's live run, and failed for good. Retryable failures are
+ * left out so the worker tries them again.
+ *
+ * @since 0.1.0
+ *
+ * @param int         $feed_id  Feed ID.
+ * @param string|null $live_run The feed's current run, whose queued items are in progress.
+ * @return string[]
+ */
+function seen_keys( int $feed_id, ?string $live_run ): array {
+	global $wpdb;
+	$table = Schema\items_table();
+	$good  = failed_for_good_sql();
+	return $wpdb->get_col(
+		$wpdb->prepare(
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name and condition are ours.
+			"SELECT item_key FROM {$table} WHERE feed_id = %d AND (state IN ('posted', 'importing') OR (state = 'queued' AND run_id = %s) OR {$good}) ORDER BY updated_at DESC, id DESC LIMIT %d",
+			$feed_id,
+			(string) $live_run,
+			SEEN_KEYS_CAP
+		)
+	);
+}
+
+/**
+ * Whether a feed has failed items the worker should try again.
+ *
+ * @since 0.1.0
+ */
+function has_retryable_failures( int $feed_id ): bool {
+	global $wpdb;
+	$table = Schema\items_table();
+	$good  = failed_for_good_sql();
+	return null !== $wpdb->get_var(
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name and condition are ours.
+		$wpdb->prepare( "SELECT 1 FROM {$table} WHERE feed_id = %d AND state = 'failed' AND NOT {$good} LIMIT 1", $feed_id )
+	);
+}
+
+/**
+ * Release the queued rows of a run that ended or was lost.
+ *
+ * Rows that failed before go back to failed (keeping their attempts); rows that never got
+ * anywhere are deleted, so the next run plans them afresh.
+ *
+ * @since 0.1.0
+ */
+function release_run( string $run_id ): void {
+	global $wpdb;
+	$table = Schema\items_table();
+	// phpcs:disable WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	$wpdb->query( $wpdb->prepare( "UPDATE {$table} SET state = 'failed' WHERE run_id = %s AND state = 'queued' AND attempts > 0", $run_id ) );
+	$wpdb->query( $wpdb->prepare( "DELETE FROM {$table} WHERE run_id = %s AND state = 'queued'", $run_id ) );
+	// phpcs:enable
+}
+
+/**
+ * How many of a run's items failed.
+ *
+ * @since 0.1.0
+ */
+function count_failed_in_run( string $run_id ): int {
+	global $wpdb;
+	$table = Schema\items_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	return (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$table} WHERE run_id = %s AND state = 'failed'", $run_id ) );
+}
+
+/**
+ * Posts made per feed.
+ *
+ * @since 0.1.0
+ *
+ * @param int[] $feed_ids Feed IDs.
+ * @return array<int, int> Count by feed ID (every given ID present).
+ */
+function count_posted( array $feed_ids ): array {
+	global $wpdb;
+	$feed_ids = array_values( array_unique( array_map( 'intval', $feed_ids ) ) );
+	$counts   = array_fill_keys( $feed_ids, 0 );
+	if ( ! $feed_ids ) {
+		return $counts;
+	}
+	$table = Schema\items_table();
+	$in    = implode( ',', $feed_ids );
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours and the IDs are integers.
+	$rows = $wpdb->get_results( "SELECT feed_id, COUNT(*) AS posts FROM {$table} WHERE feed_id IN ({$in}) AND state = 'posted' GROUP BY feed_id", ARRAY_A );
+	foreach ( $rows as $row ) {
+		$counts[ (int) $row['feed_id'] ] = (int) $row['posts'];
+	}
+	return $counts;
+}
+
+/**
+ * A feed's most recently changed items.
+ *
+ * @since 0.1.0
+ *
+ * @return array<int, array<string, mixed>>
+ */
+function recent( int $feed_id, int $limit = 50 ): array {
+	global $wpdb;
+	$table = Schema\items_table();
+	$rows  = $wpdb->get_results(
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+		$wpdb->prepare( "SELECT * FROM {$table} WHERE feed_id = %d ORDER BY updated_at DESC, id DESC LIMIT %d", $feed_id, $limit ),
+		ARRAY_A
+	);
+	return array_map( __NAMESPACE__ . '\\from_row', $rows ?: array() );
+}
+
+/**
+ * One item by key, or null.
+ *
+ * @since 0.1.0
+ *
+ * @return array<string, mixed>|null
+ */
+function get( string $key ): ?array {
+	global $wpdb;
+	$table = Schema\items_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE item_key = %s", $key ), ARRAY_A );
+	return $row ? from_row( $row ) : null;
+}
+
+/**
+ * A ledger row with typed values.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, string|null> $row Row from the items table.
+ * @return array<string, mixed>
+ */
+function from_row( array $row ): array {
+	$attempts  = (int) $row['attempts'];
+	$retryable = '1' === (string) $row['retryable'];
+	return array(
+		'key'             => $row['item_key'],
+		'feed_id'         => (int) $row['feed_id'],
+		'run_id'          => $row['run_id'],
+		'guid'            => $row['guid'],
+		'link'            => $row['link'],
+		'title'           => $row['title'],
+		'state'           => $row['state'],
+		'post_id'         => (int) $row['post_id'],
+		'attempts'        => $attempts,
+		'retryable'       => $retryable,
+		'failed_for_good' => 'failed' === $row['state'] && ( ! $retryable || $attempts >= MAX_ATTEMPTS ),
+		'error_code'      => $row['error_code'],
+		'error_message'   => (string) $row['error_message'],
+		'created_at'      => $row['created_at'],
+		'updated_at'      => $row['updated_at'],
+	);
+}

@@ -1,0 +1,76 @@
+<?php
+/**
+ * The plugin's hooks, all in one place, and its activation and deactivation.
+ *
+ * @package automationtools-ai
+ */
+
+namespace ATAI;
+
+/**
+ * Register every action and filter the plugin uses.
+ *
+ * @since 0.1.0
+ */
+function bootstrap(): void {
+	register_activation_hook( PLUGIN_FILE, __NAMESPACE__ . '\\activate' );
+	register_deactivation_hook( PLUGIN_FILE, __NAMESPACE__ . '\\deactivate' );
+
+	// Schema and scheduling repair themselves after an update that did not run the activation hook.
+	add_action( 'plugins_loaded', __NAMESPACE__ . '\\Schema\\upgrade_if_needed' );
+	add_action( 'init', __NAMESPACE__ . '\\load_textdomain' );
+	add_action( 'init', __NAMESPACE__ . '\\Settings\\register' );
+	add_action( 'init', __NAMESPACE__ . '\\Posts\\register_meta' );
+	add_action( 'init', __NAMESPACE__ . '\\Cron\\ensure_scheduled' );
+
+	// Secrets: an empty password field on the settings form keeps the saved value.
+	foreach ( Settings\SECRETS as $secret_option ) {
+		add_filter( 'pre_update_option_' . $secret_option, __NAMESPACE__ . '\\Settings\\keep_secret_unless_replaced', 10, 3 );
+	}
+
+	add_filter( 'cron_schedules', __NAMESPACE__ . '\\Cron\\add_schedule' );
+	add_action( Cron\HOOK, __NAMESPACE__ . '\\Cron\\tick' );
+
+	add_action( 'http_api_curl', __NAMESPACE__ . '\\Worker\\limit_connect_time', 10, 2 );
+
+	add_action( 'rest_api_init', __NAMESPACE__ . '\\REST\\register_routes' );
+
+	add_action( 'admin_menu', __NAMESPACE__ . '\\Admin\\Feeds_Page\\add_menu' );
+	add_action( 'admin_menu', __NAMESPACE__ . '\\Admin\\Settings_Page\\add_menu', 20 );
+	add_action( 'admin_init', __NAMESPACE__ . '\\Admin\\Settings_Page\\register_fields' );
+	add_action( 'admin_enqueue_scripts', __NAMESPACE__ . '\\Admin\\Feeds_Page\\enqueue_assets' );
+	add_action( 'admin_notices', __NAMESPACE__ . '\\Admin\\Notices\\render' );
+	add_action( 'admin_post_' . Admin\Feeds_Page\SAVE_ACTION, __NAMESPACE__ . '\\Admin\\Feeds_Page\\handle_save' );
+	add_action( 'admin_post_' . Admin\Feeds_Page\RUN_ACTION, __NAMESPACE__ . '\\Admin\\Feeds_Page\\handle_run' );
+	add_action( 'admin_post_' . Admin\Feeds_Page\TOGGLE_ACTION, __NAMESPACE__ . '\\Admin\\Feeds_Page\\handle_toggle' );
+	add_action( 'admin_post_' . Admin\Feeds_Page\DELETE_ACTION, __NAMESPACE__ . '\\Admin\\Feeds_Page\\handle_delete' );
+	add_filter( 'plugin_action_links_' . plugin_basename( PLUGIN_FILE ), __NAMESPACE__ . '\\Admin\\Settings_Page\\add_action_link' );
+}
+
+/**
+ * Activation: create or upgrade the tables and schedule the tick.
+ *
+ * @since 0.1.0
+ */
+function activate(): void {
+	Schema\install();
+	Cron\ensure_scheduled();
+}
+
+/**
+ * Deactivation: stop the tick. Data stays until the plugin is deleted.
+ *
+ * @since 0.1.0
+ */
+function deactivate(): void {
+	Cron\unschedule();
+}
+
+/**
+ * Load translations shipped in languages/ (translate.wordpress.org files load on their own).
+ *
+ * @since 0.1.0
+ */
+function load_textdomain(): void {
+	load_plugin_textdomain( 'automationtools-ai', false, dirname( plugin_basename( PLUGIN_FILE ) ) . '/languages' );
+}

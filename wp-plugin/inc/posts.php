@@ -1,0 +1,342 @@
+<?php
+/**
+ * Draft -> post: one WordPress post per item key, never two.
+ *
+ * The import of one Draft is one transaction: claim the ledger row, insert the post and its meta,
+ * mark the row posted, commit. A claim that fails means the key is posted already.
+ *
+ * @package automationtools-ai
+ */
+
+namespace ATAI\Posts;
+
+use ATAI\Contract;
+use ATAI\Ledger;
+use ATAI\Transaction;
+use WP_Error;
+
+const META_SOURCE_URL  = '_atai_source_url';
+const META_SOURCE_GUID = '_atai_source_guid';
+const META_ITEM_KEY    = '_atai_item_key';
+const META_FEED_ID     = '_atai_feed_id';
+const META_REWRITTEN   = '_atai_rewritten';
+const META_MODEL       = '_atai_model';
+
+/** Tags per post, as in the contract. */
+const MAX_TAGS = 20;
+
+/**
+ * Our post meta keys and their types.
+ *
+ * @since 0.1.0
+ *
+ * @return array<string, string>
+ */
+function meta_types(): array {
+	return array(
+		META_SOURCE_URL  => 'string',
+		META_SOURCE_GUID => 'string',
+		META_ITEM_KEY    => 'string',
+		META_FEED_ID     => 'integer',
+		META_REWRITTEN   => 'boolean',
+		META_MODEL       => 'string',
+	);
+}
+
+/**
+ * Register the meta for the REST API: shown in the 'edit' context only, to users who can edit the post.
+ *
+ * @since 0.1.0
+ */
+function register_meta(): void {
+	foreach ( meta_types() as $key => $type ) {
+		register_post_meta(
+			'post',
+			$key,
+			array(
+				'type'          => $type,
+				'single'        => true,
+				'show_in_rest'  => array(
+					'schema' => array(
+						'type'    => $type,
+						'context' => array( 'edit' ),
+					),
+				),
+				'auth_callback' => __NAMESPACE__ . '\\can_edit_meta',
+			)
+		);
+	}
+}
+
+/**
+ * Only users who can edit the post may change its source meta.
+ *
+ * @since 0.1.0
+ *
+ * @param bool   $allowed  Whether the user can add the meta.
+ * @param string $meta_key Meta key.
+ * @param int    $post_id  Post ID.
+ * @param int    $user_id  User ID.
+ */
+function can_edit_meta( $allowed, $meta_key, $post_id, $user_id ): bool {
+	return user_can( $user_id, 'edit_post', $post_id );
+}
+
+/**
+ * Import one Draft of a feed's run, inside an open Import_Batch.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $draft  A contract Draft.
+ * @param array<string, mixed> $feed   The feed (Feeds\get()).
+ * @param string               $run_id The run it came from.
+ * @param Import_Batch         $batch  The open batch.
+ * @return int|WP_Error The new post's ID, 0 when the key is posted already.
+ */
+function import_draft( array $draft, array $feed, string $run_id, Import_Batch $batch ) {
+	$valid = Contract\validate( 'Draft', $draft );
+	if ( is_wp_error( $valid ) ) {
+		return new WP_Error(
+			'draft_invalid',
+			/* translators: %s: the validator's message naming the field. */
+			sprintf( __( 'import: the worker\'s draft does not match the API contract: %s', 'automationtools-ai' ), $valid->get_error_message() )
+		);
+	}
+	// The slow parts (kses on a large article, creating new tags) run before the transaction, so row locks stay short.
+	$postarr = prepare_post( $draft, $feed );
+	$tag_ids = $batch->tag_ids( tags( $draft['tags'] ) );
+
+	if ( ! Transaction\begin() ) {
+		return new WP_Error( 'import_db_error', __( 'import: the database could not start a transaction.', 'automationtools-ai' ) );
+	}
+	$post_id = 0;
+	try {
+		$claimed = Ledger\claim( $draft['key'], $feed['id'], $run_id, $draft );
+		if ( is_wp_error( $claimed ) ) {
+			forget_rolled_back( 0 );
+			return $claimed;
+		}
+		if ( ! $claimed ) {
+			Transaction\commit();
+			return 0;
+		}
+		$post_id = wp_insert_post( wp_slash( $postarr ), true );
+		if ( is_wp_error( $post_id ) ) {
+			$error   = $post_id;
+			$post_id = 0;
+			forget_rolled_back( 0 );
+			return new WP_Error(
+				'import_failed',
+				/* translators: %s: WordPress's error message. */
+				sprintf( __( 'import: WordPress did not create the post: %s', 'automationtools-ai' ), $error->get_error_message() )
+			);
+		}
+		if ( ! add_tags( $post_id, $tag_ids ) || ! add_meta( $post_id, $draft, $feed ) || ! Ledger\mark_posted( $draft['key'], $post_id ) ) {
+			forget_rolled_back( $post_id );
+			return new WP_Error( 'import_db_error', __( 'import: the database refused the post\'s source data.', 'automationtools-ai' ) );
+		}
+		if ( ! Transaction\commit() ) {
+			// MariaDB rolls a transaction back when its COMMIT fails: the post is not there.
+			clean_post_cache( $post_id );
+			return new WP_Error( 'import_db_error', __( 'import: the database could not commit the post.', 'automationtools-ai' ) );
+		}
+		$batch->inserted( $postarr['post_status'] );
+		return $post_id;
+	} catch ( \Throwable $exception ) {
+		forget_rolled_back( $post_id );
+		throw $exception;
+	}
+}
+
+/**
+ * Roll the import back and drop what the object cache learnt inside it.
+ *
+ * @since 0.1.0
+ */
+function forget_rolled_back( int $post_id ): void {
+	Transaction\rollback();
+	if ( $post_id > 0 ) {
+		clean_post_cache( $post_id );
+	}
+	// Term relationships written in the transaction are gone too: invalidate cached term queries.
+	wp_cache_set( 'last_changed', microtime(), 'terms' );
+	wp_cache_set( 'last_changed', microtime(), 'posts' );
+}
+
+/**
+ * The wp_insert_post() arguments for a Draft, sanitized whoever the current user is.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $draft A contract Draft.
+ * @param array<string, mixed> $feed  The feed.
+ * @return array<string, mixed> Unslashed post data.
+ */
+function prepare_post( array $draft, array $feed ): array {
+	// An administrator has unfiltered_html, so WordPress would not filter this; worker HTML is untrusted.
+	$content = wp_kses_post( $draft['content'] );
+	$content = rtrim( $content ) . "\n\n" . source_line( $draft, has_blocks( $content ) );
+
+	$title = plain_text( $draft['title'] );
+	if ( '' === $title ) {
+		$title = plain_text( $draft['source_title'] );
+	}
+
+	$category = (int) $feed['category'];
+	$postarr  = array(
+		'post_type'     => 'post',
+		'post_title'    => $title,
+		'post_content'  => $content,
+		'post_excerpt'  => plain_text( $draft['excerpt'] ),
+		'post_status'   => $feed['post_status'],
+		'post_author'   => (int) $feed['author'],
+		'post_category' => array( $category > 0 ? $category : (int) get_option( 'default_category', 1 ) ),
+		// Our own GUID saves wp_insert_post() the UPDATE that sets one after the insert.
+		'guid'          => home_url( '/?atai_item=' . $draft['key'] ),
+	);
+
+	$published = post_date_gmt( $draft['published'] );
+	if ( null !== $published ) {
+		$postarr['post_date_gmt'] = $published;
+		$postarr['post_date']     = get_date_from_gmt( $published );
+	}
+	return $postarr;
+}
+
+/**
+ * Plain text safe to store where WordPress expects HTML (titles, excerpts): no tags, no lone angle brackets.
+ *
+ * @since 0.1.0
+ *
+ * @param mixed $text Text from the worker.
+ */
+function plain_text( $text ): string {
+	if ( ! is_string( $text ) ) {
+		return '';
+	}
+	$text = wp_strip_all_tags( $text, true );
+	$text = trim( preg_replace( '/\s+/u', ' ', $text ) ?? '' );
+	return str_replace( array( '<', '>' ), array( '&lt;', '&gt;' ), $text );
+}
+
+/**
+ * The Draft's tags as tag names (commas would split a name in two).
+ *
+ * @since 0.1.0
+ *
+ * @param mixed $tags Draft.tags.
+ * @return string[]
+ */
+function tags( $tags ): array {
+	$names = array();
+	foreach ( is_array( $tags ) ? $tags : array() as $tag ) {
+		$name = trim( str_replace( ',', ' ', plain_text( $tag ) ) );
+		if ( '' !== $name ) {
+			$names[] = mb_substr( $name, 0, 60 );
+		}
+	}
+	return array_slice( array_values( array_unique( $names ) ), 0, MAX_TAGS );
+}
+
+/**
+ * The post date (UTC) from Draft.published when it is in the past, else null (now).
+ *
+ * @since 0.1.0
+ *
+ * @param mixed $published Draft.published.
+ */
+function post_date_gmt( $published ): ?string {
+	if ( ! is_string( $published ) || '' === $published ) {
+		return null;
+	}
+	$timestamp = strtotime( $published );
+	if ( false === $timestamp || $timestamp > time() ) {
+		return null;
+	}
+	return gmdate( 'Y-m-d H:i:s', $timestamp );
+}
+
+/**
+ * The paragraph that links every post to its source.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $draft  A contract Draft.
+ * @param bool                 $blocks Whether the content is block markup (then the line is a paragraph block).
+ */
+function source_line( array $draft, bool $blocks ): string {
+	$url   = is_string( $draft['source_url'] ) ? esc_url( $draft['source_url'], array( 'http', 'https' ) ) : '';
+	$title = plain_text( $draft['source_title'] );
+	if ( '' === $title ) {
+		$title = '' !== $url ? $url : __( 'the original article', 'automationtools-ai' );
+	}
+	$label = '' !== $url ? '<a href="' . $url . '">' . esc_html( $title ) . '</a>' : esc_html( $title );
+	/* translators: %s: the original article's title, linked to it. */
+	$line = '<p class="atai-source">' . sprintf( __( 'Source: %s', 'automationtools-ai' ), $label ) . '</p>';
+	if ( $blocks ) {
+		$line = "<!-- wp:paragraph {\"className\":\"atai-source\"} -->\n{$line}\n<!-- /wp:paragraph -->";
+	}
+	return $line;
+}
+
+/**
+ * Tag a new post in one INSERT (core's wp_set_object_terms() costs three queries per tag).
+ *
+ * @since 0.1.0
+ *
+ * @param int   $post_id Post ID (new: it has no tags yet).
+ * @param int[] $tt_ids  term_taxonomy_ids of its tags.
+ */
+function add_tags( int $post_id, array $tt_ids ): bool {
+	global $wpdb;
+	if ( ! $tt_ids ) {
+		return true;
+	}
+	$values = array();
+	foreach ( $tt_ids as $tt_id ) {
+		$values[] = $wpdb->prepare( '(%d, %d)', $post_id, $tt_id );
+	}
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- each row is prepared above.
+	$done = $wpdb->query( "INSERT INTO {$wpdb->term_relationships} (object_id, term_taxonomy_id) VALUES " . implode( ', ', $values ) );
+	if ( count( $tt_ids ) !== $done ) {
+		return false;
+	}
+	// What wp_set_object_terms() does after its inserts: counts (deferred to the batch's end), caches, hooks.
+	wp_update_term_count( $tt_ids, 'post_tag' );
+	wp_cache_delete( $post_id, 'post_tag_relationships' );
+	wp_cache_delete( 'last_changed', 'terms' );
+	/** This action is documented in wp-includes/taxonomy.php */
+	do_action( 'set_object_terms', $post_id, $tt_ids, $tt_ids, 'post_tag', false, array() );
+	return true;
+}
+
+/**
+ * Write the post's source meta in one INSERT (add_post_meta() would cost one query per key).
+ *
+ * @since 0.1.0
+ *
+ * @param int                  $post_id Post ID.
+ * @param array<string, mixed> $draft   A contract Draft.
+ * @param array<string, mixed> $feed    The feed.
+ */
+function add_meta( int $post_id, array $draft, array $feed ): bool {
+	global $wpdb;
+	$meta = array(
+		META_SOURCE_URL  => is_string( $draft['source_url'] ) ? esc_url_raw( $draft['source_url'], array( 'http', 'https' ) ) : '',
+		META_SOURCE_GUID => is_string( $draft['guid'] ) ? mb_substr( $draft['guid'], 0, 2048 ) : '',
+		META_ITEM_KEY    => $draft['key'],
+		META_FEED_ID     => (string) $feed['id'],
+		META_REWRITTEN   => empty( $draft['rewritten'] ) ? '0' : '1',
+		META_MODEL       => is_string( $draft['model'] ) ? sanitize_text_field( $draft['model'] ) : '',
+	);
+	$values = array();
+	foreach ( $meta as $key => $value ) {
+		if ( '' !== $value ) {
+			$values[] = $wpdb->prepare( '(%d, %s, %s)', $post_id, $key, $value );
+		}
+	}
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- each row is prepared above.
+	$done = $wpdb->query( "INSERT INTO {$wpdb->postmeta} (post_id, meta_key, meta_value) VALUES " . implode( ', ', $values ) );
+	wp_cache_delete( $post_id, 'post_meta' );
+	return count( $values ) === $done;
+}

@@ -1,0 +1,277 @@
+<?php
+/**
+ * Runs: dispatch a feed to the worker, and collect what the worker made of it.
+ *
+ * Dispatch is one quick POST; nothing here ever waits for a model. Collecting records the planned
+ * items, imports the ready drafts, records item errors, acknowledges what was handled and, once
+ * the worker is done and nothing is left, closes the run on the feed.
+ *
+ * @package automationtools-ai
+ */
+
+namespace ATAI\Runs;
+
+use ATAI\Feeds;
+use ATAI\Ledger;
+use ATAI\Lock;
+use ATAI\Posts;
+use ATAI\Settings;
+use ATAI\Worker;
+use WP_Error;
+
+/**
+ * Send a feed to the worker now; returns the run ID or why not.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $feed The feed (Feeds\get()).
+ * @return array{run_id: string}|WP_Error
+ */
+function dispatch( array $feed ) {
+	if ( ! Feeds\claim_for_dispatch( $feed['id'] ) ) {
+		return new WP_Error(
+			'atai_run_in_progress',
+			/* translators: %s: feed title or URL. */
+			sprintf( __( '"%s" already has a run in progress; its posts appear as soon as the worker hands them back.', 'automationtools-ai' ), '' !== $feed['title'] ? $feed['title'] : $feed['url'] ),
+			array( 'status' => 409 )
+		);
+	}
+	$created = Worker\create_run( run_request( $feed ) );
+	if ( is_wp_error( $created ) ) {
+		Feeds\release_claim( $feed['id'], $created );
+		return $created;
+	}
+	Feeds\start_run( $feed, $created['run_id'] );
+	return array( 'run_id' => $created['run_id'] );
+}
+
+/**
+ * The RunRequest for a feed.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $feed The feed.
+ * @return array<string, mixed> A contract RunRequest.
+ */
+function run_request( array $feed ): array {
+	$source = array(
+		'id'  => $feed['id'],
+		'url' => $feed['url'],
+	);
+	// A 304 would hide the entries still owed: items to retry, or entries a capped run left over.
+	$conditional = 0 === $feed['entries_deferred'] && ! Ledger\has_retryable_failures( $feed['id'] );
+	if ( $conditional && ! empty( $feed['etag'] ) ) {
+		$source['etag'] = $feed['etag'];
+	}
+	if ( $conditional && ! empty( $feed['last_modified'] ) ) {
+		$source['last_modified'] = $feed['last_modified'];
+	}
+
+	// Only what the site owner set in WordPress; everything else falls back to the worker's environment.
+	$ai     = array( 'enabled' => (bool) Settings\get( Settings\AI_ENABLED ) );
+	$fields = array(
+		Settings\AI_BASE_URL => 'base_url',
+		Settings\AI_API_KEY  => 'api_key',
+		Settings\AI_MODEL    => 'model',
+	);
+	foreach ( $fields as $option => $field ) {
+		$value = Settings\get( $option );
+		if ( '' !== $value ) {
+			$ai[ $field ] = $value;
+		}
+	}
+	if ( null !== get_option( Settings\AI_MAX_IN_FLIGHT, null ) ) {
+		$ai['max_in_flight'] = Settings\get( Settings\AI_MAX_IN_FLIGHT );
+	}
+
+	return array(
+		'feed'         => $source,
+		'max_items'    => $feed['max_posts'],
+		'seen_keys'    => Ledger\seen_keys( $feed['id'], null ),
+		'ai'           => $ai,
+		'callback_url' => Settings\callback_url(),
+	);
+}
+
+/**
+ * Collect a feed's current run: fetch it from the worker and process it, under a per-run lock.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $feed     The feed, with a run_id.
+ * @param float                $deadline microtime(true) after which no further draft is started.
+ * @return array<string, mixed>|WP_Error What process_run() did, or why nothing was done.
+ */
+function collect( array $feed, float $deadline ) {
+	$run_id = (string) $feed['run_id'];
+	$lock   = 'run_' . $run_id;
+	if ( ! Lock\acquire( $lock ) ) {
+		return new WP_Error( 'atai_run_busy', __( 'This run is being collected by another request.', 'automationtools-ai' ), array( 'status' => 409 ) );
+	}
+	try {
+		$run = Worker\get_run( $run_id );
+		if ( ! is_wp_error( $run ) && $run['feed_id'] !== $feed['id'] ) {
+			$run = Worker\bad_response( Settings\get( Settings\WORKER_URL ), __( 'the run belongs to another feed', 'automationtools-ai' ), 200 );
+		}
+		if ( is_wp_error( $run ) ) {
+			if ( 'atai_worker_run_unknown' === $run->get_error_code() ) {
+				Ledger\release_run( $run_id );
+				Feeds\forget_run( $feed, $run );
+			} else {
+				// Unreachable or refused: keep the run and try again on the next tick.
+				Feeds\record_error( $feed['id'], $run );
+			}
+			return $run;
+		}
+		Feeds\clear_worker_error( $feed );
+		return process_run( $feed, $run, $deadline );
+	} finally {
+		Lock\release( $lock );
+	}
+}
+
+/**
+ * Handle a Run from the worker: plan, import, record errors, acknowledge, finish.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $feed     The feed.
+ * @param array<string, mixed> $run      A contract Run (drafts checked one by one on import).
+ * @param float                $deadline microtime(true) after which no further draft is started.
+ * @return array{posted: array<string, int>, skipped: string[], failed: string[], left: int, finished: bool, ack_error: ?WP_Error}
+ */
+function process_run( array $feed, array $run, float $deadline ): array {
+	$run_id = $run['run_id'];
+	Ledger\record_planned( $feed['id'], $run_id, $run['items'] );
+
+	$result = import_drafts( $feed, $run_id, $run['drafts'], $deadline );
+
+	Ledger\record_failures( $feed['id'], $run_id, $run['errors'] );
+
+	$handled = array_merge( array_keys( $result['posted'] ), $result['skipped'], $result['failed'], array_column( $run['errors'], 'key' ) );
+
+	$result['finished']  = false;
+	$result['ack_error'] = null;
+	$remaining           = count( $run['items'] );
+	if ( $handled ) {
+		$ack = Worker\ack( $run_id, $handled );
+		if ( is_wp_error( $ack ) ) {
+			// The worker sends these again; the ledger makes handling them a second time harmless.
+			Feeds\record_error( $feed['id'], $ack );
+			$result['ack_error'] = $ack;
+			return $result;
+		}
+		$remaining = $ack['remaining'];
+	}
+	if ( in_array( $run['state'], array( 'done', 'failed' ), true ) && 0 === $remaining && 0 === $result['left'] ) {
+		finish( $feed, $run );
+		$result['finished'] = true;
+	}
+	return $result;
+}
+
+/**
+ * Import drafts, each on its own: one that fails never stops the others.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed>             $feed     The feed.
+ * @param string                           $run_id   Run ID.
+ * @param array<int, array<string, mixed>> $drafts   Drafts from the run.
+ * @param float                            $deadline microtime(true) after which no further draft is started.
+ * @return array{posted: array<string, int>, skipped: string[], failed: string[], left: int} Keys by outcome (posted: key => post ID); left: drafts not started.
+ */
+function import_drafts( array $feed, string $run_id, array $drafts, float $deadline = INF ): array {
+	$result   = array(
+		'posted'  => array(),
+		'skipped' => array(),
+		'failed'  => array(),
+		'left'    => 0,
+	);
+	$failures = array();
+	$batch    = Posts\Import_Batch::begin();
+	try {
+		foreach ( array_values( $drafts ) as $index => $draft ) {
+			if ( microtime( true ) >= $deadline ) {
+				$result['left'] = count( $drafts ) - $index;
+				break;
+			}
+			$key = $draft['key'];
+			try {
+				$outcome = Posts\import_draft( $draft, $feed, $run_id, $batch );
+			} catch ( \Throwable $exception ) {
+				// phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- an unexpected failure must leave a trace for the site's developer.
+				error_log( sprintf( 'atai stage=import feed_id=%d run_id=%s key=%s error=%s', $feed['id'], $run_id, $key, $exception->getMessage() ) );
+				$outcome = new WP_Error(
+					'import_failed',
+					/* translators: %s: error message. */
+					sprintf( __( 'import: %s', 'automationtools-ai' ), $exception->getMessage() )
+				);
+			}
+			if ( is_wp_error( $outcome ) ) {
+				$result['failed'][] = $key;
+				$failures[]         = array(
+					'key'       => $key,
+					'guid'      => $draft['guid'] ?? null,
+					'link'      => $draft['source_url'] ?? null,
+					'title'     => $draft['source_title'] ?? null,
+					'code'      => $outcome->get_error_code(),
+					'message'   => $outcome->get_error_message(),
+					'retryable' => true,
+				);
+			} elseif ( 0 === $outcome ) {
+				$result['skipped'][] = $key;
+			} else {
+				$result['posted'][ $key ] = $outcome;
+			}
+		}
+	} finally {
+		$batch->end();
+	}
+	Ledger\record_failures( $feed['id'], $run_id, $failures );
+	return $result;
+}
+
+/**
+ * Close a finished run on its feed: last run, status, error in words, conditional-GET validators, title.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $feed The feed.
+ * @param array<string, mixed> $run  The finished Run.
+ */
+function finish( array $feed, array $run ): void {
+	Ledger\release_run( $run['run_id'] );
+	$columns = array(
+		'last_status'     => $run['state'],
+		'last_error_code' => '',
+		'last_error'      => null,
+	);
+	if ( 'failed' === $run['state'] ) {
+		$columns['last_error_code'] = $run['error']['code'] ?? 'run_failed';
+		$columns['last_error']      = $run['error']['message'] ?? __( 'The worker could not read the feed and gave no reason.', 'automationtools-ai' );
+	} else {
+		$failed = Ledger\count_failed_in_run( $run['run_id'] );
+		if ( $failed > 0 ) {
+			$columns['last_error_code'] = 'items_failed';
+			$columns['last_error']      = sprintf(
+				/* translators: %d: number of items. */
+				_n( '%d item of the last run could not be imported; the feed\'s items list says why.', '%d items of the last run could not be imported; the feed\'s items list says why.', $failed, 'automationtools-ai' ),
+				$failed
+			);
+		}
+	}
+	$fetched = $run['feed'];
+	if ( is_array( $fetched ) ) {
+		$columns['entries_deferred'] = $fetched['entries_deferred'];
+		// Keep the validators of the last full fetch; a 304 run has nothing newer to say.
+		if ( 'done' === $run['state'] && 0 === $fetched['entries_deferred'] && ! $fetched['not_modified'] ) {
+			$columns['etag']          = is_string( $fetched['etag'] ) ? mb_substr( $fetched['etag'], 0, 1024 ) : null;
+			$columns['last_modified'] = is_string( $fetched['last_modified'] ) ? mb_substr( $fetched['last_modified'], 0, 128 ) : null;
+		}
+		if ( '' === $feed['title'] && is_string( $fetched['title'] ) && '' !== trim( $fetched['title'] ) ) {
+			$columns['title'] = mb_substr( sanitize_text_field( $fetched['title'] ), 0, 255 );
+		}
+	}
+	Feeds\finish_run( $feed, $columns );
+}

@@ -1,0 +1,131 @@
+<?php
+/**
+ * The plugin's two tables, created and upgraded with dbDelta, and a version option to know when.
+ *
+ * @package automationtools-ai
+ */
+
+namespace ATAI\Schema;
+
+/** Bump when a CREATE TABLE below changes; the next page load runs dbDelta. */
+const VERSION = '1';
+
+const VERSION_OPTION = 'atai_db_version';
+
+/**
+ * The feeds table name.
+ *
+ * @since 0.1.0
+ */
+function feeds_table(): string {
+	global $wpdb;
+	return $wpdb->prefix . 'atai_feeds';
+}
+
+/**
+ * The item ledger table name.
+ *
+ * @since 0.1.0
+ */
+function items_table(): string {
+	global $wpdb;
+	return $wpdb->prefix . 'atai_items';
+}
+
+/**
+ * The CREATE TABLE statements, in dbDelta's format (two spaces after PRIMARY KEY, one column a line).
+ *
+ * Times are UTC. item_key is the worker's sha256 hex key; its UNIQUE index is what makes imports idempotent.
+ *
+ * @since 0.1.0
+ *
+ * @return string[]
+ */
+function statements(): array {
+	global $wpdb;
+	$charset = $wpdb->get_charset_collate();
+	$feeds   = feeds_table();
+	$items   = items_table();
+	return array(
+		"CREATE TABLE {$feeds} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  url varchar(2048) NOT NULL,
+  title varchar(255) NOT NULL DEFAULT '',
+  status varchar(20) NOT NULL DEFAULT 'active',
+  post_status varchar(20) NOT NULL DEFAULT 'draft',
+  author_id bigint(20) unsigned NOT NULL DEFAULT 0,
+  category_id bigint(20) unsigned NOT NULL DEFAULT 0,
+  max_posts smallint(5) unsigned NOT NULL DEFAULT 10,
+  check_interval int(10) unsigned NOT NULL DEFAULT 3600,
+  next_run_at datetime DEFAULT NULL,
+  last_run_at datetime DEFAULT NULL,
+  last_status varchar(20) NOT NULL DEFAULT '',
+  last_error_code varchar(64) NOT NULL DEFAULT '',
+  last_error text,
+  etag varchar(1024) DEFAULT NULL,
+  last_modified varchar(128) DEFAULT NULL,
+  entries_deferred int(10) unsigned NOT NULL DEFAULT 0,
+  run_id varchar(32) DEFAULT NULL,
+  run_started_at datetime DEFAULT NULL,
+  created_at datetime NOT NULL,
+  PRIMARY KEY  (id),
+  KEY due (status,next_run_at),
+  KEY run_id (run_id)
+) {$charset};",
+		"CREATE TABLE {$items} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  item_key char(64) NOT NULL,
+  feed_id bigint(20) unsigned NOT NULL,
+  run_id varchar(32) NOT NULL DEFAULT '',
+  guid varchar(2048) NOT NULL DEFAULT '',
+  link varchar(2048) NOT NULL DEFAULT '',
+  title varchar(300) NOT NULL DEFAULT '',
+  state varchar(16) NOT NULL DEFAULT 'queued',
+  post_id bigint(20) unsigned NOT NULL DEFAULT 0,
+  attempts smallint(5) unsigned NOT NULL DEFAULT 0,
+  retryable tinyint(1) NOT NULL DEFAULT 1,
+  error_code varchar(64) NOT NULL DEFAULT '',
+  error_message text,
+  created_at datetime NOT NULL,
+  updated_at datetime NOT NULL,
+  PRIMARY KEY  (id),
+  UNIQUE KEY item_key (item_key),
+  KEY feed_state (feed_id,state),
+  KEY run_id (run_id)
+) {$charset};",
+	);
+}
+
+/**
+ * Create or upgrade the tables, add the secret option rows, record the schema version.
+ *
+ * @since 0.1.0
+ */
+function install(): void {
+	require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+	dbDelta( statements() );
+	\ATAI\Settings\add_secret_rows();
+	update_option( VERSION_OPTION, VERSION );
+}
+
+/**
+ * Run install() when the stored schema version differs (an update without re-activation).
+ *
+ * @since 0.1.0
+ */
+function upgrade_if_needed(): void {
+	if ( get_option( VERSION_OPTION ) !== VERSION ) {
+		install();
+	}
+}
+
+/**
+ * Drop both tables (uninstall only).
+ *
+ * @since 0.1.0
+ */
+function drop_tables(): void {
+	global $wpdb;
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery.SchemaChange -- table names are ours; uninstall removes them.
+	$wpdb->query( 'DROP TABLE IF EXISTS ' . feeds_table() . ', ' . items_table() );
+}

@@ -1,0 +1,515 @@
+<?php
+/**
+ * Settings: option keys, defaults, one sanitizer used on save and on read, and their REST shape.
+ *
+ * Secrets (the shared secret and the AI API key) are write-only: nothing here ever returns them
+ * to a browser, only whether they are set and a masked hint.
+ *
+ * @package automationtools-ai
+ */
+
+namespace ATAI\Settings;
+
+use WP_Error;
+
+const GROUP = 'atai_settings';
+
+const WORKER_URL       = 'atai_worker_url';
+const WORKER_SECRET    = 'atai_worker_secret';
+const AI_ENABLED       = 'atai_ai_enabled';
+const AI_BASE_URL      = 'atai_ai_base_url';
+const AI_API_KEY       = 'atai_ai_api_key';
+const AI_MODEL         = 'atai_ai_model';
+const AI_MAX_IN_FLIGHT = 'atai_ai_max_in_flight';
+
+/** Every option this file owns; uninstall deletes exactly these. */
+const OPTIONS = array( WORKER_URL, WORKER_SECRET, AI_ENABLED, AI_BASE_URL, AI_API_KEY, AI_MODEL, AI_MAX_IN_FLIGHT );
+
+/** Options that are never shown back and are stored with autoload off. */
+const SECRETS = array( WORKER_SECRET, AI_API_KEY );
+
+/** wp-config.php constants that win over the saved options. */
+const CONSTANT_OVERRIDES = array(
+	WORKER_URL    => 'ATAI_WORKER_URL',
+	WORKER_SECRET => 'ATAI_WORKER_SECRET',
+);
+
+/** Where the worker reaches WordPress when it is not at rest_url() (e.g. another host name in Docker). */
+const CALLBACK_URL_CONSTANT = 'ATAI_CALLBACK_URL';
+
+const DEFAULT_WORKER_URL = 'http://127.0.0.1:8090';
+const MAX_IN_FLIGHT_MIN  = 1;
+const MAX_IN_FLIGHT_MAX  = 64;
+
+/** The settings form's "clear" check boxes post their option names in this field. */
+const CLEAR_FIELD = 'atai_clear_secret';
+
+/**
+ * Each option's REST name, type and default.
+ *
+ * @since 0.1.0
+ *
+ * @return array<string, array{rest: string, type: string, default: mixed}>
+ */
+function definitions(): array {
+	return array(
+		WORKER_URL       => array(
+			'rest'    => 'worker_url',
+			'type'    => 'string',
+			'default' => DEFAULT_WORKER_URL,
+		),
+		WORKER_SECRET    => array(
+			'rest'    => 'worker_secret',
+			'type'    => 'string',
+			'default' => '',
+		),
+		AI_ENABLED       => array(
+			'rest'    => 'ai_enabled',
+			'type'    => 'boolean',
+			'default' => true,
+		),
+		AI_BASE_URL      => array(
+			'rest'    => 'ai_base_url',
+			'type'    => 'string',
+			'default' => '',
+		),
+		AI_API_KEY       => array(
+			'rest'    => 'ai_api_key',
+			'type'    => 'string',
+			'default' => '',
+		),
+		AI_MODEL         => array(
+			'rest'    => 'ai_model',
+			'type'    => 'string',
+			'default' => '',
+		),
+		AI_MAX_IN_FLIGHT => array(
+			'rest'    => 'ai_max_in_flight',
+			'type'    => 'integer',
+			'default' => 8,
+		),
+	);
+}
+
+/**
+ * A human label for an option, used in messages.
+ *
+ * @since 0.1.0
+ */
+function label( string $option ): string {
+	switch ( $option ) {
+		case WORKER_URL:
+			return __( 'Worker URL', 'automationtools-ai' );
+		case WORKER_SECRET:
+			return __( 'Shared secret', 'automationtools-ai' );
+		case AI_ENABLED:
+			return __( 'AI rewriting', 'automationtools-ai' );
+		case AI_BASE_URL:
+			return __( 'AI base URL', 'automationtools-ai' );
+		case AI_API_KEY:
+			return __( 'AI API key', 'automationtools-ai' );
+		case AI_MODEL:
+			return __( 'Model', 'automationtools-ai' );
+		case AI_MAX_IN_FLIGHT:
+			return __( 'Parallel AI requests', 'automationtools-ai' );
+	}
+	return $option;
+}
+
+/**
+ * Clean one option value, or say in words why it cannot be used.
+ *
+ * The same function runs when a value is saved (form or REST) and when it is read back.
+ *
+ * @since 0.1.0
+ *
+ * @param string $option Option key.
+ * @param mixed  $value  Raw value.
+ * @return mixed|WP_Error The clean value.
+ */
+function clean( string $option, $value ) {
+	switch ( $option ) {
+		case WORKER_URL:
+			$url = clean_url( $value );
+			if ( '' === $url ) {
+				return invalid( $option, __( 'enter the worker\'s address, starting with http:// or https://, for example http://127.0.0.1:8090.', 'automationtools-ai' ) );
+			}
+			return $url;
+
+		case AI_BASE_URL:
+			if ( null === $value || '' === trim( (string) ( is_scalar( $value ) ? $value : '' ) ) ) {
+				return '';
+			}
+			$url = clean_url( $value );
+			if ( '' === $url ) {
+				return invalid( $option, __( 'enter an address starting with http:// or https://, for example https://api.openai.com/v1, or leave it empty to use the worker\'s own setting.', 'automationtools-ai' ) );
+			}
+			return $url;
+
+		case WORKER_SECRET:
+		case AI_API_KEY:
+			if ( ! is_scalar( $value ) ) {
+				return '';
+			}
+			// Secrets are pasted: drop the surrounding blanks and any control characters a paste carried.
+			$secret = trim( preg_replace( '/[\x00-\x1F\x7F]/', '', (string) $value ) );
+			if ( strlen( $secret ) > 4096 ) {
+				return invalid( $option, __( 'it is longer than 4096 characters.', 'automationtools-ai' ) );
+			}
+			return $secret;
+
+		case AI_ENABLED:
+			return rest_sanitize_boolean( is_scalar( $value ) ? $value : false );
+
+		case AI_MODEL:
+			$model = is_scalar( $value ) ? sanitize_text_field( (string) $value ) : '';
+			if ( strlen( $model ) > 200 ) {
+				return invalid( $option, __( 'a model name has at most 200 characters.', 'automationtools-ai' ) );
+			}
+			return $model;
+
+		case AI_MAX_IN_FLIGHT:
+			if ( ! is_numeric( $value ) || (int) $value != $value ) { // phpcs:ignore Universal.Operators.StrictComparisons -- "8" and 8 are the same number here.
+				return invalid( $option, __( 'enter a whole number.', 'automationtools-ai' ) );
+			}
+			$number = (int) $value;
+			if ( $number < MAX_IN_FLIGHT_MIN || $number > MAX_IN_FLIGHT_MAX ) {
+				/* translators: 1: smallest allowed number, 2: largest allowed number. */
+				return invalid( $option, sprintf( __( 'enter a number from %1$d to %2$d.', 'automationtools-ai' ), MAX_IN_FLIGHT_MIN, MAX_IN_FLIGHT_MAX ) );
+			}
+			return $number;
+	}
+	return $value;
+}
+
+/**
+ * An http(s) URL without trailing slash, or '' when the value is not one.
+ *
+ * @since 0.1.0
+ *
+ * @param mixed $value Raw value.
+ */
+function clean_url( $value ): string {
+	if ( ! is_string( $value ) ) {
+		return '';
+	}
+	$value = trim( $value );
+	if ( strlen( $value ) > 2048 || preg_match( '/\s/', $value ) ) {
+		return '';
+	}
+	$parts = wp_parse_url( $value );
+	if ( ! is_array( $parts ) || empty( $parts['host'] ) || ! in_array( strtolower( $parts['scheme'] ?? '' ), array( 'http', 'https' ), true ) ) {
+		return '';
+	}
+	return untrailingslashit( esc_url_raw( $value, array( 'http', 'https' ) ) );
+}
+
+/**
+ * The error for a value that cannot be saved; the message names the field.
+ *
+ * @since 0.1.0
+ */
+function invalid( string $option, string $reason ): WP_Error {
+	return new WP_Error(
+		'atai_invalid_setting',
+		/* translators: 1: field name, e.g. "Worker URL", 2: what is wrong with the value. */
+		sprintf( __( '%1$s: %2$s', 'automationtools-ai' ), label( $option ), $reason ),
+		array(
+			'status' => 400,
+			'field'  => definitions()[ $option ]['rest'],
+		)
+	);
+}
+
+/**
+ * The value in use: the wp-config.php constant if defined, else the saved option, cleaned.
+ *
+ * @since 0.1.0
+ *
+ * @return mixed
+ */
+function get( string $option ) {
+	$default = definitions()[ $option ]['default'];
+	if ( 'constant' === source( $option ) ) {
+		$value = constant( CONSTANT_OVERRIDES[ $option ] );
+	} else {
+		$value = get_option( $option, $default );
+	}
+	$value = clean( $option, $value );
+	return is_wp_error( $value ) ? $default : $value;
+}
+
+/**
+ * Where a value comes from: 'constant' (wp-config.php) or 'option'.
+ *
+ * @since 0.1.0
+ */
+function source( string $option ): string {
+	return isset( CONSTANT_OVERRIDES[ $option ] ) && defined( CONSTANT_OVERRIDES[ $option ] ) ? 'constant' : 'option';
+}
+
+/**
+ * The URL the worker calls when a run is finished.
+ *
+ * @since 0.1.0
+ */
+function callback_url(): string {
+	if ( defined( CALLBACK_URL_CONSTANT ) ) {
+		$url = clean_url( constant( CALLBACK_URL_CONSTANT ) );
+		if ( '' !== $url ) {
+			return $url;
+		}
+	}
+	return rest_url( \ATAI\REST\NAMESPACE_V1 . '/' . \ATAI\REST\ROUTE_CALLBACK );
+}
+
+/**
+ * A masked hint of a secret, such as "…abcd"; short secrets show nothing of themselves.
+ *
+ * @since 0.1.0
+ */
+function mask( string $secret ): string {
+	if ( '' === $secret ) {
+		return '';
+	}
+	return strlen( $secret ) >= 12 ? '…' . substr( $secret, -4 ) : '…';
+}
+
+/**
+ * Register the options with the Settings API (used by options.php and get_option defaults).
+ *
+ * @since 0.1.0
+ */
+function register(): void {
+	foreach ( definitions() as $option => $definition ) {
+		$args = array(
+			'type'              => $definition['type'],
+			'sanitize_callback' => static function ( $value ) use ( $option ) {
+				return sanitize_on_save( $option, $value );
+			},
+			// Our own REST route exposes settings; secrets must never reach wp/v2/settings.
+			'show_in_rest'      => false,
+		);
+		// A registered default equal to the stored value makes update_option() re-add the row with
+		// autoload on (WordPress 6.1); secrets keep autoload off, so they register none (get() applies it).
+		if ( ! in_array( $option, SECRETS, true ) ) {
+			$args['default'] = $definition['default'];
+		}
+		register_setting( GROUP, $option, $args );
+	}
+}
+
+/**
+ * Settings API sanitizer: a value that cannot be used keeps the saved one and shows why.
+ *
+ * @since 0.1.0
+ *
+ * @param string $option Option key.
+ * @param mixed  $value  Submitted value.
+ * @return mixed
+ */
+function sanitize_on_save( string $option, $value ) {
+	// wp-config.php sets it: the form shows the field disabled and posts nothing for it.
+	if ( 'constant' === source( $option ) ) {
+		return get_option( $option, definitions()[ $option ]['default'] );
+	}
+	$clean = clean( $option, $value );
+	if ( ! is_wp_error( $clean ) ) {
+		return $clean;
+	}
+	if ( function_exists( 'add_settings_error' ) ) {
+		add_settings_error( $option, $clean->get_error_code(), $clean->get_error_message() );
+	}
+	return get_option( $option, definitions()[ $option ]['default'] );
+}
+
+/**
+ * On the settings form an empty password field means "keep the saved secret" unless its clear box is ticked.
+ *
+ * Only the form posted through options.php is affected; REST and code can still set ''.
+ *
+ * @since 0.1.0
+ *
+ * @param mixed  $value     New value (already sanitized).
+ * @param mixed  $old_value Saved value.
+ * @param string $option    Option key.
+ * @return mixed
+ */
+function keep_secret_unless_replaced( $value, $old_value, $option ) {
+	// phpcs:disable WordPress.Security.NonceVerification.Missing -- options.php checked the nonce before saving.
+	$from_form = isset( $_POST['option_page'] ) && GROUP === $_POST['option_page'];
+	if ( ! $from_form || ( is_string( $value ) && '' !== $value ) ) {
+		return $value;
+	}
+	$clear = isset( $_POST[ CLEAR_FIELD ] ) && in_array( $option, (array) wp_unslash( $_POST[ CLEAR_FIELD ] ), true );
+	// phpcs:enable
+	return $clear ? '' : $old_value;
+}
+
+/**
+ * Make sure the secret options exist with autoload off, so later updates keep it off.
+ *
+ * @since 0.1.0
+ */
+function add_secret_rows(): void {
+	foreach ( SECRETS as $option ) {
+		add_option( $option, '', '', false );
+	}
+}
+
+/**
+ * The settings as the REST API shows them: secrets only as "set" and a masked hint.
+ *
+ * @since 0.1.0
+ *
+ * @return array<string, mixed>
+ */
+function to_rest(): array {
+	$data = array();
+	foreach ( definitions() as $option => $definition ) {
+		$name = $definition['rest'];
+		if ( in_array( $option, SECRETS, true ) ) {
+			$secret                  = get( $option );
+			$data[ $name . '_set' ]  = '' !== $secret;
+			$data[ $name . '_hint' ] = mask( $secret );
+		} else {
+			$data[ $name ] = get( $option );
+		}
+		if ( isset( CONSTANT_OVERRIDES[ $option ] ) ) {
+			$data[ $name . '_source' ] = source( $option );
+		}
+	}
+	$data['callback_url'] = callback_url();
+	return $data;
+}
+
+/**
+ * Save the settings given by REST name; an empty secret clears it. Nothing is saved if a value is bad.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $params Values by REST name.
+ * @return true|WP_Error
+ */
+function update_from_rest( array $params ) {
+	$clean = array();
+	foreach ( definitions() as $option => $definition ) {
+		if ( ! array_key_exists( $definition['rest'], $params ) ) {
+			continue;
+		}
+		if ( 'constant' === source( $option ) ) {
+			return new WP_Error(
+				'atai_setting_locked',
+				/* translators: 1: field name, 2: PHP constant name. */
+				sprintf( __( '%1$s: it is set by %2$s in wp-config.php and cannot be changed here.', 'automationtools-ai' ), label( $option ), CONSTANT_OVERRIDES[ $option ] ),
+				array(
+					'status' => 400,
+					'field'  => $definition['rest'],
+				)
+			);
+		}
+		$value = clean( $option, $params[ $definition['rest'] ] );
+		if ( is_wp_error( $value ) ) {
+			return $value;
+		}
+		$clean[ $option ] = $value;
+	}
+	foreach ( $clean as $option => $value ) {
+		update_option( $option, $value, ! in_array( $option, SECRETS, true ) );
+	}
+	return true;
+}
+
+/**
+ * The JSON schema of the settings resource.
+ *
+ * @since 0.1.0
+ *
+ * @return array<string, mixed>
+ */
+function rest_schema(): array {
+	$url_pattern = '^https?://';
+	return array(
+		'$schema'    => 'http://json-schema.org/draft-04/schema#',
+		'title'      => 'atai-settings',
+		'type'       => 'object',
+		'properties' => array(
+			'worker_url'              => array(
+				'description' => __( 'Address of the worker service.', 'automationtools-ai' ),
+				'type'        => 'string',
+				'format'      => 'uri',
+				'pattern'     => $url_pattern,
+				'context'     => array( 'view', 'edit' ),
+			),
+			'worker_url_source'       => array(
+				'type'     => 'string',
+				'enum'     => array( 'option', 'constant' ),
+				'readonly' => true,
+				'context'  => array( 'view', 'edit' ),
+			),
+			'worker_secret'           => array(
+				'description' => __( 'Shared secret (write-only; an empty string clears it).', 'automationtools-ai' ),
+				'type'        => 'string',
+				'maxLength'   => 4096,
+				'context'     => array(),
+			),
+			'worker_secret_set'       => array(
+				'type'     => 'boolean',
+				'readonly' => true,
+				'context'  => array( 'view', 'edit' ),
+			),
+			'worker_secret_hint'      => array(
+				'type'     => 'string',
+				'readonly' => true,
+				'context'  => array( 'view', 'edit' ),
+			),
+			'worker_secret_source'    => array(
+				'type'     => 'string',
+				'enum'     => array( 'option', 'constant' ),
+				'readonly' => true,
+				'context'  => array( 'view', 'edit' ),
+			),
+			'ai_enabled'              => array(
+				'type'    => 'boolean',
+				'context' => array( 'view', 'edit' ),
+			),
+			'ai_base_url'             => array(
+				'description' => __( 'OpenAI-compatible endpoint; empty uses the worker\'s environment.', 'automationtools-ai' ),
+				'type'        => 'string',
+				'context'     => array( 'view', 'edit' ),
+			),
+			'ai_api_key'              => array(
+				'description' => __( 'AI API key (write-only; an empty string clears it).', 'automationtools-ai' ),
+				'type'        => 'string',
+				'maxLength'   => 4096,
+				'context'     => array(),
+			),
+			'ai_api_key_set'          => array(
+				'type'     => 'boolean',
+				'readonly' => true,
+				'context'  => array( 'view', 'edit' ),
+			),
+			'ai_api_key_hint'         => array(
+				'type'     => 'string',
+				'readonly' => true,
+				'context'  => array( 'view', 'edit' ),
+			),
+			'ai_model'                => array(
+				'type'      => 'string',
+				'maxLength' => 200,
+				'context'   => array( 'view', 'edit' ),
+			),
+			'ai_max_in_flight'        => array(
+				'type'    => 'integer',
+				'minimum' => MAX_IN_FLIGHT_MIN,
+				'maximum' => MAX_IN_FLIGHT_MAX,
+				'context' => array( 'view', 'edit' ),
+			),
+			'callback_url'            => array(
+				'type'     => 'string',
+				'readonly' => true,
+				'context'  => array( 'view', 'edit' ),
+			),
+		),
+	);
+}

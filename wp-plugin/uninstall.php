@@ -1,0 +1,24 @@
+<?php
+/**
+ * Uninstall: delete the plugin's options, its cron hook and its two tables.
+ *
+ * The posts it made stay: they are the site owner's content (with their source meta).
+ *
+ * @package automationtools-ai
+ */
+
+namespace ATAI;
+
+if ( ! defined( 'WP_UNINSTALL_PLUGIN' ) ) {
+	exit;
+}
+
+require_once __DIR__ . '/inc/settings.php';
+require_once __DIR__ . '/inc/schema.php';
+require_once __DIR__ . '/inc/cron.php';
+
+foreach ( array_merge( Settings\OPTIONS, array( Schema\VERSION_OPTION ) ) as $atai_option ) {
+	delete_option( $atai_option );
+}
+wp_clear_scheduled_hook( Cron\HOOK );
+Schema\drop_tables();
