@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import random
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from atai_worker.errors import ParseError
 from atai_worker.fetch import Fetcher
 from atai_worker.models import Image, item_key
+from atai_worker import parse
 from atai_worker.parse import ParsedFeed, parse_feed
 from tests.fakes.feed_server import FIXTURES_DIR
 
@@ -345,3 +347,55 @@ def test_relative_urls_of_a_link_post_resolve_against_the_site():
     assert link_post.images == (Image("https://notes.larkmouth.example/assets/icon.png", "icon"),)
     assert own_post.base_url == "https://notes.larkmouth.example/2026/post/"
     assert own_post.images == (Image("https://notes.larkmouth.example/2026/post/figure.png"),)
+
+
+def _entries_as_dicts(parsed):
+    return [entry.to_dict() for entry in parsed.entries]
+
+
+def _with_and_without_set_aside(text):
+    fast = parse._feedparser_result(text, 0)
+    plain = parse._feedparser_result(text, float("inf"))
+    return fast, plain
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES_DIR / "feeds").iterdir()))
+def test_setting_large_cdata_aside_gives_what_feedparser_gives(name):
+    body = (FIXTURES_DIR / "feeds" / name).read_bytes()
+    if body[:2] == b"\x1f\x8b":
+        body = gzip.decompress(body)
+    text = parse._decode(body, None)
+    fast, plain = _with_and_without_set_aside(text)
+    assert fast.entries == plain.entries
+    assert fast.feed == plain.feed
+
+
+def test_set_aside_bodies_get_feedparsers_repairs():
+    # Non-ASCII prose, stray C1 characters (windows-1252's curly quotes, and 0x9d, which it leaves
+    # undefined), Windows line ends, and UTF-8 read as Latin-1.
+    body = "<p>Caf\u00e9 \u201cquoted\u201d \x93odd\x94 \x9d\r\n" + "\u00c3\u00a9t\u00c3\u00a9 " + "words " * 600 + "</p>"
+    mojibake = "<p>d\u00c3\u00a9j\u00c3\u00a0 vu " + "encore " * 600 + "</p>"
+    text = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>'
+        f"<item><guid>a</guid><title>A</title><description><![CDATA[ {body} ]]></description>"
+        f"<content:encoded><![CDATA[{body}]]></content:encoded></item>"
+        f"<item><guid>b</guid><title>B</title><content:encoded>\n<![CDATA[{mojibake}]]>\n</content:encoded></item>"
+        "</channel></rss>"
+    )
+    fast, plain = _with_and_without_set_aside(text)
+    assert fast.entries == plain.entries
+    assert "\u201codd\u201d \x9d\n" in fast.entries[0].content[0].value
+    assert "d\u00e9j\u00e0 vu" in fast.entries[1].content[0].value
+
+
+def test_a_feed_the_strict_parser_rejects_is_parsed_without_setting_aside():
+    text = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T &nbsp; broken</title>'
+        f"<item><guid>a</guid><description><![CDATA[<p>{'long text ' * 400}</p>]]></description></item>"
+        "</channel></rss>"
+    )
+    fast, plain = _with_and_without_set_aside(text)
+    assert fast.get("bozo")
+    assert fast.entries == plain.entries
+    assert "long text" in fast.entries[0].summary

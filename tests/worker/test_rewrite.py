@@ -7,7 +7,7 @@ from tests.fakes.model_server import REWRITE_MARKER, ModelServer
 
 from atai_worker.errors import RewriteError
 from atai_worker.models import Entry, item_key
-from atai_worker.rewrite import KEYLESS_PLACEHOLDER, Endpoint, Rewriter, clean_tags, resolve_endpoint
+from atai_worker.rewrite import KEYLESS_PLACEHOLDER, Endpoint, InFlightGate, Rewriter, clean_tags, resolve_endpoint
 from atai_worker.settings import Settings
 
 SOURCE = "<h2>Tides</h2><p>The spring tide reaches the promenade twice this week, the harbour master said.</p>"
@@ -157,3 +157,34 @@ def test_no_more_calls_than_the_limit_are_in_flight_at_once():
 def test_tags_are_plain_short_and_unique():
     assert clean_tags(["  Tides ", "tides", "<b>Harbour</b>", "", "x" * 80]) == ("Tides", "Harbour", "x" * 60)
     assert len(clean_tags([f"tag {n}" for n in range(30)])) == 8
+
+
+def test_freed_slots_go_to_waiters_in_the_order_they_arrived():
+    gate = InFlightGate(1)
+    order: list[str] = []
+    release_first = threading.Event()
+
+    def hold_first():
+        with gate.slot():
+            order.append("first")
+            release_first.wait()
+
+    def call(name: str):
+        with gate.slot():
+            order.append(name)
+
+    holder = threading.Thread(target=hold_first)
+    holder.start()
+    while not order:
+        threading.Event().wait(0.01)
+    waiters = []
+    for name in ("second", "third", "fourth"):
+        waiter = threading.Thread(target=call, args=(name,))
+        waiter.start()
+        waiters.append(waiter)
+        while len(gate._waiting) < len(waiters):  # this one is queued before the next arrives
+            threading.Event().wait(0.01)
+    release_first.set()
+    for thread in (holder, *waiters):
+        thread.join(timeout=10)
+    assert order == ["first", "second", "third", "fourth"]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from atai_worker.sanitize import plain_text, sanitize_html
+from atai_worker.sanitize import plain_text, sanitize_html, text_start
 
 BASE = "https://blog.larkmouth.example/2026/11/post.html"
 
@@ -148,3 +148,18 @@ def test_a_large_article_keeps_all_its_links():
 ])
 def test_plain_text(html, text):
     assert plain_text(html) == text
+
+
+def test_text_start_is_the_whole_text_of_a_short_fragment():
+    html = "<p>Three <b>short</b> words</p><script>no()</script>"
+    assert text_start(html, 500) == plain_text(html) == "Three short words"
+
+
+def test_text_start_of_a_long_article_is_the_start_of_its_text():
+    html = "<h2>Heading</h2>" + "".join(f"<p>Paragraph {n} with <a href='/x'>a link</a> &amp; more.</p>" for n in range(5000))
+    start = text_start(html, 300)
+    whole = plain_text(html)
+    assert len(start) > 300
+    assert len(start) < len(whole)
+    # Only the last word may be cut where the prefix ended.
+    assert whole.startswith(start.rsplit(" ", 1)[0])

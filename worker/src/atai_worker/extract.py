@@ -7,7 +7,7 @@ import re
 import trafilatura
 
 from .models import Entry
-from .sanitize import plain_text
+from .sanitize import plain_text, text_start
 
 # Below this much text between content and summary, an entry is a teaser, not an article.
 FULL_TEXT_THRESHOLD = 500
@@ -24,8 +24,10 @@ def needs_full_text(entry: Entry) -> bool:
     """True when the entry has a link but hardly any text of its own."""
     if not entry.link or not entry.link.lower().startswith(("http://", "https://")):
         return False
-    content_text = plain_text(entry.content_html)
-    summary_text = plain_text(entry.summary)
+    content_text = text_start(entry.content_html, FULL_TEXT_THRESHOLD)
+    if len(content_text) >= FULL_TEXT_THRESHOLD:
+        return False
+    summary_text = text_start(entry.summary, FULL_TEXT_THRESHOLD)
     # Feeds often repeat the summary as the content; the same text counts once.
     length = len(content_text) if content_text == summary_text else len(content_text) + len(summary_text)
     return length < FULL_TEXT_THRESHOLD

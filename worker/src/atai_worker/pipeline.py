@@ -30,7 +30,7 @@ from .fetch import Fetcher
 from .jobs import LEASE_SECONDS, RENEW_EVERY
 from .models import Draft, Entry, Finding, Image
 from .rewrite import Endpoint, Rewriter, resolve_endpoint
-from .sanitize import plain_text, sanitize_html
+from .sanitize import plain_text, sanitize_html, text_start
 from .settings import Settings
 from .store import ItemRecord, RunRecord
 
@@ -69,16 +69,21 @@ def send_callback(url: str, secret: str, run_id: str, state: str) -> None:
 
 def excerpt_of(html: str, words: int = EXCERPT_WORDS) -> str:
     """The first `words` words of the text, with an ellipsis when cut."""
-    parts = plain_text(html).split()
+    parts = text_start(html, words * 20).split()
+    if len(parts) <= words:
+        parts = plain_text(html).split()  # a short text, or one of very long words: take it whole
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
 
 def first_image(entry: Entry, html: str) -> Image | None:
     """The entry's first web image: its own candidates first, then the first <img> of the content."""
-    candidates = list(entry.images) + [Image(url=src) for src in guards.images(html)]
-    for image in candidates:
+    for image in entry.images:
         if image.url.startswith(("http://", "https://")):
             return image
+    # Parsing the whole article only when the feed named no image: most do.
+    for src in guards.images(html):
+        if src.startswith(("http://", "https://")):
+            return Image(url=src)
     return None
 
 

@@ -8,6 +8,7 @@ words; the pipeline never publishes the original in place of a failed rewrite.
 
 from __future__ import annotations
 
+import collections
 import json
 import threading
 from contextlib import contextmanager
@@ -98,32 +99,49 @@ def resolve_endpoint(ai: dict, settings: Settings) -> tuple[Endpoint | None, dic
 
 
 class InFlightGate:
-    """At most `limit` model calls at once to one endpoint, across every run and thread of the process."""
+    """At most `limit` model calls at once to one endpoint, across every run and thread of the process.
+
+    Slots go to waiters in arrival order (a freed slot is handed to the oldest waiter, so a newcomer
+    cannot take it first). Items arrive in the order their runs were queued, so the first run's drafts
+    are done first and its posts appear while later runs still wait, instead of every run finishing
+    at the very end.
+    """
 
     def __init__(self, limit: int):
-        self._condition = threading.Condition()
+        self._lock = threading.Lock()
         self._limit = limit
         self._in_flight = 0
+        self._waiting: collections.deque[threading.Event] = collections.deque()
 
     def set_limit(self, limit: int) -> None:
         """Change the limit; the latest run's setting wins for the endpoint it shares with others."""
-        with self._condition:
+        with self._lock:
             self._limit = limit
-            self._condition.notify_all()
+            self._hand_over()
 
     @contextmanager
     def slot(self):
         """Hold one of the endpoint's slots for the duration of a call."""
-        with self._condition:
-            while self._in_flight >= self._limit:
-                self._condition.wait()
-            self._in_flight += 1
+        with self._lock:
+            if self._in_flight < self._limit and not self._waiting:
+                self._in_flight += 1
+                turn = None
+            else:
+                turn = threading.Event()
+                self._waiting.append(turn)
+        if turn is not None:
+            turn.wait()  # set once a slot has been counted for us
         try:
             yield
         finally:
-            with self._condition:
+            with self._lock:
                 self._in_flight -= 1
-                self._condition.notify()
+                self._hand_over()
+
+    def _hand_over(self) -> None:
+        while self._waiting and self._in_flight < self._limit:
+            self._in_flight += 1
+            self._waiting.popleft().set()
 
 
 class Rewriter:
