@@ -122,10 +122,14 @@ class Process:
         self.pid_file.write_text(str(process.pid))
 
     def pid(self) -> int | None:
+        """The pid from the pid file, if that process is still one of ours (pids get reused)."""
         try:
-            return int(self.pid_file.read_text())
+            pid = int(self.pid_file.read_text())
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except (OSError, ValueError):
             return None
+        # Every command we start names a path inside the repository.
+        return pid if str(REPO).encode() in command else None
 
     def running(self) -> bool:
         pid = self.pid()
@@ -156,6 +160,10 @@ class Process:
                 time.sleep(0.1)
             if self.running():
                 os.killpg(pid, signal.SIGKILL)
+            try:
+                os.waitpid(pid, os.WNOHANG)  # reap it if we started it, so no zombie is left
+            except ChildProcessError:
+                pass
         self.pid_file.unlink(missing_ok=True)
 
 
