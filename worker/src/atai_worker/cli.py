@@ -22,9 +22,10 @@ def consume(settings: Settings) -> int:
     jobs.pipeline = Pipeline(settings, store)
     reaper = Reaper(jobs, store)
     reaper.start()
-    # max_delay 1 s: an idle SQLite queue is polled at least every second, so a new run starts at once.
+    # max_delay: an idle SQLite queue is polled at least twice a second, so a new run starts at once
+    # (Redis wakes the consumer itself); polling more often would cost CPU on an idle machine.
     consumer = jobs.huey.create_consumer(workers=settings.consumer_workers, worker_type="thread", periodic=False,
-                                         max_delay=1.0)
+                                         max_delay=0.5)
     log.info("consumer started backend=%s workers=%d owner=%s", jobs.backend, settings.consumer_workers,
              jobs.pipeline.owner)
     try:

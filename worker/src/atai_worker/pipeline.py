@@ -37,8 +37,9 @@ from .store import ItemRecord, RunRecord
 log = logging.getLogger(__name__)
 
 EXCERPT_WORDS = 55
-# The callback goes to the WordPress site that sent the run; it must never hold up the consumer.
-CALLBACK_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+# The callback goes to the WordPress site that sent the run, which imports the drafts before it
+# answers: up to its 20 s time budget. Longer than that, and the site is not going to answer.
+CALLBACK_TIMEOUT = httpx.Timeout(30.0, connect=3.0)
 ITEM_STAGES = ("extract", "sanitize", "rewrite", "guards")
 
 
@@ -53,14 +54,14 @@ def sign_callback(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + digest
 
 
-def send_callback(url: str, secret: str, run_id: str, state: str) -> None:
+def send_callback(client: httpx.Client, url: str, secret: str, run_id: str, state: str) -> None:
     """POST the signed runFinished webhook; best effort, failures are only logged."""
     body = json.dumps({"run_id": run_id, "state": state}, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
     headers = {"Content-Type": "application/json", "X-ATAI-Timestamp": timestamp,
                "X-ATAI-Signature": sign_callback(secret, timestamp, body)}
     try:
-        response = httpx.post(url, content=body, headers=headers, timeout=CALLBACK_TIMEOUT)
+        response = client.post(url, content=body, headers=headers)
         if response.status_code >= 300:
             log.warning("callback refused run_id=%s status=%s", run_id, response.status_code)
     except httpx.HTTPError as exc:
@@ -93,19 +94,27 @@ class LeaseKeeper:
     def __init__(self, store, owner: str):
         self.store = store
         self.owner = owner
-        self._runs: dict[str, "RunInProgress | None"] = {}
+        self._runs: dict[str, "RunInProgress | None"] = {}  # claimed: their leases are renewed
+        self._reserved: set[str] = set()  # taken by a thread of this process, not claimed yet
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="atai-leases", daemon=True)
         self._thread.start()
 
     def try_hold(self, run_id: str) -> bool:
-        """Start renewing the run's lease; False if this process already works on it."""
+        """Reserve the run for this thread; False if this process already works on it."""
         with self._lock:
-            if run_id in self._runs:
+            if run_id in self._runs or run_id in self._reserved:
                 return False
-            self._runs[run_id] = None
+            self._reserved.add(run_id)
             return True
+
+    def claimed(self, run_id: str) -> None:
+        """The store gave us the run's lease: renew it from now on (not before, or the renewal would fail)."""
+        with self._lock:
+            if run_id in self._reserved:
+                self._reserved.discard(run_id)
+                self._runs[run_id] = None
 
     def attach(self, run_id: str, run: "RunInProgress") -> None:
         """Tie a held run to its items, so that losing the lease stops them."""
@@ -117,6 +126,7 @@ class LeaseKeeper:
         """Stop renewing the run's lease (it finished, or is left for the reaper)."""
         with self._lock:
             self._runs.pop(run_id, None)
+            self._reserved.discard(run_id)
 
     def stop(self) -> None:
         """End the renewal thread; the leases it held run out."""
@@ -174,6 +184,12 @@ class Pipeline:
         # Enough threads that model calls wait on the endpoint gates, never on the pool.
         self.item_threads = max(64, settings.ai_max_in_flight + 16)
         self._pool = ThreadPoolExecutor(max_workers=self.item_threads, thread_name_prefix="atai-item")
+        # Items without a model are CPU work (a page fetch at most): a few threads take them in order, so
+        # the first run is done and posted while later ones wait, instead of every run finishing last.
+        self._plain_pool = ThreadPoolExecutor(max_workers=settings.consumer_workers, thread_name_prefix="atai-plain")
+        # Callbacks wait on WordPress importing the run (seconds): on their own threads, with one client.
+        self._callbacks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="atai-callback")
+        self._callback_client = httpx.Client(timeout=CALLBACK_TIMEOUT)
         # Backpressure: do not plan more runs while this many items are waiting here, so that other
         # consumers (other machines on Redis) get their share of the queue.
         self.backlog_limit = 2 * self.item_threads
@@ -184,6 +200,9 @@ class Pipeline:
     def close(self) -> None:
         """Stop taking items; the ones already running finish and store their results."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._plain_pool.shutdown(wait=True, cancel_futures=True)
+        self._callbacks.shutdown(wait=True)
+        self._callback_client.close()
         self.leases.stop()
 
     def process_run(self, run_id: str) -> None:
@@ -196,13 +215,16 @@ class Pipeline:
             self.leases.release(run_id)
             log.info("run not claimable (finished or held elsewhere) run_id=%s", run_id)
             return
+        self.leases.claimed(run_id)
         try:
             self._wait_for_room()
-            if not record.planned:
-                record = self._plan(record)
-                if record is None:
+            if record.planned:  # resumed: the plan is saved; do what is left of it
+                items = [i for i in self.store.items(run_id) if i.state == "pending"]
+            else:
+                items = self._plan(record)
+                if items is None:
                     return
-            self._start_items(record)
+            self._start_items(record, items)
         except Exception:
             log.exception("run failed unexpectedly run_id=%s", run_id)
             try:
@@ -218,8 +240,8 @@ class Pipeline:
             while self._backlog >= self.backlog_limit:
                 self._backlog_changed.wait()
 
-    def _plan(self, record: RunRecord) -> RunRecord | None:
-        """Fetch, parse and select; returns the planned run, or None when the run closed here."""
+    def _plan(self, record: RunRecord) -> list[ItemRecord] | None:
+        """Fetch, parse and select; returns the planned items, or None when the run closed here."""
         feed_request = record.request["feed"]
         url = feed_request["url"]
         try:
@@ -251,10 +273,9 @@ class Pipeline:
             log.warning("plan not saved, lease lost run_id=%s", record.run_id)
             return None
         log.info("run planned run_id=%s feed_url=%s items=%d", record.run_id, url, len(selected))
-        return self.store.get_run(record.run_id)
+        return [ItemRecord(entry.key, entry, None, None) for entry in selected]
 
-    def _start_items(self, record: RunRecord) -> None:
-        items = [i for i in self.store.items(record.run_id) if i.state == "pending"]
+    def _start_items(self, record: RunRecord, items: list[ItemRecord]) -> None:
         if not items:
             self._close_run(record, "done")
             return
@@ -263,8 +284,9 @@ class Pipeline:
         self.leases.attach(record.run_id, run)
         with self._backlog_changed:
             self._backlog += len(items)
+        pool = self._pool if endpoint is not None else self._plain_pool
         for item in items:
-            self._pool.submit(self._process_item, run, item)
+            pool.submit(self._process_item, run, item)
 
     def _process_item(self, run: RunInProgress, item: ItemRecord) -> None:
         run_id = run.record.run_id
@@ -294,8 +316,7 @@ class Pipeline:
         """Close the run once the store has a result for every item; otherwise leave it to be resumed."""
         run_id = run.record.run_id
         try:
-            pending = sum(1 for i in self.store.items(run_id) if i.state == "pending")
-            if not pending:
+            if not self.store.pending_count(run_id):
                 self._close_run(run.record, "done")
                 return
         except Exception:
@@ -366,7 +387,8 @@ class Pipeline:
         log.info("run %s run_id=%s", state, record.run_id)
         callback_url = (record.request or {}).get("callback_url")
         if callback_url:
-            send_callback(callback_url, self.settings.worker_secret, record.run_id, state)
+            self._callbacks.submit(send_callback, self._callback_client, callback_url, self.settings.worker_secret,
+                                   record.run_id, state)
 
 
 def select_entries(entries, seen_keys: set[str], max_items: int) -> tuple[list[Entry], int]:

@@ -68,7 +68,28 @@ def iso_time(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def run_document(record: RunRecord, items: list[ItemRecord]) -> dict:
+@dataclass(frozen=True)
+class ItemHead:
+    """What a Run document says of an item: enough to name it, without its (large) entry."""
+
+    key: str
+    guid: str | None
+    link: str | None
+    title: str | None
+    draft: dict | None
+    error: dict | None
+
+    @property
+    def state(self) -> str:
+        return "ready" if self.draft is not None else "failed" if self.error is not None else "pending"
+
+
+def item_head(entry: Entry) -> dict:
+    """The small part of an entry a Run document shows, stored beside the entry."""
+    return {"guid": entry.guid, "link": entry.link, "title": entry.title}
+
+
+def run_document(record: RunRecord, items: list[ItemHead]) -> dict:
     """The contract's Run for a stored run and its unacknowledged items."""
     return {
         "run_id": record.run_id,
@@ -78,10 +99,7 @@ def run_document(record: RunRecord, items: list[ItemRecord]) -> dict:
         "updated_at": iso_time(record.updated_at),
         "rewrite": record.rewrite,
         "feed": record.feed,
-        "items": [
-            {"key": i.key, "guid": i.entry.guid, "link": i.entry.link, "title": i.entry.title, "state": i.state}
-            for i in items
-        ],
+        "items": [{"key": i.key, "guid": i.guid, "link": i.link, "title": i.title, "state": i.state} for i in items],
         "drafts": [i.draft for i in items if i.draft is not None],
         "errors": [i.error for i in items if i.error is not None],
         "error": record.error,
@@ -117,7 +135,7 @@ class SqliteRunStore:
         "create index if not exists runs_state on runs (state)",
         """create table if not exists items (
             run_id text not null, key text not null, position integer not null, entry text not null,
-            draft text, error text, primary key (run_id, key))""",
+            head text not null, draft text, error text, primary key (run_id, key))""",
     )
 
     def __init__(self, path: Path):
@@ -134,8 +152,9 @@ class SqliteRunStore:
         if conn is None or self._local.pid != os.getpid():
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("pragma journal_mode=wal")
-            # FULL: a finished write survives a crash of the machine too, not only of the process.
-            conn.execute("pragma synchronous=full")
+            # NORMAL: with WAL a write survives a crash of the process, not always of the machine. That is
+            # enough here: WordPress holds the truth, and a draft lost with the machine is made again.
+            conn.execute("pragma synchronous=normal")
             conn.execute("pragma busy_timeout=30000")
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
@@ -188,6 +207,11 @@ class SqliteRunStore:
             "select key, entry, draft, error from items where run_id = ? order by position", (run_id,)).fetchall()
         return [ItemRecord(r[0], Entry.from_dict(json.loads(r[1])), _loads(r[2]), _loads(r[3])) for r in rows]
 
+    def pending_count(self, run_id: str) -> int:
+        """How many of the run's items have neither a draft nor an error yet."""
+        return self._connection().execute(
+            "select count(*) from items where run_id = ? and draft is null and error is null", (run_id,)).fetchone()[0]
+
     def run_document(self, run_id: str) -> dict | None:
         """The contract's Run, or None for an unknown run."""
         # One read transaction, so the run and its items are seen at the same moment.
@@ -195,10 +219,14 @@ class SqliteRunStore:
         conn.execute("begin")
         try:
             record = self.get_run(run_id)
-            items = self.items(run_id) if record else []
+            rows = conn.execute("select key, head, draft, error from items where run_id = ? order by position",
+                                (run_id,)).fetchall() if record else []
         finally:
             conn.execute("commit")
-        return run_document(record, items) if record else None
+        if record is None:
+            return None
+        return run_document(record, [ItemHead(key, **json.loads(head), draft=_loads(draft), error=_loads(error))
+                                     for key, head, draft, error in rows])
 
     def claim(self, run_id: str, owner: str, lease_seconds: float) -> RunRecord | None:
         """Take the run for work: it is queued, or running with an expired lease (or ours already)."""
@@ -222,6 +250,8 @@ class SqliteRunStore:
 
     def save_plan(self, run_id: str, owner: str, feed: dict, entries: list[Entry]) -> bool:
         """Store what the fetch found and the selected entries, once, while we hold the lease."""
+        # Encoded before the write lock is taken: megabytes of JSON must not hold up other writers.
+        rows = [(run_id, e.key, n, _dumps(e.to_dict()), _dumps(item_head(e))) for n, e in enumerate(entries)]
         with self._write() as db:
             changed = db.execute(
                 "update runs set feed = ?, planned = 1, updated_at = ?"
@@ -229,20 +259,17 @@ class SqliteRunStore:
                 (_dumps(feed), time.time(), run_id, owner),
             ).rowcount
             if changed:
-                db.executemany(
-                    "insert into items (run_id, key, position, entry) values (?, ?, ?, ?)",
-                    [(run_id, e.key, n, _dumps(e.to_dict())) for n, e in enumerate(entries)],
-                )
+                db.executemany("insert into items (run_id, key, position, entry, head) values (?, ?, ?, ?, ?)", rows)
         return changed == 1
 
     def set_item_result(self, run_id: str, key: str, *, draft: dict | None = None, error: dict | None = None) -> bool:
         """Record an item's draft or error; an item keeps its first result (no duplicates)."""
         now = time.time()
+        values = (_dumps(draft), _dumps(error), run_id, key)  # encoded before the write lock is taken
         with self._write() as db:
             changed = db.execute(
                 "update items set draft = ?, error = ? where run_id = ? and key = ?"
-                " and draft is null and error is null",
-                (_dumps(draft), _dumps(error), run_id, key),
+                " and draft is null and error is null", values,
             ).rowcount
             if changed:
                 db.execute("update runs set updated_at = ? where run_id = ?", (now, run_id))
@@ -333,9 +360,10 @@ _SAVE_PLAN = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'running' or redis.call('GET', KEYS[2]) ~= ARGV[1]
    or redis.call('HGET', KEYS[1], 'planned') == '1' then return 0 end
 redis.call('HSET', KEYS[1], 'feed', ARGV[2], 'planned', '1', 'updated_at', ARGV[3])
-for i = 4, #ARGV, 2 do
+for i = 4, #ARGV, 3 do
   redis.call('RPUSH', KEYS[3], ARGV[i])
   redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1])
+  redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 2])
 end
 return 1
 """
@@ -361,12 +389,13 @@ if not state then return -1 end
 for i = 1, #ARGV - 1 do
   if redis.call('HDEL', KEYS[4], ARGV[i]) == 1 then
     redis.call('HDEL', KEYS[3], ARGV[i])
+    redis.call('HDEL', KEYS[8], ARGV[i])
     redis.call('LREM', KEYS[2], 0, ARGV[i])
   end
 end
 local remaining = redis.call('LLEN', KEYS[2])
 if remaining == 0 and (state == 'done' or state == 'failed') then
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[8])
   redis.call('ZREM', KEYS[6], ARGV[#ARGV])
   redis.call('SREM', KEYS[7], ARGV[#ARGV])
   return -2
@@ -400,7 +429,7 @@ class RedisRunStore:
     def _keys(self, run_id: str) -> dict[str, str]:
         base = f"{self.prefix}:run:{run_id}"
         return {"run": base, "lease": base + ":lease", "plan": base + ":plan", "entries": base + ":entries",
-                "results": base + ":results"}
+                "results": base + ":results", "heads": base + ":heads"}
 
     @property
     def _active(self) -> str:
@@ -455,14 +484,29 @@ class RedisRunStore:
                                       result.get("error")))
         return records
 
+    def pending_count(self, run_id: str) -> int:
+        """How many of the run's items have neither a draft nor an error yet."""
+        keys = self._keys(run_id)
+        planned, finished = self.redis.pipeline(transaction=True).llen(keys["plan"]).hlen(keys["results"]).execute()
+        return planned - finished
+
     def run_document(self, run_id: str) -> dict | None:
         """The contract's Run, or None for an unknown run."""
+        keys = self._keys(run_id)
         # MULTI/EXEC: the run and its items are read at the same moment.
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hgetall(self._keys(run_id)["run"])
-        data, plan, entries, results = self._read_items(pipe, run_id).execute()
+        data, plan, heads, results = (self.redis.pipeline(transaction=True).hgetall(keys["run"])
+                                      .lrange(keys["plan"], 0, -1).hgetall(keys["heads"])
+                                      .hgetall(keys["results"]).execute())
         record = self._record(run_id, data)
-        return run_document(record, self._items(plan, entries, results)) if record else None
+        if record is None:
+            return None
+        items = []
+        for key in plan:
+            if key in heads:
+                result = _loads(results.get(key)) or {}
+                items.append(ItemHead(key, **json.loads(heads[key]), draft=result.get("draft"),
+                                      error=result.get("error")))
+        return run_document(record, items)
 
     def claim(self, run_id: str, owner: str, lease_seconds: float) -> RunRecord | None:
         """Take the run for work: it is queued, or running with an expired lease (or ours already)."""
@@ -482,9 +526,9 @@ class RedisRunStore:
         keys = self._keys(run_id)
         args = [owner, _dumps(feed), repr(time.time())]
         for entry in entries:
-            args += [entry.key, _dumps(entry.to_dict())]
+            args += [entry.key, _dumps(entry.to_dict()), _dumps(item_head(entry))]
         return bool(self._scripts["save_plan"](
-            keys=[keys["run"], keys["lease"], keys["plan"], keys["entries"]], args=args))
+            keys=[keys["run"], keys["lease"], keys["plan"], keys["entries"], keys["heads"]], args=args))
 
     def set_item_result(self, run_id: str, key: str, *, draft: dict | None = None, error: dict | None = None) -> bool:
         """Record an item's draft or error; an item keeps its first result (no duplicates)."""
@@ -505,7 +549,8 @@ class RedisRunStore:
         """Forget the items with these keys that have a draft or an error; delete a finished, empty run."""
         k = self._keys(run_id)
         outcome = self._scripts["ack"](
-            keys=[k["run"], k["plan"], k["entries"], k["results"], k["lease"], self._finished, self._active],
+            keys=[k["run"], k["plan"], k["entries"], k["results"], k["lease"], self._finished, self._active,
+                  k["heads"]],
             args=[*keys, run_id])
         if outcome == -1:
             return None
