@@ -174,7 +174,9 @@ function forget_rolled_back( int $post_id ): void {
  */
 function prepare_post( array $draft, array $feed ): array {
 	// An administrator has unfiltered_html, so WordPress would not filter this; worker HTML is untrusted.
-	$content = wp_kses_post( $draft['content'] );
+	// wp_kses_post() costs 6–10 ms on a 125 KB article; HTML that is provably inside the narrow shape
+	// the worker's sanitizer writes has nothing it would remove, and anything else goes through it.
+	$content = is_narrow_html( $draft['content'] ) ? $draft['content'] : wp_kses_post( $draft['content'] );
 	$content = rtrim( $content ) . "\n\n" . source_line( $draft, has_blocks( $content ) );
 
 	$title = plain_text( $draft['title'] );
@@ -201,6 +203,30 @@ function prepare_post( array $draft, array $feed ): array {
 		$postarr['post_date']     = get_date_from_gmt( $published );
 	}
 	return $postarr;
+}
+
+/**
+ * Whether HTML is made only of the tags and attributes the worker's sanitizer lets through.
+ *
+ * Every "<" must open or close an allowlisted tag, written in lower case, whose attributes are all
+ * allowlisted, double-quoted and free of quotes and angle brackets, with link and image URLs that
+ * start, literally, with http://, https:// or mailto:. No comments, no other markup, no NUL. A browser
+ * reads such HTML as exactly those tags and attributes, and wp_kses_post() allows all of them, so
+ * kses has nothing to take out. This is a check, not a cleaner: HTML that fails it, for any reason,
+ * is cleaned by wp_kses_post().
+ *
+ * @since 0.1.0
+ *
+ * @param string $html HTML from the worker.
+ */
+function is_narrow_html( string $html ): bool {
+	static $pattern = null;
+	if ( null === $pattern ) {
+		$tags       = 'p|br|hr|h[1-6]|ul|ol|li|dl|dt|dd|blockquote|pre|code|em|strong|b|i|u|s|sub|sup|a|img|figure|figcaption|table|caption|thead|tbody|tfoot|tr|th|td';
+		$attributes = '(?: (?:title|alt|width|height|colspan|rowspan|scope|rel)="[^"<>]*+"| (?:href|src)="(?:https?://|mailto:)[^"<>\s]*+")*+';
+		$pattern    = '~<(?!(?:' . $tags . ')' . $attributes . ' ?/?>|/(?:' . $tags . ')>)~';
+	}
+	return false === strpos( $html, "\0" ) && 0 === preg_match( $pattern, $html );
 }
 
 /**
