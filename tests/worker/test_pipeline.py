@@ -20,6 +20,13 @@ from atai_worker.rewrite import resolve_endpoint
 from atai_worker.settings import Settings
 from atai_worker.store import SqliteRunStore
 
+
+def run_document(store, run_id):
+    """The contract's Run for a stored run, decoded, or None."""
+    text = store.run_json(run_id)
+    return None if text is None else json.loads(text)
+
+
 SECRET = "pipeline-secret"
 
 
@@ -57,7 +64,7 @@ def wait_until_finished(pipeline: Pipeline, run_id: str) -> dict:
     while pipeline.store.get_run(run_id).state not in ("done", "failed"):
         assert time.monotonic() < deadline, "the run did not finish"
         time.sleep(0.05)
-    document = pipeline.store.run_document(run_id)
+    document = run_document(pipeline.store, run_id)
     contract_validator("Run").validate(document)
     return document
 

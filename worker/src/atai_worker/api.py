@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import jsonschema
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.exceptions import HTTPException
@@ -212,11 +212,11 @@ def create_run():
 
 @blueprint.get("/v1/runs/<run_id>")
 def get_run(run_id: str):
-    document = services().store.run_document(run_id) if _is_run_id(run_id) else None
+    document = services().store.run_json(run_id) if _is_run_id(run_id) else None
     if document is None:
         raise ApiError(404, "run_not_found", f"runs: no run {run_id[:64]} (finished runs are deleted once "
                                              "acknowledged, and after 7 days otherwise)")
-    return jsonify(document)
+    return Response(document, mimetype="application/json")
 
 
 @blueprint.post("/v1/runs/<run_id>/ack")

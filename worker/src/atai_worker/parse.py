@@ -51,6 +51,7 @@ _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 _HTML_CDATA_START = re.compile(r"<(?:(?:[A-Za-z][\w.-]*:)?encoded|description)\b[^>]*>\s*<!\[CDATA\[")
 SET_ASIDE_MIN_CHARS = 2048
 _C1 = re.compile("[\x80-\x9f]")
+_C1_IN_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
 _JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/(\d+)(?:\.(\d+))?")
 
 
@@ -231,7 +232,8 @@ def _as_feedparser_would(text: str) -> str:
             text = text.encode("iso-8859-1").decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
             pass
-        if _C1.search(text):
+        # Searching the UTF-8 bytes is twice as fast as searching a str that is not ASCII.
+        if _C1_IN_UTF8.search(text.encode("utf-8", "surrogatepass")):
             text = _C1.sub(_windows_1252_char, text)
     return text
 

@@ -16,6 +16,7 @@ import os
 import sqlite3
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -70,14 +71,17 @@ def iso_time(timestamp: float) -> str:
 
 @dataclass(frozen=True)
 class ItemHead:
-    """What a Run document says of an item: enough to name it, without its (large) entry."""
+    """What a Run document says of an item: enough to name it, without its (large) entry.
+
+    draft and error are the JSON text as stored: the document splices them in without decoding.
+    """
 
     key: str
     guid: str | None
     link: str | None
     title: str | None
-    draft: dict | None
-    error: dict | None
+    draft: str | None
+    error: str | None
 
     @property
     def state(self) -> str:
@@ -89,9 +93,13 @@ def item_head(entry: Entry) -> dict:
     return {"guid": entry.guid, "link": entry.link, "title": entry.title}
 
 
-def run_document(record: RunRecord, items: list[ItemHead]) -> dict:
-    """The contract's Run for a stored run and its unacknowledged items."""
-    return {
+def run_json(record: RunRecord, items: list[ItemHead]) -> str:
+    """The contract's Run for a stored run and its unacknowledged items, as JSON text.
+
+    Drafts are stored as JSON and go out as they are: a run of 50 articles is megabytes, and decoding
+    and encoding it again would cost the API more than everything else it does.
+    """
+    head = json.dumps({
         "run_id": record.run_id,
         "feed_id": record.feed_id,
         "state": record.state,
@@ -100,10 +108,11 @@ def run_document(record: RunRecord, items: list[ItemHead]) -> dict:
         "rewrite": record.rewrite,
         "feed": record.feed,
         "items": [{"key": i.key, "guid": i.guid, "link": i.link, "title": i.title, "state": i.state} for i in items],
-        "drafts": [i.draft for i in items if i.draft is not None],
-        "errors": [i.error for i in items if i.error is not None],
         "error": record.error,
-    }
+    }, ensure_ascii=False, separators=(",", ":"))
+    drafts = ",".join(i.draft for i in items if i.draft is not None)
+    errors = ",".join(i.error for i in items if i.error is not None)
+    return f'{head[:-1]},"drafts":[{drafts}],"errors":[{errors}]}}'
 
 
 def open_store(settings: Settings) -> "SqliteRunStore | RedisRunStore":
@@ -115,6 +124,17 @@ def open_store(settings: Settings) -> "SqliteRunStore | RedisRunStore":
 
 def _dumps(value) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def _pack(value) -> bytes | None:
+    """JSON, zlib-compressed: articles shrink several times over, and so does every write, read and delete
+    of them in SQLite (a compressed level-1 pass costs less than what it saves there)."""
+    return None if value is None else zlib.compress(json.dumps(value, separators=(",", ":")).encode(), 1)
+
+
+def _unpack(blob: bytes | None) -> str | None:
+    """The JSON text of a packed value."""
+    return None if blob is None else zlib.decompress(blob).decode()
 
 
 def _loads(text):
@@ -134,8 +154,12 @@ class SqliteRunStore:
             finished_at real, lease_owner text, lease_until real)""",
         "create index if not exists runs_state on runs (state)",
         """create table if not exists items (
-            run_id text not null, key text not null, position integer not null, entry text not null,
-            head text not null, draft text, error text, primary key (run_id, key))""",
+            run_id text not null, key text not null, position integer not null, entry blob not null,
+            head text not null, primary key (run_id, key))""",
+        # Results in a table of their own: inserting a row costs a third of rewriting an item row
+        # that already holds a 100 KB entry. The primary key keeps the first result of an item only.
+        """create table if not exists results (
+            run_id text not null, key text not null, draft blob, error blob, primary key (run_id, key))""",
     )
 
     def __init__(self, path: Path):
@@ -204,29 +228,33 @@ class SqliteRunStore:
     def items(self, run_id: str) -> list[ItemRecord]:
         """The run's unacknowledged items in plan order."""
         rows = self._connection().execute(
-            "select key, entry, draft, error from items where run_id = ? order by position", (run_id,)).fetchall()
-        return [ItemRecord(r[0], Entry.from_dict(json.loads(r[1])), _loads(r[2]), _loads(r[3])) for r in rows]
+            "select i.key, i.entry, r.draft, r.error from items i left join results r using (run_id, key)"
+            " where i.run_id = ? order by i.position", (run_id,)).fetchall()
+        return [ItemRecord(r[0], Entry.from_dict(json.loads(_unpack(r[1]))), _loads(_unpack(r[2])), _loads(_unpack(r[3])))
+                for r in rows]
 
     def pending_count(self, run_id: str) -> int:
         """How many of the run's items have neither a draft nor an error yet."""
         return self._connection().execute(
-            "select count(*) from items where run_id = ? and draft is null and error is null", (run_id,)).fetchone()[0]
+            "select count(*) from items i where i.run_id = ? and not exists"
+            " (select 1 from results r where r.run_id = i.run_id and r.key = i.key)", (run_id,)).fetchone()[0]
 
-    def run_document(self, run_id: str) -> dict | None:
-        """The contract's Run, or None for an unknown run."""
+    def run_json(self, run_id: str) -> str | None:
+        """The contract's Run as JSON text, or None for an unknown run."""
         # One read transaction, so the run and its items are seen at the same moment.
         conn = self._connection()
         conn.execute("begin")
         try:
             record = self.get_run(run_id)
-            rows = conn.execute("select key, head, draft, error from items where run_id = ? order by position",
-                                (run_id,)).fetchall() if record else []
+            rows = conn.execute(
+                "select i.key, i.head, r.draft, r.error from items i left join results r using (run_id, key)"
+                " where i.run_id = ? order by i.position", (run_id,)).fetchall() if record else []
         finally:
             conn.execute("commit")
         if record is None:
             return None
-        return run_document(record, [ItemHead(key, **json.loads(head), draft=_loads(draft), error=_loads(error))
-                                     for key, head, draft, error in rows])
+        return run_json(record, [ItemHead(key, **json.loads(head), draft=_unpack(draft), error=_unpack(error))
+                                 for key, head, draft, error in rows])
 
     def claim(self, run_id: str, owner: str, lease_seconds: float) -> RunRecord | None:
         """Take the run for work: it is queued, or running with an expired lease (or ours already)."""
@@ -251,7 +279,7 @@ class SqliteRunStore:
     def save_plan(self, run_id: str, owner: str, feed: dict, entries: list[Entry]) -> bool:
         """Store what the fetch found and the selected entries, once, while we hold the lease."""
         # Encoded before the write lock is taken: megabytes of JSON must not hold up other writers.
-        rows = [(run_id, e.key, n, _dumps(e.to_dict()), _dumps(item_head(e))) for n, e in enumerate(entries)]
+        rows = [(run_id, e.key, n, _pack(e.to_dict()), _dumps(item_head(e))) for n, e in enumerate(entries)]
         with self._write() as db:
             changed = db.execute(
                 "update runs set feed = ?, planned = 1, updated_at = ?"
@@ -265,11 +293,11 @@ class SqliteRunStore:
     def set_item_result(self, run_id: str, key: str, *, draft: dict | None = None, error: dict | None = None) -> bool:
         """Record an item's draft or error; an item keeps its first result (no duplicates)."""
         now = time.time()
-        values = (_dumps(draft), _dumps(error), run_id, key)  # encoded before the write lock is taken
+        values = (run_id, key, _pack(draft), _pack(error))  # encoded before the write lock is taken
         with self._write() as db:
             changed = db.execute(
-                "update items set draft = ?, error = ? where run_id = ? and key = ?"
-                " and draft is null and error is null", values,
+                "insert or ignore into results (run_id, key, draft, error)"
+                " select ?1, ?2, ?3, ?4 where exists (select 1 from items where run_id = ?1 and key = ?2)", values,
             ).rowcount
             if changed:
                 db.execute("update runs set updated_at = ? where run_id = ?", (now, run_id))
@@ -293,10 +321,12 @@ class SqliteRunStore:
             row = db.execute("select state from runs where run_id = ?", (run_id,)).fetchone()
             if row is None:
                 return None
-            db.executemany(
-                "delete from items where run_id = ? and key = ? and (draft is not null or error is not null)",
-                [(run_id, k) for k in keys],
-            )
+            # Only items that have a result: a pending item cannot be acknowledged.
+            done = [(run_id, k) for k in keys]
+            db.executemany("delete from items where run_id = ? and key = ? and exists"
+                           " (select 1 from results r where r.run_id = items.run_id and r.key = items.key)", done)
+            db.executemany("delete from results where run_id = ? and key = ? and not exists"
+                           " (select 1 from items i where i.run_id = results.run_id and i.key = results.key)", done)
             remaining = db.execute("select count(*) from items where run_id = ?", (run_id,)).fetchone()[0]
             deleted = row[0] in ("done", "failed") and remaining == 0
             if deleted:
@@ -334,6 +364,7 @@ class SqliteRunStore:
             )]
             for run_id in ids:
                 db.execute("delete from items where run_id = ?", (run_id,))
+                db.execute("delete from results where run_id = ?", (run_id,))
                 db.execute("delete from runs where run_id = ?", (run_id,))
         return len(ids)
 
@@ -412,6 +443,14 @@ return 0
 """
 
 
+def _split_result(value: str | None) -> tuple[str | None, str | None]:
+    """A Redis result value ("draft:<json>" or "error:<json>") as (draft JSON, error JSON)."""
+    if not value:
+        return None, None
+    kind, _, text = value.partition(":")
+    return (text, None) if kind == "draft" else (None, text)
+
+
 class RedisRunStore:
     """Runs in Redis, for several worker machines sharing one queue."""
 
@@ -479,9 +518,8 @@ class RedisRunStore:
         for key in plan:
             if key not in entries:
                 continue
-            result = _loads(results.get(key)) or {}
-            records.append(ItemRecord(key, Entry.from_dict(json.loads(entries[key])), result.get("draft"),
-                                      result.get("error")))
+            draft, error = _split_result(results.get(key))
+            records.append(ItemRecord(key, Entry.from_dict(json.loads(entries[key])), _loads(draft), _loads(error)))
         return records
 
     def pending_count(self, run_id: str) -> int:
@@ -490,8 +528,8 @@ class RedisRunStore:
         planned, finished = self.redis.pipeline(transaction=True).llen(keys["plan"]).hlen(keys["results"]).execute()
         return planned - finished
 
-    def run_document(self, run_id: str) -> dict | None:
-        """The contract's Run, or None for an unknown run."""
+    def run_json(self, run_id: str) -> str | None:
+        """The contract's Run as JSON text, or None for an unknown run."""
         keys = self._keys(run_id)
         # MULTI/EXEC: the run and its items are read at the same moment.
         data, plan, heads, results = (self.redis.pipeline(transaction=True).hgetall(keys["run"])
@@ -503,10 +541,9 @@ class RedisRunStore:
         items = []
         for key in plan:
             if key in heads:
-                result = _loads(results.get(key)) or {}
-                items.append(ItemHead(key, **json.loads(heads[key]), draft=result.get("draft"),
-                                      error=result.get("error")))
-        return run_document(record, items)
+                draft, error = _split_result(results.get(key))
+                items.append(ItemHead(key, **json.loads(heads[key]), draft=draft, error=error))
+        return run_json(record, items)
 
     def claim(self, run_id: str, owner: str, lease_seconds: float) -> RunRecord | None:
         """Take the run for work: it is queued, or running with an expired lease (or ours already)."""
@@ -533,7 +570,7 @@ class RedisRunStore:
     def set_item_result(self, run_id: str, key: str, *, draft: dict | None = None, error: dict | None = None) -> bool:
         """Record an item's draft or error; an item keeps its first result (no duplicates)."""
         keys = self._keys(run_id)
-        result = _dumps({"draft": draft} if draft is not None else {"error": error})
+        result = "draft:" + _dumps(draft) if draft is not None else "error:" + _dumps(error)
         return bool(self._scripts["set_result"](keys=[keys["run"], keys["entries"], keys["results"]],
                                                 args=[key, result, repr(time.time())]))
 
