@@ -22,10 +22,10 @@ def consume(settings: Settings) -> int:
     jobs.pipeline = Pipeline(settings, store)
     reaper = Reaper(jobs, store)
     reaper.start()
-    # max_delay: an idle SQLite queue is polled at least twice a second, so a new run starts at once
-    # (Redis wakes the consumer itself); polling more often would cost CPU on an idle machine.
+    # max_delay: an idle SQLite queue is polled five times a second, so a new run starts at once; the
+    # polls cost about half a second of CPU a minute (Redis wakes the consumer itself).
     consumer = jobs.huey.create_consumer(workers=settings.consumer_workers, worker_type="thread", periodic=False,
-                                         max_delay=0.5)
+                                         max_delay=0.2)
     log.info("consumer started backend=%s workers=%d owner=%s", jobs.backend, settings.consumer_workers,
              jobs.pipeline.owner)
     try:
