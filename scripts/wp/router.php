@@ -1,11 +1,11 @@
 <?php
 /**
- * Router for PHP's built-in web server in front of Debian's WordPress package.
+ * Router for PHP's built-in web server in front of a WordPress core.
  *
- * Core files are served from the document root (/usr/share/wordpress); /wp-content/ maps to the
- * site's own content directory; everything else goes to index.php so pretty permalinks and
- * /wp-json/ work. The site is chosen by the WORDPRESS_CONFIG environment variable, which
- * Debian's wp-config.php reads from $_SERVER.
+ * Core files are served from the document root (scripts/stack.py serves the site's core there);
+ * /wp-content/ maps to the site's own content directory; everything else goes to index.php so
+ * pretty permalinks and /wp-json/ work. On Debian's core the site is chosen by the WORDPRESS_CONFIG
+ * environment variable, which Debian's wp-config.php reads from $_SERVER.
  *
  * @package automationtools-ai
  */

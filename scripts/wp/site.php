@@ -1,11 +1,12 @@
 <?php
 /**
- * Site set-up commands for a WordPress instance of Debian's package (there is no WP-CLI here).
+ * Site set-up commands for a WordPress site of scripts/stack.py (there is no WP-CLI here).
  *
- * Usage: WORDPRESS_CONFIG=atai-<name> php site.php <command> [arguments]
+ * Usage: ATAI_WP_CORE=<core directory> WORDPRESS_CONFIG=atai-<name> php site.php <command> [arguments]
  *   install <url> <title> <user> <password> <email>   install WordPress if it is not installed
  *   activate                                           activate the plugin (runs its activation hook)
  *   app-password <user> <name>                         print a new application password as JSON
+ *   version                                            print the core's version as WordPress reports it
  *
  * Run it as the web server's user so uploads stay writable by the server.
  *
@@ -27,7 +28,7 @@ if ( 'install' === $atai_command ) {
 	define( 'WP_INSTALLING', true );
 }
 
-require '/usr/share/wordpress/wp-load.php';
+require getenv( 'ATAI_WP_CORE' ) . '/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
 
@@ -72,7 +73,11 @@ switch ( $atai_command ) {
 		echo wp_json_encode( array( 'user' => $login, 'password' => WP_Application_Passwords::chunk_password( $password ) ) ), "\n";
 		break;
 
+	case 'version':
+		echo get_bloginfo( 'version' ), "\n";
+		break;
+
 	default:
-		fwrite( STDERR, "usage: site.php install|activate|app-password ...\n" );
+		fwrite( STDERR, "usage: site.php install|activate|app-password|version ...\n" );
 		exit( 2 );
 }

@@ -22,6 +22,21 @@ final class CronTest extends TestCase {
 	}
 
 	/**
+	 * Wait until MariaDB has ended a connection's thread.
+	 *
+	 * @param int $thread The connection's thread ID.
+	 */
+	private static function wait_until_thread_gone( int $thread ): void {
+		global $wpdb;
+		for ( $polls = 0; $polls < 500; ++$polls ) {
+			if ( '0' === $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %d', $thread ) ) ) {
+				return;
+			}
+			usleep( 10000 );
+		}
+	}
+
+	/**
 	 * A second MariaDB connection, as a second PHP process would have.
 	 */
 	private static function other_connection(): \mysqli {
@@ -55,8 +70,12 @@ final class CronTest extends TestCase {
 		$name  = $other->real_escape_string( Lock\name( Cron\LOCK ) );
 		$other->query( "SELECT GET_LOCK('$name', 0)" );
 		$this->assertFalse( Lock\acquire( Cron\LOCK ) );
+		$thread = $other->thread_id;
 
 		$other->close();
+		// The server ends the closed connection's thread (and frees its locks) a moment after the client
+		// is gone; a PHP process that dies is the same. Wait for that thread to go, not for a time.
+		self::wait_until_thread_gone( $thread );
 
 		$this->assertTrue( Lock\acquire( Cron\LOCK ) );
 		Lock\release( Cron\LOCK );
