@@ -37,12 +37,14 @@ final class RunsTest extends TestCase {
 	/**
 	 * A feed whose current run is $run_id.
 	 *
+	 * @param string               $run_id  The run.
+	 * @param array<string, mixed> $columns More columns to set.
+	 * @param int|null             $feed_id An existing feed, or null for a new one.
 	 * @return array<string, mixed>
 	 */
-	private static function feed_with_run( string $run_id, array $columns = array() ): array {
-		$feed = self::create_feed();
+	private static function feed_with_run( string $run_id, array $columns = array(), ?int $feed_id = null ): array {
 		return self::set_feed_columns(
-			$feed['id'],
+			$feed_id ?? self::create_feed()['id'],
 			$columns + array(
 				'run_id'         => $run_id,
 				'run_started_at' => Feeds\utc( -120 ),
@@ -285,6 +287,49 @@ final class RunsTest extends TestCase {
 		$this->assertSame( 'fetch: got 404 from https://news.example.org/feed.xml', $after['last_error'] );
 		$this->assertSame( '"v1"', $after['etag'] );
 		$this->assertNull( $after['run_id'] );
+	}
+
+	/**
+	 * A run of the feed that the worker says failed (the feed could not be read).
+	 *
+	 * @param array<string, mixed> $feed   The feed, with its current run.
+	 * @param string               $run_id The run.
+	 * @return array<string, mixed>
+	 */
+	private static function failed_run( array $feed, string $run_id ): array {
+		return Contract_Fixtures::run(
+			$feed['id'],
+			$run_id,
+			array(),
+			array(),
+			array(
+				'state' => 'failed',
+				'feed'  => null,
+				'error' => array(
+					'code'    => 'timeout',
+					'message' => 'fetch: https://news.example.org/feed.xml did not answer within 20 s',
+				),
+			)
+		);
+	}
+
+	public function test_a_feed_that_could_not_be_read_is_tried_again_at_the_next_tick_then_less_often(): void {
+		$due_in = array();
+		$feed   = self::create_feed(); // checked hourly
+		for ( $attempt = 1; $attempt <= 8; ++$attempt ) {
+			$run_id = Contract_Fixtures::run_id();
+			$feed   = self::feed_with_run( $run_id, array(), $feed['id'] );
+			Runs\finish( $feed, self::failed_run( $feed, $run_id ) );
+			$feed     = Feeds\get( $feed['id'] );
+			$due_in[] = (int) round( ( strtotime( $feed['next_run_at'] . ' UTC' ) - time() ) / MINUTE_IN_SECONDS );
+		}
+		$this->assertSame( array( 0, 1, 3, 7, 15, 31, 60, 60 ), $due_in );
+		$this->assertSame( 8, $feed['failed_runs'] );
+
+		$run_id = Contract_Fixtures::run_id();
+		$feed   = self::feed_with_run( $run_id, array(), $feed['id'] );
+		Runs\finish( $feed, Contract_Fixtures::run( $feed['id'], $run_id ) );
+		$this->assertSame( 0, Feeds\get( $feed['id'] )['failed_runs'] );
 	}
 
 	public function test_a_done_run_with_failed_items_says_how_many_in_words(): void {

@@ -415,6 +415,7 @@ function from_row( array $row ): array {
 		'etag'             => $row['etag'],
 		'last_modified'    => $row['last_modified'],
 		'entries_deferred' => (int) $row['entries_deferred'],
+		'failed_runs'      => (int) $row['failed_runs'],
 		'run_id'           => $row['run_id'],
 		'run_started_at'   => $row['run_started_at'],
 		'created_at'       => $row['created_at'],

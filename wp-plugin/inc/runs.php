@@ -233,6 +233,20 @@ function import_drafts( array $feed, string $run_id, array $drafts, float $deadl
 }
 
 /**
+ * Seconds until a feed that could not be read is tried again: at the next tick first, then after 1, 3,
+ * 7, 15… minutes for each further failure in a row, never later than the feed's own interval (a moved
+ * or broken feed is not asked every minute forever, and one that is back is read again soon).
+ *
+ * @since 0.1.0
+ *
+ * @param int $failed_runs Failed runs in a row, this one included.
+ * @param int $interval    The feed's check interval in seconds.
+ */
+function retry_delay( int $failed_runs, int $interval ): int {
+	return (int) min( $interval, MINUTE_IN_SECONDS * ( 2 ** min( $failed_runs - 1, 16 ) - 1 ) );
+}
+
+/**
  * Close a finished run on its feed: last run, status, error in words, conditional-GET validators, title.
  *
  * @since 0.1.0
@@ -250,7 +264,10 @@ function finish( array $feed, array $run ): void {
 	if ( 'failed' === $run['state'] ) {
 		$columns['last_error_code'] = $run['error']['code'] ?? 'run_failed';
 		$columns['last_error']      = $run['error']['message'] ?? __( 'The worker could not read the feed and gave no reason.', 'automationtools-ai' );
+		$columns['failed_runs']     = $feed['failed_runs'] + 1;
+		$columns['next_run_at']     = Feeds\utc( retry_delay( $columns['failed_runs'], $feed['interval_seconds'] ) );
 	} else {
+		$columns['failed_runs'] = 0;
 		$failed = Ledger\count_failed_in_run( $run['run_id'] );
 		if ( $failed > 0 ) {
 			$columns['last_error_code'] = 'items_failed';

@@ -8,7 +8,7 @@
 namespace ATAI\Schema;
 
 /** Bump when a CREATE TABLE below changes; the next page load runs dbDelta. */
-const VERSION = '1';
+const VERSION = '2';
 
 const VERSION_OPTION = 'atai_db_version';
 
@@ -65,6 +65,7 @@ function statements(): array {
   etag varchar(1024) DEFAULT NULL,
   last_modified varchar(128) DEFAULT NULL,
   entries_deferred int(10) unsigned NOT NULL DEFAULT 0,
+  failed_runs int(10) unsigned NOT NULL DEFAULT 0,
   run_id varchar(32) DEFAULT NULL,
   run_started_at datetime DEFAULT NULL,
   created_at datetime NOT NULL,
