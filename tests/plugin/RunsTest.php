@@ -261,10 +261,17 @@ final class RunsTest extends TestCase {
 		$this->assertArrayNotHasKey( 'etag', Runs\run_request( $after )['feed'] );
 	}
 
-	public function test_a_failed_run_shows_the_workers_reason_and_keeps_the_validators(): void {
-		$run_id = Contract_Fixtures::run_id();
-		$feed   = self::feed_with_run( $run_id, array( 'etag' => '"v1"' ) );
-		$run    = Contract_Fixtures::run(
+	/**
+	 * A run of the feed that the worker says failed (the feed could not be read).
+	 *
+	 * @param array<string, mixed> $feed    The feed, with its current run.
+	 * @param string               $run_id  The run.
+	 * @param string               $code    The worker's error code.
+	 * @param string               $message The worker's message.
+	 * @return array<string, mixed>
+	 */
+	private static function failed_run( array $feed, string $run_id, string $code, string $message ): array {
+		return Contract_Fixtures::run(
 			$feed['id'],
 			$run_id,
 			array(),
@@ -273,11 +280,17 @@ final class RunsTest extends TestCase {
 				'state' => 'failed',
 				'feed'  => null,
 				'error' => array(
-					'code'    => 'fetch_failed',
-					'message' => 'fetch: got 404 from https://news.example.org/feed.xml',
+					'code'    => $code,
+					'message' => $message,
 				),
 			)
 		);
+	}
+
+	public function test_a_failed_run_shows_the_workers_reason_and_keeps_the_validators(): void {
+		$run_id = Contract_Fixtures::run_id();
+		$feed   = self::feed_with_run( $run_id, array( 'etag' => '"v1"' ) );
+		$run    = self::failed_run( $feed, $run_id, 'fetch_failed', 'fetch: got 404 from https://news.example.org/feed.xml' );
 
 		Runs\finish( $feed, $run );
 
@@ -289,37 +302,13 @@ final class RunsTest extends TestCase {
 		$this->assertNull( $after['run_id'] );
 	}
 
-	/**
-	 * A run of the feed that the worker says failed (the feed could not be read).
-	 *
-	 * @param array<string, mixed> $feed   The feed, with its current run.
-	 * @param string               $run_id The run.
-	 * @return array<string, mixed>
-	 */
-	private static function failed_run( array $feed, string $run_id ): array {
-		return Contract_Fixtures::run(
-			$feed['id'],
-			$run_id,
-			array(),
-			array(),
-			array(
-				'state' => 'failed',
-				'feed'  => null,
-				'error' => array(
-					'code'    => 'timeout',
-					'message' => 'fetch: https://news.example.org/feed.xml did not answer within 20 s',
-				),
-			)
-		);
-	}
-
 	public function test_a_feed_that_could_not_be_read_is_tried_again_at_the_next_tick_then_less_often(): void {
 		$due_in = array();
 		$feed   = self::create_feed(); // checked hourly
 		for ( $attempt = 1; $attempt <= 8; ++$attempt ) {
 			$run_id = Contract_Fixtures::run_id();
 			$feed   = self::feed_with_run( $run_id, array(), $feed['id'] );
-			Runs\finish( $feed, self::failed_run( $feed, $run_id ) );
+			Runs\finish( $feed, self::failed_run( $feed, $run_id, 'timeout', 'fetch: https://news.example.org/feed.xml did not answer within 20 s' ) );
 			$feed     = Feeds\get( $feed['id'] );
 			$due_in[] = (int) round( ( strtotime( $feed['next_run_at'] . ' UTC' ) - time() ) / MINUTE_IN_SECONDS );
 		}
