@@ -3,7 +3,7 @@
 
 PYTHON := .venv/bin/python
 
-.PHONY: up down test test-worker test-plugin test-e2e test-deploy
+.PHONY: up down clean test test-worker test-plugin test-e2e test-deploy
 
 up:
 	scripts/install-deps.sh
@@ -11,6 +11,10 @@ up:
 
 down:
 	@if [ -x $(PYTHON) ]; then $(PYTHON) scripts/stack.py down; else echo "Nothing to stop."; fi
+
+# Removes this checkout's demo site (database, database user, config, content directory, .run state) and nothing else.
+clean:
+	@if [ -x $(PYTHON) ]; then $(PYTHON) scripts/stack.py clean; else echo "Nothing to remove."; fi
 
 test:
 	scripts/install-deps.sh --test

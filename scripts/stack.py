@@ -18,6 +18,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tarfile
@@ -31,6 +32,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 STATE = REPO / ".run"
+# Databases, configs and content directories live outside the checkout, so their names carry the checkout's
+# own mark: two clones on one machine each get their own sites, and never load each other's plugin.
+CHECKOUT_ID = hashlib.sha256(str(REPO).encode()).hexdigest()[:8]
 VENV_BIN = REPO / ".venv" / "bin"
 DEBIAN_WP_CORE = Path("/usr/share/wordpress")
 WP_CONFIG_DIR = Path("/etc/wordpress")
@@ -57,6 +61,20 @@ def privileged(cmd: list[str]) -> list[str]:
 def as_web_user(cmd: list[str]) -> list[str]:
     """Run a command as the web server's user, so files it writes stay the server's."""
     return ["runuser", "-u", WEB_USER, "--", *cmd] if os.geteuid() == 0 else ["sudo", "-u", WEB_USER, *cmd]
+
+
+def check_web_user_can_read(path: Path) -> None:
+    """Stop with the fix in words when the web server's user cannot read the checkout (a private home directory)."""
+    if subprocess.run(as_web_user(["test", "-r", str(path)]), capture_output=True).returncode == 0:
+        return
+    blocking = next((parent for parent in reversed(path.parents)
+                     if subprocess.run(as_web_user(["test", "-x", str(parent)]), capture_output=True).returncode != 0),
+                    path.parent)
+    raise SystemExit(
+        f"stack: the web server's user ({WEB_USER}) cannot read this checkout: {blocking} is private to its owner.\n"
+        f"WordPress runs as {WEB_USER} and loads the plugin from {REPO / 'wp-plugin'}. Either let {WEB_USER} pass "
+        f"through that directory without listing it:\n    sudo setfacl -m u:{WEB_USER}:x {blocking}\n"
+        f"or clone the repository where others can read it (for example under /srv or /opt).")
 
 
 def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -258,8 +276,13 @@ class WordPressSite:
 
     # Names of this site's parts. Debian's wp-config.php loads /etc/wordpress/config-<WORDPRESS_CONFIG>.php.
     @property
+    def slug(self) -> str:
+        """The site's machine-wide name: its own name and this checkout's mark."""
+        return f"{self.name}-{CHECKOUT_ID}"
+
+    @property
     def config_name(self) -> str:
-        return f"atai-{self.name}"
+        return f"atai-{self.slug}"
 
     @property
     def config_file(self) -> Path:
@@ -269,11 +292,16 @@ class WordPressSite:
 
     @property
     def db_name(self) -> str:
-        return f"atai_{self.name}"
+        return "atai_" + self.slug.replace("-", "_")
+
+    @property
+    def data_dir(self) -> Path:
+        """Everything of the site's outside the checkout but its config: content, and the owner mark."""
+        return WP_DATA / self.slug
 
     @property
     def content_dir(self) -> Path:
-        return WP_DATA / self.name / "wp-content"
+        return self.data_dir / "wp-content"
 
     @property
     def url(self) -> str:
@@ -306,6 +334,7 @@ class WordPressSite:
 
     def provision(self, *, fresh: bool = False, constants: dict | None = None) -> None:
         """Create the database, config and content directory, install WordPress, activate the plugin."""
+        check_web_user_can_read(REPO / "wp-plugin" / f"{PLUGIN_SLUG}.php")
         MariaDB.ensure_running()
         MariaDB.create_database(self.db_name, self.db_name, self.db_password, fresh=fresh)
         if fresh:
@@ -320,8 +349,12 @@ class WordPressSite:
         self.stop()
         MariaDB.ensure_running()
         MariaDB.sql(f"DROP DATABASE IF EXISTS `{self.db_name}`; DROP USER IF EXISTS '{self.db_name}'@'localhost';")
-        run(privileged(["rm", "-rf", str(self.config_file), str(WP_DATA / self.name)]))
+        run(privileged(["rm", "-rf", str(self.config_file), str(self.data_dir)]))
         shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def exists(self) -> bool:
+        """True when the site's config or content directory is there (provision makes both with the database)."""
+        return self.config_file.exists() or self.data_dir.exists()
 
     def _write_config(self, constants: dict) -> None:
         values = {
@@ -365,7 +398,7 @@ class WordPressSite:
                              (themes / THEME, DEBIAN_WP_CORE / "wp-content/themes" / THEME)):
             if not link.is_symlink():
                 run(privileged(["ln", "-s", str(target), str(link)]))
-        run(privileged(["chown", "-R", f"{WEB_USER}:{WEB_USER}", str(WP_DATA / self.name)]))
+        run(privileged(["chown", "-R", f"{WEB_USER}:{WEB_USER}", str(self.data_dir)]))
 
     def php(self, script: str, *args: str) -> str:
         """Run one of scripts/wp/*.php against this site as the web server's user."""
@@ -504,16 +537,62 @@ def demo_parts() -> tuple[WordPressSite, Worker, SampleFeed]:
     return site, worker, sample
 
 
+def port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def check_ports(parts: list[tuple[str, int, Process]]) -> None:
+    """Stop with the fix in words when a port we need is taken by something that is not ours."""
+    taken = [(variable, port) for variable, port, process in parts if port_in_use(port) and not process.running()]
+    if not taken:
+        return
+    names = ", ".join(f"{port} ({variable})" for variable, port in taken)
+    suggestion = " ".join(f"{variable}={port + 100}" for variable, port, _ in parts)
+    raise SystemExit(
+        f"stack: port {names} is already in use by another program, perhaps another checkout's `make up`.\n"
+        f"Stop that one (`make down` in its checkout), or give this checkout other ports:\n"
+        f"    {suggestion} make up")
+
+
+# Which checkouts' demo sites are up, so that `make down` in one stops MariaDB only when it started it and
+# no other checkout's site still needs it.
+UP_MARKERS = WP_DATA / "up"
+MARIADB_STARTED = WP_DATA / "mariadb-started"
+
+
+def mark_up(site: WordPressSite) -> None:
+    run(privileged(["mkdir", "-p", str(UP_MARKERS)]))
+    run(privileged(["tee", str(UP_MARKERS / site.slug)]), input=str(site.server.pid_file))
+
+
+def others_up(site: WordPressSite) -> list[str]:
+    """Slugs of other demo sites whose server is still running."""
+    alive = []
+    for marker in UP_MARKERS.glob("*") if UP_MARKERS.is_dir() else ():
+        if marker.name == site.slug:
+            continue
+        try:
+            os.kill(int(Path(marker.read_text().strip()).read_text()), 0)
+        except (OSError, ValueError):
+            continue  # that checkout's site is down, or the checkout is gone
+        alive.append(marker.name)
+    return alive
+
+
 def up() -> None:
     """Provision and start the demo site, import the sample feed once and print where to log in."""
     site, worker, sample = demo_parts()
+    check_ports([("ATAI_WP_PORT", site.port, site.server), ("ATAI_WORKER_PORT", worker.port, worker.api),
+                 ("ATAI_SAMPLE_PORT", sample.port, sample.server)])
     started_mariadb = subprocess.run(privileged(["mysqladmin", "ping"]), capture_output=True).returncode != 0
     site.provision(constants={"ATAI_WORKER_URL": worker.url, "ATAI_WORKER_SECRET": worker.secret})
     if started_mariadb:
-        (site.state_dir / "mariadb-started").touch()
+        run(privileged(["touch", str(MARIADB_STARTED)]))
     sample.start()
     worker.start()
     site.serve()
+    mark_up(site)
     app_password = site.app_password("make up")
 
     feeds = rest(site, app_password, "GET", "atai/v1/feeds")
@@ -569,17 +648,40 @@ def wait_for_run(site: WordPressSite, app_password: str, feed_id: int, timeout: 
         time.sleep(1)
 
 
-def down() -> None:
-    """Stop what `up` started."""
-    site, worker, sample = demo_parts()
+def stop_demo(site: WordPressSite, worker: Worker, sample: SampleFeed) -> None:
+    """Stop the demo's processes, and MariaDB if `up` started it and no other checkout's site needs it."""
     site.stop()
     worker.stop()
     sample.stop()
-    marker = site.state_dir / "mariadb-started"
-    if marker.exists():
+    run(privileged(["rm", "-f", str(UP_MARKERS / site.slug)]))
+    if MARIADB_STARTED.exists() and not others_up(site):
         run(privileged(["service", "mariadb", "stop"]))
-        marker.unlink()
+        run(privileged(["rm", "-f", str(MARIADB_STARTED)]))
+
+
+def down() -> None:
+    """Stop what `up` started; say what stays and how to remove it."""
+    site, worker, sample = demo_parts()
+    stop_demo(site, worker, sample)
     print("AutomationTools.AI is down.")
+    if site.exists():
+        print(f"Kept, so that the next `make up` finds the site as it was: its database {site.db_name}, its config "
+              f"{site.config_file}, its content directory {site.data_dir} (uploads) and {site.state_dir} "
+              f"(passwords, worker data). `make clean` removes them.")
+
+
+def clean() -> None:
+    """Stop the demo site and remove it: database, database user, config, content and state of this checkout only."""
+    site, worker, sample = demo_parts()
+    mariadb_was_running = subprocess.run(privileged(["mysqladmin", "ping"]), capture_output=True).returncode == 0
+    worker.stop()
+    sample.stop()
+    site.destroy()  # stops the site's server first; starts MariaDB to drop the database
+    stop_demo(site, worker, sample)
+    if not mariadb_was_running and not others_up(site):
+        run(privileged(["service", "mariadb", "stop"]))
+    print(f"Removed the '{site.name}' site of this checkout: database and user {site.db_name}, {site.config_file}, "
+          f"{site.data_dir} and {site.state_dir}.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -587,6 +689,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="provision and start the demo site, import the sample feed")
     sub.add_parser("down", help="stop the demo site")
+    sub.add_parser("clean", help="stop the demo site and remove its database, config, content and state")
     site = sub.add_parser("site", help="provision a WordPress site (no server)")
     site.add_argument("name")
     site.add_argument("--port", type=int, default=8080)
@@ -596,6 +699,8 @@ def main(argv: list[str] | None = None) -> int:
         up()
     elif args.command == "down":
         down()
+    elif args.command == "clean":
+        clean()
     elif args.command == "site":
         wp = WordPressSite(args.name, args.port)
         wp.provision(fresh=args.fresh)

@@ -3,7 +3,8 @@
  * Site set-up commands for a WordPress site of scripts/stack.py (there is no WP-CLI here).
  *
  * Usage: ATAI_WP_CORE=<core directory> WORDPRESS_CONFIG=atai-<name> php site.php <command> [arguments]
- *   install <url> <title> <user> <password> <email>   install WordPress if it is not installed
+ *   install <url> <title> <user> <password> <email>   install WordPress if it is not installed; the user's
+ *                                                      password is set to <password> either way
  *   activate                                           activate the plugin (runs its activation hook)
  *   app-password <user> <name>                         print a new application password as JSON
  *   version                                            print the core's version as WordPress reports it
@@ -47,6 +48,14 @@ switch ( $atai_command ) {
 			update_option( 'default_pingback_flag', 0 );
 			echo wp_json_encode( array( 'installed' => true ) ), "\n";
 		} else {
+			// The password in the checkout's state is the one `make up` prints: it must be the one that logs in,
+			// also when the state was lost (a fresh clone in the same place) while the database stayed.
+			$atai_admin = get_user_by( 'login', $user );
+			if ( $atai_admin ) {
+				wp_set_password( $password, $atai_admin->ID );
+			} else {
+				wp_insert_user( array( 'user_login' => $user, 'user_pass' => $password, 'user_email' => $email, 'role' => 'administrator' ) );
+			}
 			echo wp_json_encode( array( 'installed' => false ) ), "\n";
 		}
 		break;

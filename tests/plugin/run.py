@@ -37,8 +37,8 @@ def free_port() -> int:
 def sites() -> list[stack.WordPressSite]:
     """The sites the suite runs on: the oldest core the plugin supports and a newer one."""
     return [
-        stack.WordPressSite("phpunit", 8180),
-        stack.WordPressSite("phpunit-6-5", 8181, core=stack.wordpress_build("6.5")),
+        stack.WordPressSite("phpunit", free_port()),
+        stack.WordPressSite("phpunit-6-5", free_port(), core=stack.wordpress_build("6.5")),
     ]
 
 
