@@ -29,6 +29,10 @@ from .settings import Settings
 # collect (a failed run, an unchanged feed) after a day, so that frequent polling does not pile them up.
 FINISHED_RUN_TTL = 7 * 24 * 3600
 EMPTY_RUN_TTL = 24 * 3600
+# A consumer renews the leases of its runs every RENEW_EVERY seconds; a lease not renewed for
+# LEASE_SECONDS means the consumer died, and the reaper re-enqueues the run.
+LEASE_SECONDS = 30.0
+RENEW_EVERY = 5.0
 
 
 @dataclass(frozen=True)
