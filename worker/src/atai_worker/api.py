@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 from .jobs import Jobs
 from .rewrite import resolve_endpoint
 from .settings import OPENAI_DEFAULT_BASE_URL, Settings
+from .store import RunStore
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class Services:
     """What the routes share, built once by create_app."""
 
     settings: Settings
-    store: object
+    store: RunStore
     jobs: Jobs
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from huey import RedisHuey, SqliteHuey
 
 from .settings import Settings
-from .store import LEASE_SECONDS
+from .store import LEASE_SECONDS, RunStore
 
 if TYPE_CHECKING:
     from .runner import Runner
@@ -68,7 +68,7 @@ class Jobs:
 class Reaper:
     """Re-enqueues stalled runs and purges old ones, every REAP_EVERY seconds, from one thread."""
 
-    def __init__(self, jobs: Jobs, store, interval: float = REAP_EVERY, grace: float = LEASE_SECONDS):
+    def __init__(self, jobs: Jobs, store: RunStore, interval: float = REAP_EVERY, grace: float = LEASE_SECONDS):
         self.jobs = jobs
         self.store = store
         self.interval = interval

@@ -28,7 +28,7 @@ from .models import Entry
 from .pipeline import ITEM_STAGES, Pipeline, item_error
 from .rewrite import Endpoint, Rewriter, resolve_endpoint
 from .settings import Settings
-from .store import LEASE_SECONDS, RENEW_EVERY, ItemRecord, RunRecord
+from .store import LEASE_SECONDS, RENEW_EVERY, ItemRecord, RunRecord, RunStore
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def consumer_id() -> str:
 class LeaseKeeper:
     """Renews the leases of every run this process works on, from one thread."""
 
-    def __init__(self, store, owner: str):
+    def __init__(self, store: RunStore, owner: str):
         self.store = store
         self.owner = owner
         self._runs: dict[str, "RunInProgress | None"] = {}  # claimed: their leases are renewed
@@ -125,7 +125,7 @@ class RunInProgress:
 class Runner:
     """Processes runs in this consumer process; built once, shared by every Huey worker thread."""
 
-    def __init__(self, settings: Settings, store, *, fetcher: Fetcher | None = None,
+    def __init__(self, settings: Settings, store: RunStore, *, fetcher: Fetcher | None = None,
                  rewriter: Rewriter | None = None, owner: str | None = None):
         self.settings = settings
         self.store = store
