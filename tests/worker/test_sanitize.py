@@ -116,6 +116,14 @@ def test_without_a_usable_base_relative_urls_stay_as_they_are():
         assert cleaned == '<a href="/about" rel="noopener noreferrer">a</a><a rel="noopener noreferrer">b</a>'
 
 
+def test_a_base_with_an_upper_case_scheme_is_used_and_one_without_a_host_is_not():
+    cleaned = sanitize_html('<a href="/about">a</a>', base_url="HTTPS://blog.larkmouth.example/post")
+    assert cleaned == '<a href="https://blog.larkmouth.example/about" rel="noopener noreferrer">a</a>'
+    for base in ("http://", "https:///post"):
+        cleaned = sanitize_html('<a href="/about">a</a>', base_url=base)
+        assert cleaned == '<a href="/about" rel="noopener noreferrer">a</a>'
+
+
 @pytest.mark.parametrize("html", ["", "   ", "<p> </p>", "<div>&nbsp;</div>", "<br><br>",
                                   "<script>alert(1)</script>", "<style>p{}</style>", "<!-- only a comment -->"])
 def test_nothing_left_means_an_empty_string(html):

@@ -13,6 +13,7 @@ from .fetch import Fetcher
 from .models import Draft, Entry, Finding, Image
 from .rewrite import Endpoint, Rewriter
 from .sanitize import plain_text, sanitize_html, text_start
+from .urls import web_url
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +93,12 @@ def excerpt_of(html: str, words: int = EXCERPT_WORDS) -> str:
 def first_image(entry: Entry, html: str) -> Image | None:
     """The entry's first web image: its own candidates first, then the first <img> of the content."""
     for image in entry.images:
-        if image.url.startswith(("http://", "https://")):
-            return image
+        if url := web_url(image.url):
+            return Image(url=url, alt=image.alt)
     # Parsing the whole article only when the feed named no image: most do.
     for src in guards.images(html):
-        if src.startswith(("http://", "https://")):
-            return Image(url=src)
+        if url := web_url(src):
+            return Image(url=url)
     return None
 
 
@@ -117,8 +118,7 @@ def item_error(entry: Entry, stage: str, code: str, message: str, retryable: boo
 
 def base_draft(entry: Entry, image: Image | None, findings: list[Finding]) -> Draft:
     """The Draft fields that come from the entry whatever writes the text."""
-    link = entry.link if entry.link and entry.link.startswith(("http://", "https://")) else None
-    return Draft(key=entry.key, guid=entry.guid[:2048] if entry.guid else None, source_url=link,
+    return Draft(key=entry.key, guid=entry.guid[:2048] if entry.guid else None, source_url=web_url(entry.link),
                  source_title=entry.title, title=entry.title, content="", excerpt="",
                  categories=entry.categories, image=image, published=entry.published, author=entry.author,
                  findings=tuple(findings))

@@ -7,6 +7,8 @@ import re
 
 import nh3
 
+from .urls import is_web_url
+
 _ALLOWED_TAGS = frozenset({
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6",
     "ul", "ol", "li", "dl", "dt", "dd", "blockquote", "pre", "code",
@@ -47,7 +49,7 @@ def sanitize_html(html: str, *, base_url: str | None = None) -> str:
     """Clean untrusted HTML with an allowlist and resolve relative links against base_url."""
     if not html or not html.strip():
         return ""
-    url_relative = ("rewrite_with_base", base_url) if _is_absolute_http(base_url) else None
+    url_relative = ("rewrite_with_base", base_url) if is_web_url(base_url) else None
     cleaned = nh3.clean(
         html,
         tags=set(_ALLOWED_TAGS),
@@ -99,6 +101,3 @@ def _has_content(cleaned: str) -> bool:
         return True
     return bool(html_lib.unescape(_ANY_TAG.sub("", cleaned)).strip())
 
-
-def _is_absolute_http(url: str | None) -> bool:
-    return bool(url) and url.lower().startswith(("http://", "https://"))
