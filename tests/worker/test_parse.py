@@ -174,6 +174,22 @@ def test_items_that_share_the_site_link_are_told_apart():
     assert all(entry.link == "https://radio.larkmouth.example/" for entry in feed.entries)
 
 
+def test_an_upper_case_scheme_is_lower_cased_and_a_url_without_a_host_is_no_url():
+    body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Notes</title>
+    <link>http://notes.larkmouth.example/</link>
+    <item><title>Loud</title><guid>loud</guid><link>HTTPS://notes.larkmouth.example/Loud</link>
+      <enclosure url="HTTPS://cdn.larkmouth.example/loud.jpg" type="image/jpeg" length="1"/></item>
+    <item><title>Hostless</title><guid>hostless</guid><link>https://:443/hostless</link>
+      <enclosure url="https://user@/hostless.jpg" type="image/jpeg" length="1"/></item>
+    </channel></rss>"""
+    loud, hostless = parse_feed(body, feed_id=FEED_ID, feed_url="http://notes.larkmouth.example/feed").entries
+
+    assert loud.link == loud.base_url == "https://notes.larkmouth.example/Loud"
+    assert loud.images == (Image(url="https://cdn.larkmouth.example/loud.jpg"),)
+    assert loud.key == item_key(FEED_ID, "loud", None)
+    assert hostless.link is None and hostless.images == ()
+
+
 def test_atom_03_escaped_content():
     boat, logbook = _parse("atom03.xml").entries
 

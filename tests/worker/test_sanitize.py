@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
+from atai_worker import sanitize
 from atai_worker.sanitize import plain_text, sanitize_html, text_start
 
 BASE = "https://blog.larkmouth.example/2026/11/post.html"
@@ -116,6 +119,14 @@ def test_without_a_usable_base_relative_urls_stay_as_they_are():
         assert cleaned == '<a href="/about" rel="noopener noreferrer">a</a><a rel="noopener noreferrer">b</a>'
 
 
+def test_a_base_with_an_upper_case_scheme_is_used_and_one_without_a_host_is_not():
+    cleaned = sanitize_html('<a href="/about">a</a>', base_url="HTTPS://blog.larkmouth.example/post")
+    assert cleaned == '<a href="https://blog.larkmouth.example/about" rel="noopener noreferrer">a</a>'
+    for base in ("http://", "https:///post"):
+        cleaned = sanitize_html('<a href="/about">a</a>', base_url=base)
+        assert cleaned == '<a href="/about" rel="noopener noreferrer">a</a>'
+
+
 @pytest.mark.parametrize("html", ["", "   ", "<p> </p>", "<div>&nbsp;</div>", "<br><br>",
                                   "<script>alert(1)</script>", "<style>p{}</style>", "<!-- only a comment -->"])
 def test_nothing_left_means_an_empty_string(html):
@@ -163,3 +174,22 @@ def test_text_start_of_a_long_article_is_the_start_of_its_text():
     assert len(start) < len(whole)
     # Only the last word may be cut where the prefix ended.
     assert whole.startswith(start.rsplit(" ", 1)[0])
+
+
+def test_the_allowed_html_is_the_contracts():
+    contract = Path(__file__).resolve().parents[2] / "contract" / "worker-api.json"
+    allowed = json.loads(contract.read_text(encoding="utf-8"))["x-atai-html"]
+    assert set(allowed) == {"tags", "attributes", "url_schemes"}
+    assert sanitize._ALLOWED_TAGS == set(allowed["tags"])
+    assert sanitize._ALLOWED_ATTRIBUTES == {tag: set(names) for tag, names in allowed["attributes"].items()}
+    assert sanitize._URL_SCHEMES == set(allowed["url_schemes"])
+    # And the sanitizer acts on it: every allowed tag, attribute and scheme comes through.
+    for tag in allowed["tags"]:
+        names = allowed["attributes"].get(tag, [])
+        attributes = "".join(f' {name}="{"https://larkmouth.example/x" if name in ("href", "src") else "2"}"'
+                             for name in names)
+        cleaned = sanitize_html(f"<table><tr><{tag}{attributes}>text</{tag}></tr></table>")
+        assert f"<{tag}{attributes}" in cleaned.replace(' rel="noopener noreferrer"', ""), tag
+    for scheme in allowed["url_schemes"]:
+        assert f'href="{scheme}:' in sanitize_html(f'<a href="{scheme}://larkmouth.example/">x</a>')
+    assert "href" not in sanitize_html('<a href="ftp://larkmouth.example/">x</a>')

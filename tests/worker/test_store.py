@@ -1,5 +1,6 @@
 """The run store, on both backends: SQLite in a temp dir and a real redis-server."""
 
+import inspect
 import json
 import time
 import uuid
@@ -8,7 +9,7 @@ import pytest
 
 from atai_worker.api import contract_validator
 from atai_worker.models import Entry, item_key
-from atai_worker.store import EMPTY_RUN_TTL, FINISHED_RUN_TTL, RedisRunStore, SqliteRunStore
+from atai_worker.store import EMPTY_RUN_TTL, FINISHED_RUN_TTL, RedisRunStore, RunStore, SqliteRunStore
 
 
 def run_document(store, run_id):
@@ -55,6 +56,15 @@ def new_run(store) -> str:
     run_id = uuid.uuid4().hex
     store.create_run(run_id, 7, REQUEST, REWRITE)
     return run_id
+
+
+@pytest.mark.parametrize("backend", [SqliteRunStore, RedisRunStore])
+def test_each_backend_has_every_method_of_the_run_store_protocol_with_its_signature(backend):
+    methods = [name for name, value in vars(RunStore).items() if callable(value) and not name.startswith("_")]
+    assert "claim" in methods and "purge" in methods
+    for name in methods:
+        assert inspect.signature(getattr(backend, name)) == inspect.signature(getattr(RunStore, name)), name
+    assert backend.backend in ("sqlite", "redis")
 
 
 def test_a_new_run_is_queued_and_matches_the_contract(store):

@@ -13,7 +13,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -22,13 +21,14 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.exceptions import HTTPException
 
+from .contract import load_contract
 from .jobs import Jobs
 from .rewrite import resolve_endpoint
 from .settings import OPENAI_DEFAULT_BASE_URL, Settings
+from .store import RunStore
 
 log = logging.getLogger(__name__)
 
-CONTRACT_PATH = Path(__file__).with_name("contract.json")
 CONTRACT_URI = "urn:atai:worker-api"
 # seen_keys may hold 20,000 keys of 64 characters: about 1.4 MB of JSON.
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -41,19 +41,13 @@ class Services:
     """What the routes share, built once by create_app."""
 
     settings: Settings
-    store: object
+    store: RunStore
     jobs: Jobs
 
 
 def services() -> Services:
     """The current application's shared services."""
     return current_app.extensions["atai"]
-
-
-@functools.cache
-def load_contract() -> dict:
-    """The contract document (OpenAPI 3.1)."""
-    return json.loads(CONTRACT_PATH.read_text(encoding="utf-8"))
 
 
 format_checker = jsonschema.FormatChecker(formats=())

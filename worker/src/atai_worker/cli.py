@@ -14,12 +14,12 @@ log = logging.getLogger(__name__)
 def consume(settings: Settings) -> int:
     """Run the Huey consumer with thread workers, the item pool, the lease keeper and the reaper."""
     from .jobs import Jobs, Reaper
-    from .pipeline import Pipeline
+    from .runner import Runner
     from .store import open_store
 
     store = open_store(settings)
     jobs = Jobs(settings)
-    jobs.pipeline = Pipeline(settings, store)
+    jobs.runner = Runner(settings, store)
     reaper = Reaper(jobs, store)
     reaper.start()
     # max_delay: an idle SQLite queue is polled five times a second, so a new run starts at once; the
@@ -27,12 +27,12 @@ def consume(settings: Settings) -> int:
     consumer = jobs.huey.create_consumer(workers=settings.consumer_workers, worker_type="thread", periodic=False,
                                          max_delay=0.2)
     log.info("consumer started backend=%s workers=%d owner=%s", jobs.backend, settings.consumer_workers,
-             jobs.pipeline.owner)
+             jobs.runner.owner)
     try:
         consumer.run()
     finally:
         reaper.stop()
-        jobs.pipeline.close()
+        jobs.runner.close()
     return 0
 
 

@@ -8,6 +8,7 @@ import trafilatura
 
 from .models import Entry
 from .sanitize import plain_text, text_start
+from .urls import is_web_url
 
 # Below this much text between content and summary, an entry is a teaser, not an article.
 FULL_TEXT_THRESHOLD = 500
@@ -22,7 +23,7 @@ _LEADING_HEADLINE = re.compile(r"^\s*<h1\b[^>]*>.*?</h1>", re.IGNORECASE | re.DO
 
 def needs_full_text(entry: Entry) -> bool:
     """True when the entry has a link but hardly any text of its own."""
-    if not entry.link or not entry.link.lower().startswith(("http://", "https://")):
+    if not is_web_url(entry.link):
         return False
     content_text = text_start(entry.content_html, FULL_TEXT_THRESHOLD)
     if len(content_text) >= FULL_TEXT_THRESHOLD:

@@ -22,6 +22,7 @@ import certifi
 import httpx
 
 from .errors import FetchError
+from .urls import WEB_SCHEMES
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -283,7 +284,7 @@ def _redirect_target(current: httpx.URL, location: str) -> httpx.URL:
 
 
 def _checked_form(url: httpx.URL, *, original: str) -> httpx.URL:
-    if url.scheme not in ("http", "https"):
+    if url.scheme not in WEB_SCHEMES:
         raise FetchError(f"fetch: refused to fetch {original}: only http and https URLs are fetched",
                          code="invalid_url", retryable=False)
     if url.userinfo:

@@ -17,17 +17,15 @@ from typing import TYPE_CHECKING
 from huey import RedisHuey, SqliteHuey
 
 from .settings import Settings
+from .store import LEASE_SECONDS, RunStore
 
 if TYPE_CHECKING:
-    from .pipeline import Pipeline
+    from .runner import Runner
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "atai"
-# A consumer renews the leases of its runs every RENEW_EVERY seconds; a lease not renewed for
-# LEASE_SECONDS means the consumer died, and the reaper (every REAP_EVERY seconds) re-enqueues the run.
-LEASE_SECONDS = 30.0
-RENEW_EVERY = 5.0
+# How often the reaper looks for runs whose lease (store.LEASE_SECONDS) expired.
 REAP_EVERY = 10.0
 
 
@@ -43,14 +41,14 @@ class Jobs:
             Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
             self.huey = SqliteHuey(QUEUE_NAME, filename=str(Path(settings.data_dir) / "queue.db"), results=False)
             self.backend = "sqlite"
-        self.pipeline: "Pipeline | None" = None
+        self.runner: "Runner | None" = None
 
         @self.huey.task(name="process_run")
         def process_run(run_id: str) -> None:
             """Work on one run (consumer side)."""
-            if self.pipeline is None:
-                raise RuntimeError("jobs: the consumer has no pipeline")
-            self.pipeline.process_run(run_id)
+            if self.runner is None:
+                raise RuntimeError("jobs: the consumer has no runner")
+            self.runner.process_run(run_id)
 
         self._process_run = process_run
 
@@ -70,7 +68,7 @@ class Jobs:
 class Reaper:
     """Re-enqueues stalled runs and purges old ones, every REAP_EVERY seconds, from one thread."""
 
-    def __init__(self, jobs: Jobs, store, interval: float = REAP_EVERY, grace: float = LEASE_SECONDS):
+    def __init__(self, jobs: Jobs, store: RunStore, interval: float = REAP_EVERY, grace: float = LEASE_SECONDS):
         self.jobs = jobs
         self.store = store
         self.interval = interval

@@ -20,6 +20,7 @@ import feedparser
 from .errors import ParseError
 from .models import Entry, Image, item_key
 from .sanitize import plain_text
+from .urls import is_web_url, web_url
 
 # A gzip file served without Content-Encoding is unpacked up to this size; beyond it, it is
 # more likely a decompression bomb than a feed.
@@ -250,7 +251,7 @@ def _windows_1252_char(match: re.Match) -> str:
 def _entry_from_feedparser(item, *, feed_id, feed_url, feed_link, feed_author, feed_language) -> Entry:
     guid = (item.get("id") or "").strip() or None
     link = item.get("link")
-    if item.get("guidislink") and link == item.get("id") and not _is_absolute_http(link):
+    if item.get("guidislink") and link == item.get("id") and not is_web_url(link):
         link = None  # feedparser copied a guid that is not a URL into the link
     # Without xml:base, relative links are taken as relative to the site rather than to the feed
     # URL: feeds are often served from another host (a CDN, a feed proxy) than the articles.
@@ -498,21 +499,14 @@ def _undo_double_escaping(text: str) -> str:
 
 
 def _absolute_http(url: str | None, base: str) -> str | None:
-    """url resolved against base, or None unless the result is an http(s) URL."""
+    """url resolved against base, or None unless the result is an http(s) URL (its scheme lower-cased)."""
     if not url or not url.strip():
         return None
     try:
         absolute = urljoin(base, url.strip())
-        parts = urlsplit(absolute)
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return absolute
-
-
-def _is_absolute_http(url: str | None) -> bool:
-    return bool(url) and url.strip().lower().startswith(("http://", "https://"))
+    return web_url(absolute)
 
 
 def _looks_like_image(url: str | None, mime_type: str | None, medium: str | None) -> bool:

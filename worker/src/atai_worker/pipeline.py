@@ -1,330 +1,33 @@
-"""Runs the stages in order for one run: claim, fetch, parse, select, then every item concurrently.
+"""One entry through the stages to one Draft: full text, sanitize, rewrite (or the cleaned original), guards.
 
-One Huey task per run plans it (fetch, parse, select the new entries, save the plan) and hands its items
-to a process-wide item pool; the last item to finish closes the run. So the number of consumer threads
-never caps how many model calls are in flight: only each endpoint's in-flight gate does. A run is worked
-on only under its lease, renewed here every few seconds; if the process dies, the lease expires, the
-reaper re-enqueues the run, and the resumed run skips the fetch (its plan is saved) and every item that
-already has a draft or an error (no second payment to the model).
+A failing stage raises a WorkerError that names it; the caller records it on the item and the run goes on.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
-import os
-import socket
-import threading
-import time
-import uuid
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
-import httpx
-
-from . import extract, guards, parse
-from .errors import FetchError, GuardError, ParseError, WorkerError
+from . import extract, guards
+from .errors import FetchError, GuardError, WorkerError
 from .fetch import Fetcher
-from .jobs import LEASE_SECONDS, RENEW_EVERY
 from .models import Draft, Entry, Finding, Image
-from .rewrite import Endpoint, Rewriter, resolve_endpoint
+from .rewrite import Endpoint, Rewriter
 from .sanitize import plain_text, sanitize_html, text_start
-from .settings import Settings
-from .store import ItemRecord, RunRecord
+from .urls import web_url
 
 log = logging.getLogger(__name__)
 
 EXCERPT_WORDS = 55
-# The callback goes to the WordPress site that sent the run, which imports the drafts before it
-# answers: up to its 20 s time budget. Longer than that, and the site is not going to answer.
-CALLBACK_TIMEOUT = httpx.Timeout(30.0, connect=3.0)
+# The stages an item error may name (the contract's ItemError.stage).
 ITEM_STAGES = ("extract", "sanitize", "rewrite", "guards")
 
 
-def consumer_id() -> str:
-    """A lease owner name unique to this process."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def sign_callback(secret: str, timestamp: str, body: bytes) -> str:
-    """The X-ATAI-Signature value: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">."""
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return "sha256=" + digest
-
-
-def send_callback(client: httpx.Client, url: str, secret: str, run_id: str, state: str) -> None:
-    """POST the signed runFinished webhook; best effort, failures are only logged."""
-    body = json.dumps({"run_id": run_id, "state": state}, separators=(",", ":")).encode()
-    timestamp = str(int(time.time()))
-    headers = {"Content-Type": "application/json", "X-ATAI-Timestamp": timestamp,
-               "X-ATAI-Signature": sign_callback(secret, timestamp, body)}
-    try:
-        response = client.post(url, content=body, headers=headers)
-        if response.status_code >= 300:
-            log.warning("callback refused run_id=%s status=%s", run_id, response.status_code)
-    except httpx.HTTPError as exc:
-        log.warning("callback failed run_id=%s error=%s", run_id, type(exc).__name__)
-
-
-def excerpt_of(html: str, words: int = EXCERPT_WORDS) -> str:
-    """The first `words` words of the text, with an ellipsis when cut."""
-    parts = text_start(html, words * 20).split()
-    if len(parts) <= words:
-        parts = plain_text(html).split()  # a short text, or one of very long words: take it whole
-    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
-
-
-def first_image(entry: Entry, html: str) -> Image | None:
-    """The entry's first web image: its own candidates first, then the first <img> of the content."""
-    for image in entry.images:
-        if image.url.startswith(("http://", "https://")):
-            return image
-    # Parsing the whole article only when the feed named no image: most do.
-    for src in guards.images(html):
-        if src.startswith(("http://", "https://")):
-            return Image(url=src)
-    return None
-
-
-class LeaseKeeper:
-    """Renews the leases of every run this process works on, from one thread."""
-
-    def __init__(self, store, owner: str):
-        self.store = store
-        self.owner = owner
-        self._runs: dict[str, "RunInProgress | None"] = {}  # claimed: their leases are renewed
-        self._reserved: set[str] = set()  # taken by a thread of this process, not claimed yet
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="atai-leases", daemon=True)
-        self._thread.start()
-
-    def try_hold(self, run_id: str) -> bool:
-        """Reserve the run for this thread; False if this process already works on it."""
-        with self._lock:
-            if run_id in self._runs or run_id in self._reserved:
-                return False
-            self._reserved.add(run_id)
-            return True
-
-    def claimed(self, run_id: str) -> None:
-        """The store gave us the run's lease: renew it from now on (not before, or the renewal would fail)."""
-        with self._lock:
-            if run_id in self._reserved:
-                self._reserved.discard(run_id)
-                self._runs[run_id] = None
-
-    def attach(self, run_id: str, run: "RunInProgress") -> None:
-        """Tie a held run to its items, so that losing the lease stops them."""
-        with self._lock:
-            if run_id in self._runs:
-                self._runs[run_id] = run
-
-    def release(self, run_id: str) -> None:
-        """Stop renewing the run's lease (it finished, or is left for the reaper)."""
-        with self._lock:
-            self._runs.pop(run_id, None)
-            self._reserved.discard(run_id)
-
-    def stop(self) -> None:
-        """End the renewal thread; the leases it held run out."""
-        self._stop.set()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(RENEW_EVERY):
-            with self._lock:
-                held = list(self._runs.items())
-            for run_id, run in held:
-                try:
-                    kept = self.store.renew(run_id, self.owner, LEASE_SECONDS)
-                except Exception:
-                    log.exception("lease renewal failed run_id=%s", run_id)
-                    continue
-                with self._lock:
-                    # Not held any more: the run finished while we renewed; nothing was lost.
-                    if kept or run_id not in self._runs:
-                        continue
-                    del self._runs[run_id]
-                # Another consumer took the run over (this one stalled past the lease): stop starting its items.
-                log.warning("lease lost run_id=%s", run_id)
-                if run is not None:
-                    run.lost = True
-
-
-@dataclass
-class RunInProgress:
-    """A planned run whose items are in the item pool."""
-
-    record: RunRecord
-    endpoint: Endpoint | None
-    remaining: int
-    lost: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def item_finished(self) -> bool:
-        """Count one item done; True for the last one."""
-        with self.lock:
-            self.remaining -= 1
-            return self.remaining == 0
-
-
 class Pipeline:
-    """Processes runs in this consumer process; built once, shared by every Huey worker thread."""
+    """The per-entry step, built once per consumer and shared by its item threads."""
 
-    def __init__(self, settings: Settings, store, *, fetcher: Fetcher | None = None,
-                 rewriter: Rewriter | None = None, owner: str | None = None):
-        self.settings = settings
-        self.store = store
-        self.owner = owner or consumer_id()
-        self.fetcher = fetcher or Fetcher(allowed_hosts=settings.allowed_hosts, timeout=settings.fetch_timeout,
-                                          max_bytes=settings.fetch_max_bytes)
-        self.rewriter = rewriter or Rewriter(timeout=settings.ai_timeout)
-        # Enough threads that model calls wait on the endpoint gates, never on the pool.
-        self.item_threads = max(64, settings.ai_max_in_flight + 16)
-        self._pool = ThreadPoolExecutor(max_workers=self.item_threads, thread_name_prefix="atai-item")
-        # Items without a model are CPU work (a page fetch at most): a few threads take them in order, so
-        # the first run is done and posted while later ones wait, instead of every run finishing last.
-        self._plain_pool = ThreadPoolExecutor(max_workers=settings.consumer_workers, thread_name_prefix="atai-plain")
-        # Callbacks wait on WordPress importing the run (seconds): on their own threads, with one client.
-        self._callbacks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="atai-callback")
-        self._callback_client = httpx.Client(timeout=CALLBACK_TIMEOUT)
-        # Backpressure: do not plan more runs while this many items are waiting here, so that other
-        # consumers (other machines on Redis) get their share of the queue.
-        self.backlog_limit = 2 * self.item_threads
-        self._backlog = 0
-        self._backlog_changed = threading.Condition()
-        self.leases = LeaseKeeper(store, self.owner)
-
-    def close(self) -> None:
-        """Stop taking items; the ones already running finish and store their results."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._plain_pool.shutdown(wait=True, cancel_futures=True)
-        self._callbacks.shutdown(wait=True)
-        self._callback_client.close()
-        self.leases.stop()
-
-    def process_run(self, run_id: str) -> None:
-        """The Huey task's body: claim the run, plan it if needed, queue its unfinished items."""
-        if not self.leases.try_hold(run_id):
-            log.info("run already in progress here run_id=%s", run_id)
-            return
-        record = self.store.claim(run_id, self.owner, LEASE_SECONDS)
-        if record is None:
-            self.leases.release(run_id)
-            log.info("run not claimable (finished or held elsewhere) run_id=%s", run_id)
-            return
-        self.leases.claimed(run_id)
-        try:
-            self._wait_for_room()
-            if record.planned:  # resumed: the plan is saved; do what is left of it
-                items = [i for i in self.store.items(run_id) if i.state == "pending"]
-            else:
-                items = self._plan(record)
-                if items is None:
-                    return
-            self._start_items(record, items)
-        except Exception:
-            log.exception("run failed unexpectedly run_id=%s", run_id)
-            try:
-                self._close_run(record, "failed", error={
-                    "code": "internal_error",
-                    "message": "worker: unexpected error while processing the run; see the worker log"})
-            except Exception:
-                # The store is unreachable: the lease runs out and the reaper re-enqueues the run.
-                log.exception("run not closed run_id=%s", run_id)
-
-    def _wait_for_room(self) -> None:
-        with self._backlog_changed:
-            while self._backlog >= self.backlog_limit:
-                self._backlog_changed.wait()
-
-    def _plan(self, record: RunRecord) -> list[ItemRecord] | None:
-        """Fetch, parse and select; returns the planned items, or None when the run closed here."""
-        feed_request = record.request["feed"]
-        url = feed_request["url"]
-        try:
-            fetched = self.fetcher.fetch_feed(url, etag=feed_request.get("etag"),
-                                              last_modified=feed_request.get("last_modified"))
-        except FetchError as exc:
-            log.info("run failed run_id=%s feed_url=%s stage=fetch code=%s", record.run_id, url, exc.code)
-            self._close_run(record, "failed", error={"code": exc.code, "message": exc.message})
-            return None
-        if fetched.not_modified:
-            feed = {"title": None, "etag": fetched.etag or feed_request.get("etag"),
-                    "last_modified": fetched.last_modified or feed_request.get("last_modified"),
-                    "not_modified": True, "entries_total": 0, "entries_new": 0, "entries_deferred": 0}
-            self._close_run(record, "done", feed=feed)
-            return None
-        try:
-            parsed = parse.parse_feed(fetched.body, feed_id=record.feed_id, feed_url=url,
-                                      content_type=fetched.content_type)
-        except ParseError as exc:
-            log.info("run failed run_id=%s feed_url=%s stage=parse code=%s", record.run_id, url, exc.code)
-            self._close_run(record, "failed", error={"code": exc.code, "message": exc.message})
-            return None
-        selected, new_count = select_entries(parsed.entries, set(record.request["seen_keys"]),
-                                             record.request["max_items"])
-        feed = {"title": parsed.title, "etag": fetched.etag, "last_modified": fetched.last_modified,
-                "not_modified": False, "entries_total": len(parsed.entries), "entries_new": new_count,
-                "entries_deferred": new_count - len(selected)}
-        if not self.store.save_plan(record.run_id, self.owner, feed, selected):
-            log.warning("plan not saved, lease lost run_id=%s", record.run_id)
-            return None
-        log.info("run planned run_id=%s feed_url=%s items=%d", record.run_id, url, len(selected))
-        return [ItemRecord(entry.key, entry, None, None) for entry in selected]
-
-    def _start_items(self, record: RunRecord, items: list[ItemRecord]) -> None:
-        if not items:
-            self._close_run(record, "done")
-            return
-        endpoint, _ = resolve_endpoint(record.request["ai"], self.settings)
-        run = RunInProgress(record=record, endpoint=endpoint, remaining=len(items))
-        self.leases.attach(record.run_id, run)
-        with self._backlog_changed:
-            self._backlog += len(items)
-        pool = self._pool if endpoint is not None else self._plain_pool
-        for item in items:
-            pool.submit(self._process_item, run, item)
-
-    def _process_item(self, run: RunInProgress, item: ItemRecord) -> None:
-        run_id = run.record.run_id
-        try:
-            if run.lost:
-                return
-            try:
-                draft = self.draft_for(item.entry, run.endpoint)
-            except WorkerError as exc:
-                stage = exc.stage if exc.stage in ITEM_STAGES else "extract"
-                log.info("item failed run_id=%s key=%s stage=%s code=%s", run_id, item.key, stage, exc.code)
-                self.store.set_item_result(run_id, item.key, error=item_error(item.entry, stage, exc.code,
-                                                                               exc.message, exc.retryable))
-            else:
-                self.store.set_item_result(run_id, item.key, draft=draft.to_dict())
-        except Exception:
-            # The store itself failed: the item stays pending and the resumed run does it again.
-            log.exception("item result not stored run_id=%s key=%s", run_id, item.key)
-        finally:
-            with self._backlog_changed:
-                self._backlog -= 1
-                self._backlog_changed.notify_all()
-            if run.item_finished() and not run.lost:
-                self._finish_items(run)
-
-    def _finish_items(self, run: RunInProgress) -> None:
-        """Close the run once the store has a result for every item; otherwise leave it to be resumed."""
-        run_id = run.record.run_id
-        try:
-            if not self.store.pending_count(run_id):
-                self._close_run(run.record, "done")
-                return
-        except Exception:
-            log.exception("run not closed run_id=%s", run_id)
-        # Some results were not stored: stop renewing the lease, so the reaper re-enqueues the run and
-        # the resumed run does the missing items.
-        log.warning("run left for resumption run_id=%s", run_id)
-        self.leases.release(run_id)
+    def __init__(self, fetcher: Fetcher, rewriter: Rewriter):
+        self.fetcher = fetcher
+        self.rewriter = rewriter
 
     def draft_for(self, entry: Entry, endpoint: Endpoint | None) -> Draft:
         """Full text, sanitize, rewrite (or the cleaned original), guards: one entry's Draft, or a WorkerError."""
@@ -378,29 +81,25 @@ class Pipeline:
                                                            "the feed's summary is used instead")
         return entry.replace(content_html=article), None
 
-    def _close_run(self, record: RunRecord, state: str, *, feed: dict | None = None,
-                   error: dict | None = None) -> None:
-        self.leases.release(record.run_id)
-        if not self.store.finish(record.run_id, self.owner, state, feed=feed, error=error):
-            log.warning("run not closed, lease lost run_id=%s", record.run_id)
-            return
-        log.info("run %s run_id=%s", state, record.run_id)
-        callback_url = (record.request or {}).get("callback_url")
-        if callback_url:
-            self._callbacks.submit(send_callback, self._callback_client, callback_url, self.settings.worker_secret,
-                                   record.run_id, state)
+
+def excerpt_of(html: str, words: int = EXCERPT_WORDS) -> str:
+    """The first `words` words of the text, with an ellipsis when cut."""
+    parts = text_start(html, words * 20).split()
+    if len(parts) <= words:
+        parts = plain_text(html).split()  # a short text, or one of very long words: take it whole
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
 
-def select_entries(entries, seen_keys: set[str], max_items: int) -> tuple[list[Entry], int]:
-    """The first `max_items` entries not seen before, in feed order, and how many new entries there were."""
-    new: list[Entry] = []
-    keys: set[str] = set()
-    for entry in entries:
-        if entry.key in seen_keys or entry.key in keys:
-            continue
-        keys.add(entry.key)
-        new.append(entry)
-    return new[:max_items], len(new)
+def first_image(entry: Entry, html: str) -> Image | None:
+    """The entry's first web image: its own candidates first, then the first <img> of the content."""
+    for image in entry.images:
+        if url := web_url(image.url):
+            return Image(url=url, alt=image.alt)
+    # Parsing the whole article only when the feed named no image: most do.
+    for src in guards.images(html):
+        if url := web_url(src):
+            return Image(url=url)
+    return None
 
 
 def unexpected_error(stage: str, exc: Exception) -> WorkerError:
@@ -419,8 +118,7 @@ def item_error(entry: Entry, stage: str, code: str, message: str, retryable: boo
 
 def base_draft(entry: Entry, image: Image | None, findings: list[Finding]) -> Draft:
     """The Draft fields that come from the entry whatever writes the text."""
-    link = entry.link if entry.link and entry.link.startswith(("http://", "https://")) else None
-    return Draft(key=entry.key, guid=entry.guid[:2048] if entry.guid else None, source_url=link,
+    return Draft(key=entry.key, guid=entry.guid[:2048] if entry.guid else None, source_url=web_url(entry.link),
                  source_title=entry.title, title=entry.title, content="", excerpt="",
                  categories=entry.categories, image=image, published=entry.published, author=entry.author,
                  findings=tuple(findings))

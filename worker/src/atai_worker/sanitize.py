@@ -7,20 +7,15 @@ import re
 
 import nh3
 
-_ALLOWED_TAGS = frozenset({
-    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6",
-    "ul", "ol", "li", "dl", "dt", "dd", "blockquote", "pre", "code",
-    "em", "strong", "b", "i", "u", "s", "sub", "sup",
-    "a", "img", "figure", "figcaption",
-    "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
-})
+from .contract import allowed_html
+from .urls import is_web_url
 
-_ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "th": {"colspan", "rowspan", "scope"},
-    "td": {"colspan", "rowspan"},
-}
+# The tags, attributes and URL schemes a blog post needs are written once, in the contract
+# ("x-atai-html"), for the plugin and the worker alike.
+_ALLOWED = allowed_html()
+_ALLOWED_TAGS = frozenset(_ALLOWED["tags"])
+_ALLOWED_ATTRIBUTES = {tag: frozenset(names) for tag, names in _ALLOWED["attributes"].items()}
+_URL_SCHEMES = frozenset(_ALLOWED["url_schemes"])
 
 # Removed together with everything inside them: their content is code, embedded documents or
 # widgets, never article text. noscript is here because the parser sees its body as raw text,
@@ -30,8 +25,6 @@ _DROPPED_WITH_CONTENT = frozenset({
     "applet", "svg", "math", "form", "button", "select", "textarea", "audio", "video", "canvas",
     "head", "title",
 })
-
-_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 # A space before block-level tags keeps words of adjacent blocks apart once the tags are gone.
 _BLOCK_TAG = re.compile(
@@ -47,7 +40,7 @@ def sanitize_html(html: str, *, base_url: str | None = None) -> str:
     """Clean untrusted HTML with an allowlist and resolve relative links against base_url."""
     if not html or not html.strip():
         return ""
-    url_relative = ("rewrite_with_base", base_url) if _is_absolute_http(base_url) else None
+    url_relative = ("rewrite_with_base", base_url) if is_web_url(base_url) else None
     cleaned = nh3.clean(
         html,
         tags=set(_ALLOWED_TAGS),
@@ -99,6 +92,3 @@ def _has_content(cleaned: str) -> bool:
         return True
     return bool(html_lib.unescape(_ANY_TAG.sub("", cleaned)).strip())
 
-
-def _is_absolute_http(url: str | None) -> bool:
-    return bool(url) and url.lower().startswith(("http://", "https://"))

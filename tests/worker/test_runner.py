@@ -1,0 +1,329 @@
+"""The runner in-process: a real store, the real fetcher against the fake feed origin, the fake model."""
+
+import hashlib
+import hmac
+import json
+import re
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from tests.fakes.model_server import ADDED_LINK, REWRITE_MARKER
+
+from atai_worker import parse
+from atai_worker.api import contract_validator
+from atai_worker.models import Entry, item_key
+from atai_worker.callback import sign_callback
+from atai_worker.rewrite import resolve_endpoint
+from atai_worker.runner import Runner, select_entries
+from atai_worker.settings import Settings
+from atai_worker.store import SqliteRunStore
+
+
+def run_document(store, run_id):
+    """The contract's Run for a stored run, decoded, or None."""
+    text = store.run_json(run_id)
+    return None if text is None else json.loads(text)
+
+
+SECRET = "pipeline-secret"
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings.from_env({"ATAI_WORKER_SECRET": SECRET, "ATAI_DATA_DIR": str(tmp_path),
+                              "ATAI_ALLOWED_HOSTS": "127.0.0.1", "ATAI_AI_TIMEOUT": "3"})
+
+
+@pytest.fixture
+def runner(settings, tmp_path):
+    runner = Runner(settings, SqliteRunStore(tmp_path / "runs.db"))
+    yield runner
+    runner.close()
+
+
+def request_for(url: str, *, ai: dict | None = None, max_items: int = 10, seen_keys=(), **feed) -> dict:
+    return {"feed": {"id": 1, "url": url, **feed}, "max_items": max_items, "seen_keys": list(seen_keys),
+            "ai": ai or {"enabled": False}, "callback_url": None}
+
+
+def ai_on(model_server, **changes) -> dict:
+    return {"enabled": True, "base_url": model_server.base_url, "api_key": "sk-test", "model": "fake-model", **changes}
+
+
+def queue_run(runner: Runner, request: dict) -> str:
+    run_id = uuid.uuid4().hex
+    _, rewrite = resolve_endpoint(request["ai"], runner.settings)
+    runner.store.create_run(run_id, request["feed"]["id"], request, rewrite)
+    return run_id
+
+
+def wait_until_finished(runner: Runner, run_id: str) -> dict:
+    deadline = time.monotonic() + 60
+    while runner.store.get_run(run_id).state not in ("done", "failed"):
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.05)
+    document = run_document(runner.store, run_id)
+    contract_validator("Run").validate(document)
+    return document
+
+
+def run(runner: Runner, request: dict) -> dict:
+    run_id = queue_run(runner, request)
+    runner.process_run(run_id)
+    return wait_until_finished(runner, run_id)
+
+
+def assert_clean(html: str) -> None:
+    assert "<script" not in html.lower()
+    assert "javascript:" not in html.lower()
+    assert not re.search(r"\son\w+\s*=", html, re.IGNORECASE)
+
+
+def test_ai_off_gives_the_cleaned_originals(runner, feed_server):
+    url = feed_server.url("/gen/plain.xml?items=3&image=1")
+    document = run(runner, request_for(url))
+    entries = parse.parse_feed(_body(url), feed_id=1, feed_url=url).entries
+    assert document["state"] == "done"
+    assert document["rewrite"]["mode"] == "original"
+    assert [d["title"] for d in document["drafts"]] == [e.title for e in entries]
+    for draft, entry in zip(document["drafts"], entries):
+        assert not draft["rewritten"] and draft["model"] is None and draft["tags"] == []
+        assert draft["source_url"] == entry.link and draft["source_title"] == entry.title
+        assert draft["image"]["url"].startswith(feed_server.base_url + "/gen/img/")
+        assert 0 < len(draft["excerpt"].split()) <= 56
+    assert document["feed"]["entries_total"] == 3 and document["feed"]["etag"]
+
+
+def _body(url: str) -> bytes:
+    import httpx
+
+    return httpx.get(url).content
+
+
+def test_ai_on_gives_rewritten_drafts_with_usage(runner, feed_server, model_server):
+    document = run(runner, request_for(feed_server.url("/gen/ai.xml?items=4"), ai=ai_on(model_server)))
+    assert document["rewrite"] == {"mode": "ai", "model": "fake-model", "reason": None}
+    assert len(document["drafts"]) == 4 and document["errors"] == []
+    for draft in document["drafts"]:
+        assert draft["rewritten"] and draft["title"] == "AI: " + draft["source_title"]
+        assert draft["content"].startswith(REWRITE_MARKER)
+        assert draft["usage"]["prompt_tokens"] > 0
+    assert len(model_server.requests) == 4
+
+
+def test_a_hostile_item_comes_out_clean(runner, feed_server, model_server):
+    for ai in ({"enabled": False}, ai_on(model_server)):
+        document = run(runner, request_for(feed_server.url("/gen/hostile.xml?items=2&hostile=1"), ai=ai))
+        assert len(document["drafts"]) == 2, document["errors"]
+        for draft in document["drafts"]:
+            assert_clean(draft["content"])
+            assert "<" not in draft["title"]
+
+
+def test_hostile_model_output_is_sanitized_and_added_links_removed(runner, feed_files, model_server):
+    url = feed_files.add("inject", ["[model-inject] Tide tables"])
+    draft = run(runner, request_for(url, ai=ai_on(model_server)))["drafts"][0]
+    assert_clean(draft["content"])
+    assert ADDED_LINK not in draft["content"] and "this offer" in draft["content"]
+    assert "links_removed" in [f["code"] for f in draft["findings"]]
+
+
+@pytest.mark.parametrize("marker, stage, code, message", [
+    ("[model-garbage]", "rewrite", "model_invalid_output", "rewrite: the model returned text that is not valid JSON"),
+    ("[model-500]", "rewrite", "model_http_error", "rewrite: the AI endpoint answered HTTP 500"),
+    ("[model-slow]", "rewrite", "model_timeout", "rewrite: the model did not answer within 3 s"),
+    ("[model-short]", "guards", "content_too_short", None),
+])
+def test_a_model_failure_is_an_item_error_never_the_original(runner, feed_files, model_server,
+                                                             marker, stage, code, message):
+    model_server.slow_seconds = 5
+    url = feed_files.add("fail-" + code, ["Good news", f"{marker} Bad news", "More good news"])
+    document = run(runner, request_for(url, ai=ai_on(model_server)))
+    assert document["state"] == "done"
+    assert [d["source_title"] for d in document["drafts"]] == ["Good news", "More good news"]
+    assert all(d["rewritten"] for d in document["drafts"])
+    [error] = document["errors"]
+    assert (error["stage"], error["code"], error["title"]) == (stage, code, f"{marker} Bad news")
+    assert error["message"] == message or (message is None and error["message"].startswith("guards: "))
+    assert [i["state"] for i in document["items"]] == ["ready", "failed", "ready"]
+
+
+def test_a_refused_key_fails_every_item_for_good(runner, feed_files, model_server):
+    model_server.api_key = "sk-right"
+    document = run(runner, request_for(feed_files.add("auth", ["One", "Two"]), ai=ai_on(model_server)))
+    assert document["drafts"] == []
+    assert {(e["code"], e["retryable"], e["message"]) for e in document["errors"]} == {
+        ("model_auth_failed", False, "rewrite: the AI endpoint refused the API key (401)")}
+    assert "sk-test" not in json.dumps(document)
+
+
+def test_seen_entries_are_skipped_and_the_rest_capped_in_feed_order(runner, feed_files):
+    url = feed_files.add("cap", [f"Item {n}" for n in range(6)])
+    seen = [item_key(1, "cap-0", None), item_key(1, "cap-2", None)]
+    document = run(runner, request_for(url, max_items=2, seen_keys=seen))
+    assert [d["title"] for d in document["drafts"]] == ["Item 1", "Item 3"]
+    assert document["feed"] | {"title": None} == {
+        "title": None, "etag": document["feed"]["etag"], "last_modified": document["feed"]["last_modified"],
+        "not_modified": False, "entries_total": 6, "entries_new": 4, "entries_deferred": 2}
+
+
+def test_an_unchanged_feed_is_not_modified_and_has_no_items(runner, feed_files):
+    url = feed_files.add("same", ["Only item"])
+    first = run(runner, request_for(url))
+    again = run(runner, request_for(url, etag=first["feed"]["etag"],
+                                      last_modified=first["feed"]["last_modified"]))
+    assert again["state"] == "done" and again["items"] == []
+    assert again["feed"]["not_modified"] and again["feed"]["etag"] == first["feed"]["etag"]
+
+
+@pytest.mark.parametrize("path, code, message", [
+    ("/status/404", "http_error", "fetch: got 404 from {base}/status/404"),
+    ("/notfeed", "not_a_feed", "parse: {base}/notfeed is not an RSS, Atom or JSON feed"),
+])
+def test_a_feed_that_cannot_be_read_fails_the_run_in_words(runner, feed_server, path, code, message):
+    document = run(runner, request_for(feed_server.url(path)))
+    assert document["state"] == "failed"
+    assert document["error"]["code"] == code
+    assert document["error"]["message"].startswith(message.format(base=feed_server.base_url))
+
+
+def test_a_private_address_is_refused(tmp_path):
+    settings = Settings.from_env({"ATAI_WORKER_SECRET": SECRET})  # no ATAI_ALLOWED_HOSTS
+    runner = Runner(settings, SqliteRunStore(tmp_path / "runs.db"))
+    try:
+        document = run(runner, request_for("http://169.254.169.254/latest/meta-data/"))
+    finally:
+        runner.close()
+    assert document["state"] == "failed" and document["error"]["code"] == "blocked_address"
+    assert "ATAI_ALLOWED_HOSTS" in document["error"]["message"]
+
+
+def test_a_summary_only_entry_gets_its_full_article(runner, feed_server):
+    url = feed_server.url("/gen/teaser.xml?items=2&summary_only=1")
+    document = run(runner, request_for(url))
+    for draft in document["drafts"]:
+        assert len(draft["content"]) > 1000
+        assert "Advertisement" not in draft["content"]
+        assert "full_text_unavailable" not in [f["code"] for f in draft["findings"]]
+
+
+def test_a_missing_article_page_keeps_the_summary_with_a_finding(runner, feed_files):
+    url = feed_files.add("teaser", ["Short one"])
+    feed_path = feed_files.directory / "teaser.xml"
+    feed_path.write_text(re.sub(r"<content:encoded>.*?</content:encoded>",
+                                "<description>Just a teaser.</description>", feed_path.read_text(), flags=re.S))
+    [draft] = run(runner, request_for(url))["drafts"]
+    assert draft["content"] == "Just a teaser."
+    [finding] = draft["findings"]
+    assert finding["code"] == "full_text_unavailable"
+    assert finding["message"].startswith("fetch: got 404 from ")
+
+
+def test_a_resumed_run_skips_the_fetch_and_the_items_already_done(runner, feed_files, model_server):
+    url = feed_files.add("resume", ["First", "Second", "Third"])
+    run_id = queue_run(runner, request_for(url, ai=ai_on(model_server)))
+    entries = list(parse.parse_feed(_body(url), feed_id=1, feed_url=url).entries)
+    feed_files.server.reset_log()
+    # A consumer that died after planning the run and rewriting its first item.
+    store = runner.store
+    store.claim(run_id, "dead-consumer", 0.1)
+    store.save_plan(run_id, "dead-consumer", {"title": "t", "etag": None, "last_modified": None,
+                                              "not_modified": False, "entries_total": 3, "entries_new": 3,
+                                              "entries_deferred": 0}, entries)
+    store.set_item_result(run_id, entries[0].key, draft=runner.pipeline.draft_for(entries[0], None).to_dict())
+    time.sleep(0.3)
+
+    runner.process_run(run_id)
+    document = wait_until_finished(runner, run_id)
+    assert [d["source_title"] for d in document["drafts"]] == ["First", "Second", "Third"]
+    assert sorted(model_server.titles()) == ["Second", "Third"]
+    assert feed_files.server.requests == []
+
+
+def test_a_run_in_progress_elsewhere_is_left_alone(runner, feed_files):
+    run_id = queue_run(runner, request_for(feed_files.add("busy", ["One"])))
+    runner.store.claim(run_id, "other-consumer", 30)
+    runner.process_run(run_id)
+    assert runner.store.get_run(run_id).state == "running"
+    assert feed_files.server.requests == []
+
+
+def test_the_in_flight_limit_is_shared_by_every_run(runner, feed_files, model_server):
+    model_server.delay = 0.3
+    requests = [request_for(feed_files.add(f"load{n}", [f"Run {n} item {k}" for k in range(4)]),
+                            ai=ai_on(model_server, max_in_flight=3)) for n in range(3)]
+    run_ids = [queue_run(runner, r) for r in requests]
+    threads = [threading.Thread(target=runner.process_run, args=(run_id,)) for run_id in run_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for run_id in run_ids:
+        assert len(wait_until_finished(runner, run_id)["drafts"]) == 4
+    assert model_server.peak_in_flight == 3
+
+
+class CallbackReceiver:
+    """A real HTTP server on 127.0.0.1 that records the callbacks it receives."""
+
+    def __init__(self):
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((dict(self.headers), body))
+                self.send_response(204)
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/wp-json/atai/v1/callback"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_finished_run_calls_back_with_a_valid_signature(runner, feed_files):
+    receiver = CallbackReceiver()
+    try:
+        request = request_for(feed_files.add("callback", ["One"])) | {"callback_url": receiver.url}
+        document = run(runner, request)
+        # The callback follows the state change; give it its (short) moment.
+        deadline = time.monotonic() + 10
+        while not receiver.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        receiver.close()
+    [(headers, body)] = receiver.received
+    assert json.loads(body) == {"run_id": document["run_id"], "state": "done"}
+    contract_validator("Callback").validate(json.loads(body))
+    expected = hmac.new(SECRET.encode(), headers["X-ATAI-Timestamp"].encode() + b"." + body,
+                        hashlib.sha256).hexdigest()
+    assert headers["X-ATAI-Signature"] == "sha256=" + expected
+    assert abs(int(headers["X-ATAI-Timestamp"]) - time.time()) < 300
+
+
+def test_the_signature_covers_timestamp_and_body():
+    signature = sign_callback("k", "1700000000", b'{"a":1}')
+    assert re.fullmatch(r"sha256=[0-9a-f]{64}", signature)
+    assert signature != sign_callback("k", "1700000001", b'{"a":1}')
+    assert signature != sign_callback("k", "1700000000", b'{"a":2}')
+    assert signature != sign_callback("other", "1700000000", b'{"a":1}')
+
+
+def test_select_entries_drops_seen_and_repeated_keys():
+    def entry(key):
+        return Entry(feed_id=1, feed_url="u", key=key, guid=None, link=None, title=key)
+
+    entries = [entry(k) for k in ("a", "b", "a", "c", "d")]
+    selected, new = select_entries(entries, {"b"}, 2)
+    assert [e.key for e in selected] == ["a", "c"] and new == 3
+
