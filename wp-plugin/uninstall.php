@@ -1,6 +1,6 @@
 <?php
 /**
- * Uninstall: delete the plugin's options, its cron hook and its two tables.
+ * Uninstall: delete the plugin's options, its cron hook and its tables.
  *
  * The posts it made stay: they are the site owner's content (with their source meta).
  *

@@ -135,8 +135,27 @@ class Stack:
         stack.wait_for_http(self.model_url + "/v1/models")
         stack.wait_for_http(self.origin_url + "/status/200")
         self.worker.start()
+        self._let_wordpress_reach_the_origin()
         self.site.serve()
         self.app_password = self.site.app_password("end-to-end tests")
+
+    def _let_wordpress_reach_the_origin(self) -> None:
+        """Let WordPress's own "safe" requests (oEmbed discovery) reach the origin, as they would a public host.
+
+        They go only to ports 80, 443 and 8080 of a host other than the site's; the origin stands in for a
+        feed's host on a free port, so a must-use plugin adds that port. The plugin's own code is not touched.
+        """
+        mu_plugins = self.site.content_dir / "mu-plugins"
+        source = STATE_DIR / "atai-e2e-origin-port.php"
+        source.write_text(
+            "<?php\n// Written by tests/e2e/harness.py: the fake feed origin stands in for a public host.\n"
+            "add_filter( 'http_allowed_safe_ports', static function ( $ports ) {\n"
+            f"\t$ports[] = {self.origin_port};\n\treturn $ports;\n}} );\n"
+        )
+        stack.run(stack.privileged(["mkdir", "-p", str(mu_plugins)]))
+        stack.run(stack.privileged(["install", "-m", "0644", "-o", stack.WEB_USER, "-g", stack.WEB_USER,
+                                    str(source), str(mu_plugins / source.name)]))
+        source.unlink()
 
     def stop(self) -> None:
         """Stop every process this stack started, whatever state it is in."""

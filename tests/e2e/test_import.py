@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -139,7 +140,9 @@ def test_hostile_markup_in_a_feed_article_and_in_a_model_answer_never_reaches_th
     e2e.wait_for_run(feed["id"])
 
     posts = e2e.posts_of_feed(feed["id"])
-    assert sorted(post["title"]["raw"] for post in posts) == sorted("AI: " + story.title for story in stories)
+    # Square brackets are stored as entities, so a shortcode a feed wrote never runs (test_feed_text.py).
+    titles = sorted(html.unescape(post["title"]["raw"]) for post in posts)
+    assert titles == sorted("AI: " + story.title for story in stories)
     for post in posts:
         stored = post["content"]["raw"]
         assert markup_problems(fragment_tree(stored)) == [], stored

@@ -137,6 +137,37 @@ final class AdminScreensTest extends TestCase {
 		$this->assertSame( 'https://news.example.org/rss', $feed['url'] );
 		$this->assertSame( 5, $feed['max_posts'] );
 		$this->assertSame( '30min', $feed['interval'] );
+		$this->assertFalse( $feed['embeds'] );
+	}
+
+	public function test_the_embeds_box_on_the_edit_form_turns_embeds_on_and_off(): void {
+		$feed = self::create_feed();
+		$form = array(
+			'feed_id'     => (string) $feed['id'],
+			'url'         => $feed['url'],
+			'post_status' => 'draft',
+			'author'      => (string) $feed['author'],
+			'category'    => (string) $feed['category'],
+			'max_posts'   => '5',
+			'interval'    => 'hourly',
+		);
+		$_GET = array(
+			'page'   => Feeds_Page\SLUG,
+			'action' => 'edit',
+			'feed'   => (string) $feed['id'],
+		);
+
+		$unticked = self::render( 'ATAI\\Admin\\Feeds_Page\\render', 'toplevel_page_atai-feeds' );
+		Feeds_Page\save_from_form( $form + array( 'embeds' => '1' ) ); // The box ticked: its "1" comes after the hidden "0".
+		$on     = Feeds\get( $feed['id'] )['embeds'];
+		$ticked = self::render( 'ATAI\\Admin\\Feeds_Page\\render', 'toplevel_page_atai-feeds' );
+		Feeds_Page\save_from_form( $form + array( 'embeds' => '0' ) ); // Not ticked: only the hidden field is posted.
+
+		$this->assertStringContainsString( '<input type="hidden" name="embeds" value="0" /><label><input type="checkbox" name="embeds" id="atai-embeds" value="1" />', $unticked );
+		$this->assertStringContainsString( 'Off (recommended): links stay links.', $unticked );
+		$this->assertTrue( $on );
+		$this->assertStringContainsString( 'id="atai-embeds" value="1" checked=\'checked\' />', $ticked );
+		$this->assertFalse( Feeds\get( $feed['id'] )['embeds'] );
 	}
 
 	public function test_the_edit_screen_shows_the_feeds_fields_and_recent_items_with_their_errors(): void {
@@ -158,6 +189,37 @@ final class AdminScreensTest extends TestCase {
 		$this->assertStringContainsString( 'The old port gets its cranes back', $html );
 		$this->assertStringContainsString( 'Given up after 1 attempt', $html );
 		$this->assertStringContainsString( 'extract: got 503 from', $html );
+	}
+
+	public function test_item_titles_and_errors_from_the_worker_are_shown_as_text_on_the_feed_screen(): void {
+		$feed = self::create_feed();
+		Ledger\record_failures(
+			$feed['id'],
+			Contract_Fixtures::run_id(),
+			array(
+				Contract_Fixtures::item_error(
+					$feed['id'],
+					'scripted',
+					array(
+						'title'   => '<script>alert("title")</script>Ferry <img src=x onerror=alert(1)>',
+						'message' => 'extract: got 500 from <script>alert("error")</script>',
+						'link'    => 'https://news.example.org/a"><script>alert("link")</script>',
+					)
+				),
+			)
+		);
+		$_GET = array(
+			'page'   => Feeds_Page\SLUG,
+			'action' => 'edit',
+			'feed'   => (string) $feed['id'],
+		);
+
+		$html = self::render( 'ATAI\\Admin\\Feeds_Page\\render', 'toplevel_page_atai-feeds' );
+
+		$this->assertStringNotContainsString( '<script>alert', $html );
+		$this->assertStringNotContainsString( '<img src=x', $html );
+		$this->assertStringContainsString( '&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt;Ferry &lt;img src=x onerror=alert(1)&gt;', $html );
+		$this->assertStringContainsString( 'extract: got 500 from &lt;script&gt;alert(&quot;error&quot;)&lt;/script&gt;', $html );
 	}
 
 	public function test_the_settings_page_never_prints_a_saved_secret(): void {
@@ -186,6 +248,8 @@ final class AdminScreensTest extends TestCase {
 
 		$this->assertStringNotContainsString( 'constant-secret-never-printed', $html );
 		$this->assertStringContainsString( 'Set in wp-config.php (<code>ATAI_WORKER_SECRET</code>); change it there.', $html );
+		$this->assertMatchesRegularExpression( '/<input type="url" id="' . Settings\WORKER_URL . '" name="' . Settings\WORKER_URL . '" value="[^"]*" class="regular-text code"\s+disabled=\'disabled\' \/>/', $html );
+		$this->assertStringContainsString( 'The shared secret is set in wp-config.php (<code>ATAI_WORKER_SECRET</code>), so this address can only be changed there too: define <code>ATAI_WORKER_URL</code>. An address typed here would receive that secret.', $html );
 	}
 
 	public function test_a_row_action_without_a_valid_nonce_is_refused(): void {

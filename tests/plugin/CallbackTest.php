@@ -140,6 +140,41 @@ final class CallbackTest extends RestTestCase {
 		$this->assertSame( 200, $fresh->get_status() );
 	}
 
+	public function test_a_replayed_callback_is_refused_while_a_fresh_one_is_accepted(): void {
+		$body    = self::body( Contract_Fixtures::run_id() );
+		$headers = self::signed( $body, time() );
+
+		$first  = self::post_callback( $body, $headers );
+		$replay = self::post_callback( $body, $headers );
+		$fresh  = self::post_callback( $body, self::signed( $body, time() - 1 ) );
+
+		$this->assertSame( 200, $first->get_status() );
+		$this->assertSame( 401, $replay->get_status() );
+		$this->assertSame( 'atai_callback_replayed', $replay->get_data()['code'] );
+		$this->assertSame( 'callback: this signed request was received before; each callback is accepted once.', $replay->get_data()['message'] );
+		$this->assertSame( 200, $fresh->get_status() );
+	}
+
+	public function test_a_seen_signature_is_forgotten_once_its_timestamp_is_too_old_to_be_accepted(): void {
+		global $wpdb;
+		$table = \ATAI\Schema\seen_callbacks_table();
+		$wpdb->insert(
+			$table,
+			array(
+				'signature'  => str_repeat( 'a', 64 ),
+				'expires_at' => gmdate( 'Y-m-d H:i:s', time() - 1 ),
+			)
+		);
+		$body    = self::body( Contract_Fixtures::run_id() );
+		$headers = self::signed( $body, time() );
+
+		self::post_callback( $body, $headers );
+
+		$count = static fn( string $signature ): string => $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$table} WHERE signature = %s", $signature ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+		$this->assertSame( '0', $count( str_repeat( 'a', 64 ) ) );
+		$this->assertSame( '1', $count( hash( 'sha256', $headers['X-ATAI-Signature'] ) ) );
+	}
+
 	public function test_a_callback_without_signature_headers_is_refused_even_for_a_logged_in_administrator(): void {
 		self::act_as( 'administrator' );
 		$body = self::body( Contract_Fixtures::run_id() );

@@ -110,6 +110,22 @@ final class FeedsRestTest extends RestTestCase {
 		$this->assertSame( 0, Feeds\count_all() );
 	}
 
+	public function test_embeds_are_off_for_a_new_feed_and_the_site_owner_can_turn_them_on_and_off(): void {
+		$id = self::request( 'POST', 'feeds', array( 'url' => 'https://news.example.org/embeds' ) )->get_data()['id'];
+
+		$created = self::request( 'GET', "feeds/$id" );
+		$on      = self::request( 'PATCH', "feeds/$id", array( 'embeds' => true ) );
+		$unclear = self::request( 'PATCH', "feeds/$id", array( 'embeds' => 'sometimes' ) );
+		$off     = self::request( 'PATCH', "feeds/$id", array( 'embeds' => false ) );
+
+		$this->assertFalse( $created->get_data()['embeds'] );
+		$this->assertTrue( $on->get_data()['embeds'] );
+		$this->assertSame( 400, $unclear->get_status() );
+		$this->assertStringContainsString( 'Embeds: choose on or off.', self::error_text( $unclear ) );
+		$this->assertFalse( $off->get_data()['embeds'] );
+		$this->assertFalse( Feeds\get( $id )['embeds'] );
+	}
+
 	public function test_a_feed_is_read_changed_and_deleted(): void {
 		$category = wp_insert_term( 'Harbour', 'category' )['term_id'];
 		$id       = self::request( 'POST', 'feeds', array( 'url' => 'https://news.example.org/rss' ) )->get_data()['id'];

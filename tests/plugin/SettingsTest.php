@@ -226,4 +226,43 @@ final class SettingsTest extends RestTestCase {
 		$this->assertSame( 400, $change->get_status() );
 		$this->assertStringContainsString( 'ATAI_WORKER_SECRET in wp-config.php', $change->get_data()['message'] );
 	}
+
+	/**
+	 * @runInSeparateProcess
+	 * @preserveGlobalState disabled
+	 */
+	public function test_while_the_secret_is_set_in_wp_config_the_worker_url_cannot_be_changed_here_so_the_secret_goes_nowhere_else(): void {
+		$secret = 'constant-secret-for-the-real-worker-only-7788';
+		update_option( Settings\WORKER_URL, 'http://127.0.0.1:' . Local_Server::free_port() );
+		$saved = Settings\get( Settings\WORKER_URL );
+		define( 'ATAI_WORKER_SECRET', $secret );
+		self::act_as( 'administrator' );
+		// The fake origin stands for an address of someone else's choosing: it logs every header it receives.
+		$elsewhere = self::origin( '/collect' );
+
+		$rest                 = self::request( 'POST', 'settings', array( 'worker_url' => $elsewhere ) );
+		$_POST['option_page'] = Settings\GROUP;
+		update_option( Settings\WORKER_URL, $elsewhere ); // What options.php does with the settings form.
+		$status = self::request( 'GET', 'worker/status' ); // Test connection.
+
+		$this->assertSame( 400, $rest->get_status() );
+		$this->assertSame( 'atai_setting_locked', $rest->get_data()['code'] );
+		$this->assertSame( 'Worker URL: the shared secret is set by ATAI_WORKER_SECRET in wp-config.php, so the worker URL can only be changed there too (ATAI_WORKER_URL): an address typed here would receive that secret.', $rest->get_data()['message'] );
+		$this->assertSame( array( $rest->get_data()['message'] ), array_column( get_settings_errors( Settings\WORKER_URL ), 'message' ) );
+		$this->assertSame( $saved, Settings\get( Settings\WORKER_URL ) );
+		$this->assertSame( 'atai_worker_unreachable', $status->get_data()['code'] );
+		foreach ( self::origin_log() as $request ) {
+			$this->assertStringNotContainsString( $secret, (string) wp_json_encode( $request ), 'The secret reached an address typed on the settings page.' );
+		}
+	}
+
+	public function test_the_worker_url_can_be_changed_here_while_the_secret_is_saved_here_too(): void {
+		self::act_as( 'administrator' );
+
+		$response = self::request( 'POST', 'settings', array( 'worker_url' => 'http://worker-two:8090' ) );
+
+		$this->assertSame( 200, $response->get_status(), self::error_text( $response ) );
+		$this->assertFalse( Settings\worker_url_locked() );
+		$this->assertSame( 'http://worker-two:8090', Settings\get( Settings\WORKER_URL ) );
+	}
 }

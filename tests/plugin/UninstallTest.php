@@ -1,6 +1,6 @@
 <?php
 /**
- * Uninstall: options, the cron hook and both tables go; the posts stay.
+ * Uninstall: options, the cron hook and the tables go; the posts stay.
  *
  * @package automationtools-ai
  */
@@ -24,7 +24,7 @@ final class UninstallTest extends TestCase {
 	 * @runInSeparateProcess
 	 * @preserveGlobalState disabled
 	 */
-	public function test_uninstall_deletes_the_options_the_tick_and_both_tables_but_keeps_the_posts(): void {
+	public function test_uninstall_deletes_the_options_the_tick_and_the_tables_but_keeps_the_posts(): void {
 		global $wpdb;
 		update_option( Settings\WORKER_URL, 'http://worker:8090' );
 		update_option( Settings\WORKER_SECRET, 'secret-to-be-deleted-0001' );
@@ -53,6 +53,7 @@ final class UninstallTest extends TestCase {
 			$this->assertFalse( wp_next_scheduled( Cron\HOOK ) );
 			$this->assertNull( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', Schema\feeds_table() ) ) );
 			$this->assertNull( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', Schema\items_table() ) ) );
+			$this->assertNull( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', Schema\seen_callbacks_table() ) ) );
 			$this->assertSame( 'draft', get_post_status( $post_id ) );
 			$this->assertSame( 'https://news.example.org/articles/stays', get_post_meta( $post_id, Posts\META_SOURCE_URL, true ) );
 		} finally {

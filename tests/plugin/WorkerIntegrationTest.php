@@ -22,24 +22,6 @@ final class WorkerIntegrationTest extends RestTestCase {
 	/** How long a run may take before the test gives up waiting (not a speed check: a hang guard). */
 	const RUN_WAIT_SECONDS = 120;
 
-	/**
-	 * An environment value run.py sets.
-	 */
-	private static function env( string $name ): string {
-		$value = getenv( $name );
-		if ( ! is_string( $value ) || '' === $value ) {
-			throw new \RuntimeException( "$name is not set: run this suite with tests/plugin/run.py, which starts the worker." );
-		}
-		return $value;
-	}
-
-	/**
-	 * A URL on the fake feed origin.
-	 */
-	private static function origin( string $path ): string {
-		return self::env( 'ATAI_TEST_FEED_ORIGIN' ) . $path;
-	}
-
 	protected function setUp(): void {
 		parent::setUp();
 		self::use_worker( self::env( 'ATAI_TEST_WORKER_URL' ), self::env( 'ATAI_TEST_WORKER_SECRET' ) );

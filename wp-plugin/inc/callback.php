@@ -3,8 +3,9 @@
  * The worker's "run finished" callback: signed, not logged in, and collected at once.
  *
  * The worker signs "<timestamp>.<raw body>" with HMAC-SHA256 keyed by the shared secret
- * (contract: webhooks.runFinished). A callback is a hint: the tick collects anyway, so refusing
- * one loses nothing but a minute.
+ * (contract: webhooks.runFinished). Each signature is accepted once, so a captured request cannot be
+ * replayed within its five minutes. A callback is a hint: the tick collects anyway, so refusing one
+ * loses nothing but a minute.
  *
  * @package automationtools-ai
  */
@@ -15,6 +16,7 @@ use ATAI\Contract;
 use ATAI\Cron;
 use ATAI\Feeds;
 use ATAI\Runs;
+use ATAI\Schema;
 use ATAI\Settings;
 use WP_Error;
 use WP_REST_Request;
@@ -35,7 +37,7 @@ function signature( string $timestamp, string $body, string $secret ): string {
 }
 
 /**
- * Permission check of the callback route: a valid, fresh signature.
+ * Permission check of the callback route: a valid, fresh signature, not used before.
  *
  * @since 0.1.0
  *
@@ -57,7 +59,38 @@ function verify( WP_REST_Request $request ) {
 	if ( ! hash_equals( signature( $timestamp, $request->get_body(), $secret ), $given ) ) {
 		return refuse( 'atai_callback_bad_signature', __( 'callback: the signature does not match; the worker and WordPress must share the same secret.', 'automationtools-ai' ) );
 	}
+	$first = first_use( $given, (int) $timestamp );
+	if ( null === $first ) {
+		return new WP_Error( 'atai_callback_db_error', __( 'callback: the database could not record the signature, so the callback was refused; the next tick collects the run.', 'automationtools-ai' ), array( 'status' => 503 ) );
+	}
+	if ( ! $first ) {
+		return refuse( 'atai_callback_replayed', __( 'callback: this signed request was received before; each callback is accepted once.', 'automationtools-ai' ) );
+	}
 	return true;
+}
+
+/**
+ * Record a valid signature: true the first time, false when it was recorded before (a replay), null on a database error.
+ *
+ * One INSERT IGNORE on a primary key decides, so of two copies arriving at once only one is first,
+ * with or without an object cache. Rows are kept until their timestamp is stale anyway.
+ *
+ * @since 0.1.0
+ */
+function first_use( string $signature, int $timestamp ): ?bool {
+	global $wpdb;
+	$table = Schema\seen_callbacks_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	$wpdb->query( $wpdb->prepare( "DELETE FROM {$table} WHERE expires_at < %s", gmdate( 'Y-m-d H:i:s' ) ) );
+	$inserted = $wpdb->query(
+		$wpdb->prepare(
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+			"INSERT IGNORE INTO {$table} (signature, expires_at) VALUES (%s, %s)",
+			hash( 'sha256', $signature ),
+			gmdate( 'Y-m-d H:i:s', $timestamp + MAX_AGE + 1 )
+		)
+	);
+	return false === $inserted ? null : 1 === $inserted;
 }
 
 /**

@@ -28,7 +28,7 @@ const DEFAULT_MAX_POSTS = 10;
 const DEFAULT_INTERVAL  = 'hourly';
 
 /** Fields a site owner edits (REST names). */
-const EDITABLE = array( 'url', 'title', 'status', 'post_status', 'author', 'category', 'max_posts', 'interval' );
+const EDITABLE = array( 'url', 'title', 'status', 'post_status', 'author', 'category', 'max_posts', 'interval', 'embeds' );
 
 /**
  * Check intervals by key, in seconds.
@@ -99,6 +99,7 @@ function field_label( string $field ): string {
 		'category'    => __( 'Category', 'automationtools-ai' ),
 		'max_posts'   => __( 'Maximum posts per run', 'automationtools-ai' ),
 		'interval'    => __( 'Check interval', 'automationtools-ai' ),
+		'embeds'      => __( 'Embeds', 'automationtools-ai' ),
 	);
 	return $labels[ $field ] ?? $field;
 }
@@ -160,6 +161,9 @@ function check_field( string $field, $value ) {
 
 		case 'interval':
 			return is_string( $value ) && isset( intervals()[ $value ] ) ? $value : field_error( $field, __( 'choose one of the offered intervals.', 'automationtools-ai' ) );
+
+		case 'embeds':
+			return rest_is_boolean( $value ) ? rest_sanitize_boolean( $value ) : field_error( $field, __( 'choose on or off.', 'automationtools-ai' ) );
 	}
 	return field_error( $field, __( 'unknown field.', 'automationtools-ai' ) );
 }
@@ -278,6 +282,8 @@ function defaults(): array {
 		'category'    => (int) get_option( 'default_category', 1 ),
 		'max_posts'   => DEFAULT_MAX_POSTS,
 		'interval'    => DEFAULT_INTERVAL,
+		// Off: a URL a feed wrote stays a link and the site never requests it (inc/embeds.php).
+		'embeds'      => false,
 	);
 }
 
@@ -299,6 +305,7 @@ function to_columns( array $values ): array {
 		'category_id'    => $values['category'],
 		'max_posts'      => $values['max_posts'],
 		'check_interval' => intervals()[ $values['interval'] ],
+		'embeds'         => $values['embeds'] ? 1 : 0,
 	);
 }
 
@@ -407,6 +414,7 @@ function from_row( array $row ): array {
 		'max_posts'        => (int) $row['max_posts'],
 		'interval'         => false === $interval ? DEFAULT_INTERVAL : $interval,
 		'interval_seconds' => (int) $row['check_interval'],
+		'embeds'           => (bool) $row['embeds'],
 		'next_run_at'      => $row['next_run_at'],
 		'last_run_at'      => $row['last_run_at'],
 		'last_status'      => $row['last_status'],

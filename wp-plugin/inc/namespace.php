@@ -23,6 +23,10 @@ function bootstrap(): void {
 	add_action( 'init', __NAMESPACE__ . '\\Posts\\register_meta' );
 	add_action( 'init', __NAMESPACE__ . '\\Cron\\ensure_scheduled' );
 
+	// Imported posts: a URL a feed wrote is not embedded, unless its feed allows embeds (before core's, at 8).
+	add_filter( 'the_content', __NAMESPACE__ . '\\Embeds\\links_instead_of_embeds', 7 );
+	add_filter( 'pre_oembed_result', __NAMESPACE__ . '\\Embeds\\refuse_oembed', 20 );
+
 	// Secrets: an empty password field on the settings form keeps the saved value.
 	foreach ( Settings\SECRETS as $secret_option ) {
 		add_filter( 'pre_update_option_' . $secret_option, __NAMESPACE__ . '\\Settings\\keep_secret_unless_replaced', 10, 3 );

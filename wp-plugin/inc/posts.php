@@ -177,7 +177,7 @@ function prepare_post( array $draft, array $feed ): array {
 	// wp_kses_post() costs 6–10 ms on a 125 KB article; HTML that is provably inside the narrow shape
 	// the worker's sanitizer writes has nothing it would remove, and anything else goes through it.
 	$content = is_narrow_html( $draft['content'] ) ? $draft['content'] : wp_kses_post( $draft['content'] );
-	$content = rtrim( $content ) . "\n\n" . source_line( $draft, has_blocks( $content ) );
+	$content = inert_shortcodes( rtrim( $content ) . "\n\n" . source_line( $draft, has_blocks( $content ) ) );
 
 	$title = plain_text( $draft['title'] );
 	if ( '' === $title ) {
@@ -242,7 +242,60 @@ function plain_text( $text ): string {
 	}
 	$text = wp_strip_all_tags( $text, true );
 	$text = trim( preg_replace( '/\s+/u', ' ', $text ) ?? '' );
-	return str_replace( array( '<', '>' ), array( '&lt;', '&gt;' ), $text );
+	return str_replace( array( '<', '>', '[', ']' ), array( '&lt;', '&gt;', '&#91;', '&#93;' ), $text );
+}
+
+/**
+ * HTML whose square brackets are entities, so a shortcode a feed or a model wrote shows as text and never runs.
+ *
+ * do_shortcode() looks for a literal "[" and leaves "&#91;" alone (it guards that entity against its own
+ * unescaping); wpautop(), do_blocks() and the title and excerpt filters do not decode it either. Brackets
+ * inside HTML comments stay: WordPress runs no shortcode there, and block delimiters carry JSON.
+ *
+ * @since 0.1.0
+ *
+ * @param string $html Imported HTML.
+ */
+function inert_shortcodes( string $html ): string {
+	$brackets = array(
+		'[' => '&#91;',
+		']' => '&#93;',
+	);
+	if ( ! str_contains( $html, '<!--' ) ) {
+		return strtr( $html, $brackets );
+	}
+	$parts = preg_split( '/(<!--.*?-->)/s', $html, -1, PREG_SPLIT_DELIM_CAPTURE );
+	if ( false === $parts ) {
+		return strtr( $html, $brackets );
+	}
+	foreach ( $parts as $index => $part ) {
+		// Odd indexes are the comments preg_split captured.
+		if ( 0 === $index % 2 ) {
+			$parts[ $index ] = strtr( $part, $brackets );
+		}
+	}
+	return implode( '', $parts );
+}
+
+/**
+ * The entry's guid when it is safe to show, else '' (the item key still identifies the post).
+ *
+ * A guid is only an identifier, but a theme or a tool may print it as a link, so one that names a URL
+ * scheme WordPress does not allow in links (javascript:, data:, vbscript:, in any spelling) is not stored.
+ * Plain identifiers, http(s) URLs, tag: and urn: guids are kept.
+ *
+ * @since 0.1.0
+ *
+ * @param mixed $guid Draft.guid.
+ */
+function safe_guid( $guid ): string {
+	if ( ! is_string( $guid ) || '' === $guid ) {
+		return '';
+	}
+	$guid = mb_substr( $guid, 0, 2048 );
+	// wp_kses_bad_protocol() removes any scheme not in the list: a guid it changes carried one.
+	$schemes = array_merge( wp_allowed_protocols(), array( 'tag' ) );
+	return wp_kses_bad_protocol( $guid, $schemes ) === $guid ? $guid : '';
 }
 
 /**
@@ -349,7 +402,7 @@ function add_meta( int $post_id, array $draft, array $feed ): bool {
 	global $wpdb;
 	$meta = array(
 		META_SOURCE_URL  => is_string( $draft['source_url'] ) ? esc_url_raw( $draft['source_url'], array( 'http', 'https' ) ) : '',
-		META_SOURCE_GUID => is_string( $draft['guid'] ) ? mb_substr( $draft['guid'], 0, 2048 ) : '',
+		META_SOURCE_GUID => safe_guid( $draft['guid'] ),
 		META_ITEM_KEY    => $draft['key'],
 		META_FEED_ID     => (string) $feed['id'],
 		META_REWRITTEN   => empty( $draft['rewritten'] ) ? '0' : '1',

@@ -352,6 +352,10 @@ function feed_schema(): array {
 				'type'        => 'string',
 				'enum'        => array_keys( Feeds\intervals() ),
 			),
+			'embeds'      => array(
+				'description' => __( 'Whether WordPress may turn URLs in the feed\'s posts into embeds, which makes the site request them (default false).', 'automationtools-ai' ),
+				'type'        => 'boolean',
+			),
 			'next_run'    => $date,
 			'last_run'    => $date,
 			'last_status' => array(
@@ -409,6 +413,7 @@ function feed_data( array $feed, int $posts_made ): array {
 		'category'    => $feed['category'],
 		'max_posts'   => $feed['max_posts'],
 		'interval'    => $feed['interval'],
+		'embeds'      => $feed['embeds'],
 		'next_run'    => rfc3339( $feed['next_run_at'] ),
 		'last_run'    => rfc3339( $feed['last_run_at'] ),
 		'last_status' => '' === $feed['last_status'] ? null : $feed['last_status'],

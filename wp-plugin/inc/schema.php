@@ -1,6 +1,6 @@
 <?php
 /**
- * The plugin's two tables, created and upgraded with dbDelta, and a version option to know when.
+ * The plugin's tables, created and upgraded with dbDelta, and a version option to know when.
  *
  * @package automationtools-ai
  */
@@ -8,7 +8,7 @@
 namespace ATAI\Schema;
 
 /** Bump when a CREATE TABLE below changes; the next page load runs dbDelta. */
-const VERSION = '2';
+const VERSION = '3';
 
 const VERSION_OPTION = 'atai_db_version';
 
@@ -33,6 +33,16 @@ function items_table(): string {
 }
 
 /**
+ * The table of callback signatures already accepted (each is accepted once).
+ *
+ * @since 0.1.0
+ */
+function seen_callbacks_table(): string {
+	global $wpdb;
+	return $wpdb->prefix . 'atai_seen_callbacks';
+}
+
+/**
  * The CREATE TABLE statements, in dbDelta's format (two spaces after PRIMARY KEY, one column a line).
  *
  * Times are UTC. item_key is the worker's sha256 hex key; its UNIQUE index is what makes imports idempotent.
@@ -46,6 +56,7 @@ function statements(): array {
 	$charset = $wpdb->get_charset_collate();
 	$feeds   = feeds_table();
 	$items   = items_table();
+	$seen    = seen_callbacks_table();
 	return array(
 		"CREATE TABLE {$feeds} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -57,6 +68,7 @@ function statements(): array {
   category_id bigint(20) unsigned NOT NULL DEFAULT 0,
   max_posts smallint(5) unsigned NOT NULL DEFAULT 10,
   check_interval int(10) unsigned NOT NULL DEFAULT 3600,
+  embeds tinyint(1) NOT NULL DEFAULT 0,
   next_run_at datetime DEFAULT NULL,
   last_run_at datetime DEFAULT NULL,
   last_status varchar(20) NOT NULL DEFAULT '',
@@ -94,6 +106,12 @@ function statements(): array {
   KEY feed_state (feed_id,state),
   KEY run_id (run_id)
 ) {$charset};",
+		"CREATE TABLE {$seen} (
+  signature char(64) NOT NULL,
+  expires_at datetime NOT NULL,
+  PRIMARY KEY  (signature),
+  KEY expires_at (expires_at)
+) {$charset};",
 	);
 }
 
@@ -121,12 +139,12 @@ function upgrade_if_needed(): void {
 }
 
 /**
- * Drop both tables (uninstall only).
+ * Drop the tables (uninstall only).
  *
  * @since 0.1.0
  */
 function drop_tables(): void {
 	global $wpdb;
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery.SchemaChange -- table names are ours; uninstall removes them.
-	$wpdb->query( 'DROP TABLE IF EXISTS ' . feeds_table() . ', ' . items_table() );
+	$wpdb->query( 'DROP TABLE IF EXISTS ' . feeds_table() . ', ' . items_table() . ', ' . seen_callbacks_table() );
 }

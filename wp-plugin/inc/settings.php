@@ -249,6 +249,32 @@ function source( string $option ): string {
 }
 
 /**
+ * Whether the saved worker URL may not be changed here: the shared secret comes from wp-config.php.
+ *
+ * Every request to the worker carries the secret, so whoever could change the URL could send a secret
+ * they were never shown to an address of their choosing. The URL then changes where the secret is set.
+ *
+ * @since 0.1.0
+ */
+function worker_url_locked(): bool {
+	return 'constant' === source( WORKER_SECRET ) && 'constant' !== source( WORKER_URL );
+}
+
+/**
+ * Why the worker URL cannot be changed here, in words (see worker_url_locked()).
+ *
+ * @since 0.1.0
+ */
+function worker_url_lock_reason(): string {
+	return sprintf(
+		/* translators: 1: PHP constant of the shared secret, 2: PHP constant of the worker URL. */
+		__( 'the shared secret is set by %1$s in wp-config.php, so the worker URL can only be changed there too (%2$s): an address typed here would receive that secret.', 'automationtools-ai' ),
+		CONSTANT_OVERRIDES[ WORKER_SECRET ],
+		CONSTANT_OVERRIDES[ WORKER_URL ]
+	);
+}
+
+/**
  * The URL the worker calls when a run is finished.
  *
  * @since 0.1.0
@@ -312,6 +338,13 @@ function sanitize_on_save( string $option, $value ) {
 	// wp-config.php sets it: the form shows the field disabled and posts nothing for it.
 	if ( 'constant' === source( $option ) ) {
 		return get_option( $option, definitions()[ $option ]['default'] );
+	}
+	if ( WORKER_URL === $option && worker_url_locked() ) {
+		$saved = get_option( $option, definitions()[ $option ]['default'] );
+		if ( null !== $value && clean( $option, $value ) !== $saved && function_exists( 'add_settings_error' ) ) {
+			add_settings_error( $option, 'atai_setting_locked', invalid( $option, worker_url_lock_reason() )->get_error_message() );
+		}
+		return $saved;
 	}
 	$clean = clean( $option, $value );
 	if ( ! is_wp_error( $clean ) ) {
@@ -407,6 +440,10 @@ function update_from_rest( array $params ) {
 					'field'  => $definition['rest'],
 				)
 			);
+		}
+		if ( WORKER_URL === $option && worker_url_locked() ) {
+			$locked = invalid( $option, worker_url_lock_reason() );
+			return new WP_Error( 'atai_setting_locked', $locked->get_error_message(), $locked->get_error_data() );
 		}
 		$value = clean( $option, $params[ $definition['rest'] ] );
 		if ( is_wp_error( $value ) ) {

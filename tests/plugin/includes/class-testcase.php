@@ -159,6 +159,38 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 	}
 
 	/**
+	 * An environment value run.py sets (the real worker's URL and secret, the fake origin's URL).
+	 */
+	protected static function env( string $name ): string {
+		$value = getenv( $name );
+		if ( ! is_string( $value ) || '' === $value ) {
+			throw new \RuntimeException( "$name is not set: run this suite with tests/plugin/run.py, which starts the worker and the fake origin." );
+		}
+		return $value;
+	}
+
+	/**
+	 * A URL on the fake feed origin.
+	 */
+	protected static function origin( string $path ): string {
+		return self::env( 'ATAI_TEST_FEED_ORIGIN' ) . $path;
+	}
+
+	/**
+	 * The fake origin's request log, oldest first: each request's method, path (with query), status and headers.
+	 *
+	 * @return array<int, array{method: string, path: string, status: int, headers: array<string, string>}>
+	 */
+	protected static function origin_log(): array {
+		$response = wp_remote_get( self::origin( '/_log' ), array( 'timeout' => 10 ) );
+		$log      = json_decode( wp_remote_retrieve_body( $response ), true );
+		if ( ! is_array( $log ) ) {
+			throw new \RuntimeException( 'The fake origin did not answer with its request log.' );
+		}
+		return $log;
+	}
+
+	/**
 	 * Point the plugin at a worker URL with a shared secret.
 	 */
 	protected static function use_worker( string $url, string $secret = 'test-secret-0123456789abcdef' ): void {

@@ -237,6 +237,17 @@ function render_form( ?array $feed ): void {
 		__( 'New items beyond this wait for the next run.', 'automationtools-ai' )
 	);
 	form_row( 'interval', $errors, select( 'interval', Feeds\interval_labels(), (string) $values['interval'] ), '' );
+	form_row(
+		'embeds',
+		$errors,
+		sprintf(
+			// The hidden field posts "off" when the box is not ticked (a check box alone posts nothing).
+			'<input type="hidden" name="embeds" value="0" /><label><input type="checkbox" name="embeds" id="atai-embeds" value="1"%1$s /> %2$s</label>',
+			checked( rest_sanitize_boolean( $values['embeds'] ), true, false ),
+			esc_html__( 'Turn links alone on their line into embedded videos, posts and previews', 'automationtools-ai' )
+		),
+		__( 'Off (recommended): links stay links. On: to build an embed, your site fetches the linked address, so the feed decides which addresses your site contacts. Your own posts always keep their embeds.', 'automationtools-ai' )
+	);
 
 	echo '</tbody></table>';
 	submit_button( $feed ? __( 'Save feed', 'automationtools-ai' ) : __( 'Add feed', 'automationtools-ai' ) );

@@ -128,13 +128,24 @@ function constant_note( string $option ): string {
 function render_text_field( array $args ): void {
 	$option   = $args['option'];
 	$constant = 'constant' === Settings\source( $option );
+	$locked   = Settings\WORKER_URL === $option && Settings\worker_url_locked();
 	printf(
 		'<input type="%1$s" id="%2$s" name="%2$s" value="%3$s" class="regular-text code" %4$s />',
 		esc_attr( $args['input'] ),
 		esc_attr( $option ),
 		esc_attr( (string) Settings\get( $option ) ),
-		disabled( $constant, true, false )
+		disabled( $constant || $locked, true, false )
 	);
+	if ( $locked ) {
+		$note = sprintf(
+			/* translators: 1: PHP constant of the shared secret, 2: PHP constant of the worker URL. */
+			esc_html__( 'The shared secret is set in wp-config.php (%1$s), so this address can only be changed there too: define %2$s. An address typed here would receive that secret.', 'automationtools-ai' ),
+			'<code>' . esc_html( Settings\CONSTANT_OVERRIDES[ Settings\WORKER_SECRET ] ) . '</code>',
+			'<code>' . esc_html( Settings\CONSTANT_OVERRIDES[ Settings\WORKER_URL ] ) . '</code>'
+		);
+		echo '<p class="description">' . $note . '</p>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- built from escaped parts.
+		return;
+	}
 	echo '<p class="description">' . ( $constant ? constant_note( $option ) : esc_html( $args['help'] ) ) . '</p>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- constant_note() escapes.
 }
 
