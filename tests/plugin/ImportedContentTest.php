@@ -73,6 +73,13 @@ final class ImportedContentTest extends TestCase {
 	}
 
 	/**
+	 * The text a reader sees in HTML (entities decoded, invisible word joiners left out).
+	 */
+	private static function visible_text( string $html ): string {
+		return str_replace( "\u{2060}", '', html_entity_decode( wp_strip_all_tags( $html ), ENT_QUOTES | ENT_HTML5, 'UTF-8' ) );
+	}
+
+	/**
 	 * A URL on the fake origin that no other request used.
 	 */
 	private static function fresh_origin_url(): string {
@@ -109,7 +116,7 @@ final class ImportedContentTest extends TestCase {
 			$this->assertStringNotContainsString( 'the probe shortcode ran', $shown );
 		}
 		$this->assertStringNotContainsString( '[', $post->post_content . $post->post_title . $post->post_excerpt );
-		$text = html_entity_decode( wp_strip_all_tags( $content ), ENT_QUOTES | ENT_HTML5 );
+		$text = self::visible_text( $content );
 		$this->assertStringContainsString( '[' . self::PROBE . ']', $text );
 		$this->assertStringContainsString( '[gallery]', $text );
 		$this->assertStringContainsString( '[contact-form-7 id=1 title=Contact]', $text );
@@ -117,6 +124,33 @@ final class ImportedContentTest extends TestCase {
 		$this->assertStringNotContainsString( 'gallery-', $content );
 		$this->assertSame( 'Cranes [' . self::PROBE . '] return', html_entity_decode( $title, ENT_QUOTES | ENT_HTML5 ) );
 		$this->assertFalse( self::requested( $embed ), 'The [embed] shortcode of an imported post made the site fetch its URL.' );
+	}
+
+	public function test_shortcodes_stay_inert_after_an_editor_writes_the_brackets_back_out(): void {
+		$feed    = self::create_feed( array( 'post_status' => 'publish' ) );
+		$post_id = self::import(
+			$feed,
+			array(
+				'content'      => '<p>[' . self::PROBE . '] and [gallery]</p><p><a href="https://news.example.org/?q[]=1">a link</a></p>',
+				'source_title' => 'The source [' . self::PROBE . ']',
+			)
+		);
+		// The visual editor and the block editor read the stored HTML and write its text back out without entities.
+		$edited = html_entity_decode( get_post( $post_id )->post_content, ENT_QUOTES | ENT_HTML5, 'UTF-8' );
+		wp_update_post(
+			array(
+				'ID'           => $post_id,
+				'post_content' => $edited,
+			)
+		);
+
+		$content = self::shown( $post_id );
+
+		$this->assertStringContainsString( '[', get_post( $post_id )->post_content );
+		$this->assertStringNotContainsString( 'the probe shortcode ran', $content );
+		$this->assertStringContainsString( '[' . self::PROBE . '] and [gallery]', self::visible_text( $content ) );
+		$this->assertStringContainsString( 'Source: The source [' . self::PROBE . ']', self::visible_text( $content ) );
+		$this->assertStringContainsString( 'href="https://news.example.org/?q[]=1"', $edited, 'A URL keeps its brackets.' );
 	}
 
 	public function test_the_site_owners_own_posts_still_run_their_shortcodes_and_embeds(): void {
@@ -186,7 +220,7 @@ final class ImportedContentTest extends TestCase {
 		$blocks = parse_blocks( get_post( $post_id )->post_content );
 
 		$this->assertSame( array( 1, 2 ), $blocks[0]['attrs']['metadata']['ids'] );
-		$this->assertStringContainsString( '<p>&#91;gallery&#93;</p>', $blocks[0]['innerHTML'] );
+		$this->assertStringContainsString( '<p>&#91;&#8288;gallery&#93;</p>', $blocks[0]['innerHTML'] );
 	}
 
 	public function test_a_guid_naming_a_script_url_is_not_stored_while_plain_tag_urn_and_web_guids_are(): void {

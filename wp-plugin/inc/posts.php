@@ -246,32 +246,44 @@ function plain_text( $text ): string {
 }
 
 /**
- * HTML whose square brackets are entities, so a shortcode a feed or a model wrote shows as text and never runs.
+ * HTML in which no shortcode a feed or a model wrote can run: it shows as text.
  *
- * do_shortcode() looks for a literal "[" and leaves "&#91;" alone (it guards that entity against its own
- * unescaping); wpautop(), do_blocks() and the title and excerpt filters do not decode it either. Brackets
- * inside HTML comments stay: WordPress runs no shortcode there, and block delimiters carry JSON.
+ * In text, "[" becomes "&#91;" followed by a word joiner (U+2060, invisible): do_shortcode() looks for
+ * a literal "[" directly before a shortcode's name and leaves "&#91;" alone, as do wpautop(), do_blocks()
+ * and the title and excerpt filters; and when an editor turns the entity back into "[" (the visual
+ * editor and the block editor write text out unescaped), the joiner still stands between it and the
+ * name. Inside tags the entity alone is used, so a URL keeps its meaning. Brackets inside HTML
+ * comments stay: WordPress runs no shortcode there, and block delimiters carry JSON.
  *
  * @since 0.1.0
  *
  * @param string $html Imported HTML.
  */
 function inert_shortcodes( string $html ): string {
-	$brackets = array(
+	$bracket_entity = '/&(?:#0*91|#x0*5b|lsqb|lbrack);/i';
+	if ( ! str_contains( $html, '[' ) && ! str_contains( $html, ']' ) && ! preg_match( $bracket_entity, $html ) ) {
+		return $html;
+	}
+	$in_text = array(
+		'[' => '&#91;&#8288;',
+		']' => '&#93;',
+	);
+	$in_tags = array(
 		'[' => '&#91;',
 		']' => '&#93;',
 	);
-	if ( ! str_contains( $html, '<!--' ) ) {
-		return strtr( $html, $brackets );
-	}
-	$parts = preg_split( '/(<!--.*?-->)/s', $html, -1, PREG_SPLIT_DELIM_CAPTURE );
+	// The same split into text, tags and comments that do_shortcode() makes.
+	$parts = wp_html_split( $html );
 	if ( false === $parts ) {
-		return strtr( $html, $brackets );
+		return strtr( $html, $in_tags );
 	}
 	foreach ( $parts as $index => $part ) {
-		// Odd indexes are the comments preg_split captured.
-		if ( 0 === $index % 2 ) {
-			$parts[ $index ] = strtr( $part, $brackets );
+		if ( ! str_starts_with( $part, '<' ) ) {
+			// A bracket written as an entity is one an editor writes back out as "[": it gets the joiner too.
+			$part            = preg_replace( $bracket_entity, '[', $part ) ?? $part;
+			$parts[ $index ] = strtr( $part, $in_text );
+		} elseif ( ! str_starts_with( $part, '<!--' ) ) {
+			$parts[ $index ] = strtr( $part, $in_tags );
 		}
 	}
 	return implode( '', $parts );
