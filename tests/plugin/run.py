@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """Run the plugin's PHPUnit suite inside a real WordPress on MariaDB, with a real worker.
 
-The suite runs twice: on Debian's WordPress 6.1 (site 'phpunit') and on WordPress 6.5 from the
-npm package @wp-playground/wordpress-builds (site 'phpunit-6-5'; stack.wordpress_build() has npm
-fetch it once into .run/cache/). For each, it provisions the site afresh (its own database, config and
-content directory, the plugin symlinked and activated) with scripts/stack.py, starts the worker
-(gunicorn API and job consumer) and the fake feed origin on free 127.0.0.1 ports, then runs
-Debian's phpunit as the web server's user against that site. It exits non-zero if either run failed.
+The suite runs on three cores under Debian's PHP 8.2: Debian's WordPress 6.1 (site 'phpunit'), then
+the newest release and the newest build that the npm package @wp-playground/wordpress-builds carries,
+6.5 and the 6.7-alpha nightly (sites 'phpunit-6-5' and 'phpunit-nightly'; stack.wordpress_build() has
+npm fetch it once into .run/cache/). For each, it provisions the site afresh (its own database, config
+and content directory, the plugin symlinked and activated) with scripts/stack.py, starts the worker
+(gunicorn API and job consumer) and the fake feed origin on free 127.0.0.1 ports, then runs Debian's
+phpunit as the web server's user against that site. Last, php_wasm.check() compiles every plugin file
+and loads the plugin in the nightly site under PHP 8.1 and 8.5 (WebAssembly builds from npm). It exits
+non-zero if any of these failed.
 
-    .venv/bin/python tests/plugin/run.py                 # the whole suite, on both cores
-    .venv/bin/python tests/plugin/run.py --filter Ledger # extra arguments go to phpunit, on both cores
+    .venv/bin/python tests/plugin/run.py                 # the whole suite, on every core
+    .venv/bin/python tests/plugin/run.py --filter Ledger # extra arguments go to phpunit, on every core
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 
+import php_wasm  # noqa: E402  (beside this file)
 import stack  # noqa: E402  (scripts/ is not a package)
 
 
@@ -35,10 +40,12 @@ def free_port() -> int:
 
 
 def sites() -> list[stack.WordPressSite]:
-    """The sites the suite runs on: the oldest core the plugin supports and a newer one."""
+    """The cores the suite runs on: the oldest the plugin supports, the newest release, and the newest build."""
     return [
         stack.WordPressSite("phpunit", free_port()),
         stack.WordPressSite("phpunit-6-5", free_port(), core=stack.wordpress_build("6.5")),
+        # 6.7-alpha-58716, trunk after 6.6 branched: newer than the build's "beta" (6.6-RC3).
+        stack.WordPressSite("phpunit-nightly", free_port(), core=stack.wordpress_build("nightly")),
     ]
 
 
@@ -72,11 +79,23 @@ def run_suite(site: stack.WordPressSite, argv: list[str]) -> tuple[str, int]:
 
 
 def main(argv: list[str]) -> int:
-    results = [(site.core, *run_suite(site, argv)) for site in sites()]
+    host_php = stack.run(["php", "-r", "echo PHP_VERSION;"]).stdout
+    results = []  # (what ran, status, seconds)
+    for site in sites():
+        started = time.monotonic()
+        version, status = run_suite(site, argv)
+        results.append((f"WordPress {version} ({site.core}), PHP {host_php}", status, time.monotonic() - started))
+    # The last site is the newest core: the one a site owner who upgrades PHP first is likely to run.
+    for php in php_wasm.VERSIONS:
+        print(f"\n== The plugin's files under PHP {php} (php-wasm), in WordPress {version} ==", flush=True)
+        started = time.monotonic()
+        status = php_wasm.check(site, php)
+        results.append((f"PHP {php} (php-wasm): every plugin file compiles and loads in WordPress {version}",
+                        status, time.monotonic() - started))
     print()
-    for core, version, status in results:
-        print(f"WordPress {version} ({core}): " + ("passed" if status == 0 else f"failed (phpunit status {status})"))
-    return next((status for _, _, status in results if status != 0), 0)
+    for what, status, seconds in results:
+        print(f"{what}: " + ("passed" if status == 0 else f"failed (status {status})") + f" in {seconds:.0f} s")
+    return next((status for _, status, _ in results if status != 0), 0)
 
 
 if __name__ == "__main__":
