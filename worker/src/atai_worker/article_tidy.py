@@ -89,18 +89,36 @@ def _drop_headline_block(body: HtmlElement, headline: str) -> None:
     if before > _BEFORE_HEADLINE_SHARE * len(body.text_content()):
         return
     body.text = None
-    for child in children[:position]:
-        if child.tag not in ("img", "figure", "picture"):  # a lead image above the headline is the article's
-            child.drop_tree()
+    for child in children[:position]:  # the masthead: logo, section name, print address
+        child.drop_tree()
     headline_element = children[position]
     headline_element.tail = None  # a date or byline written as bare text after it
     headline_element.drop_tree()
     for child in children[position + 1:]:
+        if child.tag in ("ul", "ol") and _is_gallery(child):
+            _keep_images_only(child)  # the lead pictures stay, their captions and credits go
+            continue
         if child.tag in _BODY_BLOCKS or child.find(".//img") is not None:
             break
         if child.tag not in _HEADINGS and _WORD.search(child.text_content() or ""):
             break
         child.drop_tree()
+
+
+def _is_gallery(element: HtmlElement) -> bool:
+    """A list whose every item holds a picture: a slideshow, its text the pictures' captions."""
+    items = element.findall("li")
+    return bool(items) and all(item.find(".//img") is not None for item in items)
+
+
+def _keep_images_only(element: HtmlElement) -> None:
+    for node in element.iter():
+        node.text = None
+        if node is not element:
+            node.tail = None
+    for node in list(element.iter()):
+        if node.tag not in ("ul", "ol", "li", "img", "picture", "figure") and node.find(".//img") is None:
+            node.drop_tree()
 
 
 def _normal(text: str) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
-import re
-from dataclasses import dataclass
 
 import trafilatura
 from lxml.html import HtmlElement
 from readability import Document
+from resiliparse.extract.html2text import extract_plain_text
+from resiliparse.parse.encoding import bytes_to_str, detect_encoding
+from resiliparse.parse.html import HTMLTree
 
+from .article_choice import Candidate, Text, choose, share
 from .article_page import declared_article_body, declared_body_html, keep_main_article_only, load_page, mark_images
 from .article_tidy import article_html, parse_article, tidy_article
 from .models import Entry
@@ -21,33 +23,10 @@ FULL_TEXT_THRESHOLD = 500
 # Less text than this from a page is a login form, a menu or an error page, not an article.
 MIN_ARTICLE_CHARS = 200
 # Less than this from the precise pass may be a notice or a caption instead of the article: it is
-# not trusted alone, and any other extractor's longer result vouched for by a second one may replace it.
+# not trusted alone, and any other extractor's result vouched for by a second source may replace it.
 TRUSTED_CHARS = FULL_TEXT_THRESHOLD
-# A longer result replaces a trusted one when it keeps this share of its text (it adds to the
-# article instead of being another part of the page), adds at least this much...
-KEEPS_SHARE = 0.5
-GROWTH = 1.1
-# ...and at least this share of what it adds is also found by another extractor, the page's declared
-# article body or the feed's text: two independent methods agreeing is evidence that it is article.
-VOUCHED_SHARE = 0.5
 # A trusted result that shares less than this with the page's declared article body is not that article.
 DECLARED_AGREEMENT = 0.2
-
-_WORD = re.compile(r"\w+")
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    """One extractor's article: its tidied markup, its text and the text's 4-word shingles."""
-
-    name: str
-    html: str
-    text: str
-    shingles: frozenset
-
-    @property
-    def size(self) -> int:
-        return len(self.shingles)
 
 
 def needs_full_text(entry: Entry) -> bool:
@@ -66,8 +45,8 @@ def needs_full_text(entry: Entry) -> bool:
 def extract_article(html: bytes | str, url: str, feed_text: str = "") -> str | None:
     """The main content of an article page as HTML, or None when no article is found.
 
-    `feed_text` is what the feed said of the entry (its summary), used to check which extraction
-    holds the article.
+    `feed_text` is what the feed said of the entry (its summary), one more witness of which
+    passages belong to the article.
     """
     tree = load_page(html)
     if tree is None:
@@ -76,7 +55,8 @@ def extract_article(html: bytes | str, url: str, feed_text: str = "") -> str | N
     headline = _headline(tree)
     keep_main_article_only(tree)
     mark_images(tree)
-    references = [_shingles(text) for text in (plain_text(declared), plain_text(feed_text)) if text]
+    references = [Text.of(text) for text in (plain_text(declared), plain_text(feed_text)) if text]
+    references.append(Text.of(_resiliparse(html)))
 
     precise = _candidate("precise", _trafilatura(tree, url, precision=True, fast=True), headline)
     trusted = _is_trusted(precise, references[0] if declared else None)
@@ -85,45 +65,22 @@ def extract_article(html: bytes | str, url: str, feed_text: str = "") -> str | N
         precise = _candidate("precise", _trafilatura(tree, url, precision=True, fast=False), headline) or precise
     others = [_candidate("balanced", _trafilatura(tree, url, precision=False, fast=True), headline),
               _candidate("readability", _readability(tree, url), headline)]
-    chosen = _choose(precise, [c for c in others if c], references, trusted=trusted)
-    if chosen is not None and len(chosen.text) >= MIN_ARTICLE_CHARS:
-        return chosen.html
+    chosen = choose(precise, [c for c in others if c], references, trusted=trusted)
+    if chosen is not None and chosen.chars >= MIN_ARTICLE_CHARS:
+        return article_html(chosen.body)
     # Nothing the extractors found reads as an article; the page's own statement of it may.
     return declared_body_html(declared) if declared else None
 
 
-def _choose(precise: _Candidate | None, others: list[_Candidate], references: list[frozenset],
-            *, trusted: bool) -> _Candidate | None:
-    """The precise result, or the longest other one that adds to it text that a second source vouches for."""
-    chosen = precise
-    for candidate in sorted(others, key=lambda c: c.size, reverse=True):
-        if chosen is not None and candidate.size < GROWTH * chosen.size:
-            continue
-        if trusted and precise is not None and _share(precise.shingles, candidate.shingles) < KEEPS_SHARE:
-            continue  # another part of the page, not more of the same article
-        added = candidate.shingles - precise.shingles if precise is not None else candidate.shingles
-        vouchers = [other.shingles for other in others if other is not candidate] + references
-        if not trusted and precise is not None:
-            vouchers.append(precise.shingles)
-        if added and max((_share(added, voucher) for voucher in vouchers), default=0.0) >= VOUCHED_SHARE:
-            chosen = candidate
-            break
-    return chosen
-
-
-def _is_trusted(candidate: _Candidate | None, declared: frozenset | None) -> bool:
-    if candidate is None or len(candidate.text) < TRUSTED_CHARS:
+def _is_trusted(candidate: Candidate | None, declared: Text | None) -> bool:
+    if candidate is None or candidate.chars < TRUSTED_CHARS:
         return False
-    return declared is None or _share(declared, candidate.shingles) >= DECLARED_AGREEMENT
+    return declared is None or share(declared.shingles, candidate.text.shingles) >= DECLARED_AGREEMENT
 
 
-def _candidate(name: str, html: str | None, headline: str) -> _Candidate | None:
+def _candidate(name: str, html: str | None, headline: str) -> Candidate | None:
     body = parse_article(html or "")
-    if body is None:
-        return None
-    markup = article_html(tidy_article(body, headline))
-    text = plain_text(markup)
-    return _Candidate(name, markup, text, _shingles(text)) if text else None
+    return Candidate.of(name, tidy_article(body, headline)) if body is not None else None
 
 
 def _trafilatura(tree: HtmlElement, url: str, *, precision: bool, fast: bool) -> str | None:
@@ -147,6 +104,12 @@ def _readability(tree: HtmlElement, url: str) -> str:
     return Document(copy.deepcopy(tree), url=url).summary(html_partial=True)
 
 
+def _resiliparse(html: bytes | str) -> str:
+    """Resiliparse's main-content text: a third algorithm (DOM heuristics in C++, about a millisecond a page)."""
+    text = bytes_to_str(html, detect_encoding(html)) if isinstance(html, bytes) else html
+    return extract_plain_text(HTMLTree.parse(text), main_content=True)
+
+
 def _headline(tree: HtmlElement) -> str:
     """The page's headline: its only <h1>, else the og:title it declares."""
     headings = tree.xpath("//h1")
@@ -154,15 +117,3 @@ def _headline(tree: HtmlElement) -> str:
         return headings[0].text_content()
     titles = tree.xpath('//meta[@property="og:title"]/@content')
     return titles[0] if titles else ""
-
-
-def _shingles(text: str) -> frozenset:
-    """The text's runs of four consecutive words: shared runs mean shared passages, whatever the markup."""
-    words = _WORD.findall(text)
-    return frozenset(tuple(words[i:i + 4]) for i in range(len(words) - 3)) or frozenset([tuple(words)])
-
-
-def _share(part: frozenset, whole: frozenset) -> float:
-    """The share of `part`'s shingles that are also in `whole`."""
-    return len(part & whole) / len(part) if part else 0.0
-
