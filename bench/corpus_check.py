@@ -7,7 +7,8 @@ MANIFEST.tsv. Feeds: every file is parsed; the table shows the format detected, 
 and the first title, and flags counts that differ from the "(N items" the manifest states.
 Articles: extract_article runs on every page and is scored with the article-extraction
 benchmark's own metric (multisets of 4-token \\w+ shingles, per-page TP/FP/FN normalized, P and R
-averaged over pages, F1 of the averages), next to the published figure for trafilatura.
+averaged over pages, F1 of the averages). It prints every page's scores and CPU time, the worst ten
+pages, and the overall figures in the ranking of the published extractors on the same pages.
 
 Exits non-zero on a crash or when a feed the manifest does not mark "NOT well-formed" fails to parse.
 """
@@ -88,30 +89,44 @@ def check_feeds(feeds_dir: Path, manifest: dict[str, dict[str, str]]) -> list[st
 
 
 def check_articles(articles_dir: Path) -> None:
-    """Extract every page and print precision, recall and F1 beside the published trafilatura figure."""
+    """Extract every page; print per-page scores, the worst ten, CPU time and P/R/F1 beside the published figures."""
     pages = sorted(articles_dir.glob("*.html"))
     if not pages:
         print("\narticles: none found")
         return
-    precisions, recalls, empty = [], [], 0
+    rows = []  # (f1, precision, recall, cpu ms, id, url)
+    empty = 0
     started = time.perf_counter()
+    print(f"\n{'page':12} {'F1':>6} {'P':>6} {'R':>6} {'ms':>5}  url")
     for page in pages:
         truth = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
-        extracted = extract_article(page.read_bytes(), truth.get("url") or "")
+        url = truth.get("url") or ""
+        cpu = time.process_time()
+        extracted = extract_article(page.read_bytes(), url)
+        cpu_ms = (time.process_time() - cpu) * 1000
         empty += extracted is None
         precision, recall = _page_scores(truth.get("articleBody") or "", plain_text(extracted or ""))
-        precisions.append(precision)
-        recalls.append(recall)
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        rows.append((f1, precision, recall, cpu_ms, page.stem[:12], url))
+        print(f"{page.stem[:12]:12} {f1:6.3f} {precision:6.3f} {recall:6.3f} {cpu_ms:5.0f}  {url[:90]}")
     elapsed = time.perf_counter() - started
-    precision = sum(precisions) / len(precisions)
-    recall = sum(recalls) / len(recalls)
+    precision = sum(row[1] for row in rows) / len(rows)
+    recall = sum(row[2] for row in rows) / len(rows)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    print(f"\narticles: {len(pages)} pages, {empty} with nothing extracted, {elapsed:.1f} s")
+    cpu_times = sorted(row[3] for row in rows)
+    print("\nworst ten:")
+    for row in sorted(rows)[:10]:
+        print(f"  {row[4]:12} F1 {row[0]:.3f}  P {row[1]:.3f}  R {row[2]:.3f}  {row[5][:90]}")
+    print(f"\narticles: {len(pages)} pages, {empty} with nothing extracted, {elapsed:.1f} s; CPU per page "
+          f"{sum(cpu_times) / len(cpu_times):.0f} ms mean, {cpu_times[len(cpu_times) // 2]:.0f} ms median, "
+          f"{cpu_times[-1]:.0f} ms max")
     print(f"  extract_article   precision {precision:.3f}  recall {recall:.3f}  F1 {f1:.3f}")
-    published = _published_trafilatura(articles_dir / "PUBLISHED_SCORES.md")
+    published = _published_scores(articles_dir / "PUBLISHED_SCORES.md")
     if published:
-        print(f"  published trafilatura {published['version']}: F1 {published['public_f1']} on these "
-              f"{len(pages)} pages (F1 {published['f1']}, P {published['p']}, R {published['r']} on all 181)")
+        print(f"\n  {'extractor':22} {'F1 here':>8}   {'F1':>5} {'P':>5} {'R':>5} (all 181 pages, as published)")
+        ours = {"name": "extract_article (ours)", "public_f1": f"{f1:.3f}", "f1": "", "p": "", "r": ""}
+        for row in sorted(published + [ours], key=lambda r: float(r["public_f1"]), reverse=True)[:12]:
+            print(f"  {row['name'][:22]:22} {row['public_f1']:>8}   {row['f1']:>5} {row['p']:>5} {row['r']:>5}")
 
 
 def _shingles(text: str) -> Counter:
@@ -138,14 +153,16 @@ def _page_scores(truth: str, predicted: str) -> tuple[float, float]:
     return tp / (tp + fp), tp / (tp + fn)
 
 
-def _published_trafilatura(path: Path) -> dict[str, str] | None:
+def _published_scores(path: Path) -> list[dict[str, str]]:
+    """The table of published scores restricted to these pages (PUBLISHED_SCORES.md), one dict per extractor."""
     if not path.is_file():
-        return None
+        return []
+    rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 6 and cells[0] == "trafilatura":
-            return dict(zip(("name", "version", "f1", "p", "r", "public_f1"), cells))
-    return None
+        if len(cells) == 6 and re.fullmatch(r"\d\.\d+", cells[5]):
+            rows.append(dict(zip(("name", "version", "f1", "p", "r", "public_f1"), cells)))
+    return rows
 
 
 if __name__ == "__main__":

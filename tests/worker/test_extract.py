@@ -5,13 +5,18 @@ from __future__ import annotations
 import random
 import re
 
+import lxml.html
 import pytest
+import trafilatura
 
+from atai_worker.article_choice import Candidate, Text, choose
+from atai_worker.article_page import IMAGE_MARK, declared_article_body, keep_main_article_only, load_page
+from atai_worker.article_tidy import article_html, parse_article, tidy_article
 from atai_worker.extract import extract_article, needs_full_text
 from atai_worker.fetch import Fetcher
 from atai_worker.models import Entry
 from atai_worker.parse import parse_feed
-from atai_worker.sanitize import plain_text
+from atai_worker.sanitize import plain_text, sanitize_html
 from tests.fakes.feed_server import FIXTURES_DIR
 
 PAGES = FIXTURES_DIR / "pages"
@@ -122,3 +127,175 @@ def test_a_summary_only_feed_gets_its_articles_from_the_pages(feed_server):
     assert all(paragraph in text for paragraph in paragraphs)
     assert f'src="{feed_server.url("/gen/img/2.png")}"' in html
     assert "Advertisement" not in text and "Reader " not in text and "Most read" not in text
+
+
+TIDE_URL = "https://harbour.larkmouth.example/notices/tide-tables"
+OYSTER_URL = "https://notes.larkmouth.example/2026/04/oysters"
+LIFEBOAT_URL = "https://courier.larkmouth.example/news/lifeboat-medal"
+PROSE = ("The harbour office measures the water at the north pier every six minutes and has done so "
+         "since the gauge house was built, which makes its record one of the longest on the coast. ")
+MORE_PROSE = ("Volunteers from the sailing club help with the spring survey of the oyster beds, handling the "
+              "dredge while the trust's biologist counts and weighs what comes up from the channel. ")
+OTHER_PROSE = ("The bakery on Fore Street opens at six, and by seven the queue for saffron buns reaches the "
+               "chapel steps on any Saturday between Easter and the end of the regatta week. ")
+CAPTION = ("Boats at their moorings in the inner harbour on a calm morning in March, seen from the coastguard "
+           "lookout above the old lime kilns on the western headland. ")
+
+
+def test_structure_survives_extraction_with_absolute_addresses():
+    html = extract_article((PAGES / "article-structure.html").read_bytes(), TIDE_URL)
+    text = plain_text(html)
+
+    assert text.startswith("Every January the harbour office publishes the tide tables")
+    assert text.endswith("replaced at no charge.")
+    assert "<h2>From the gauge to the harmonics</h2>" in html
+    assert "<h3>What the table gives for a typical week</h3>" in html
+    assert re.search(r"<ol>(\s*<li>[^<]+</li>){3}\s*</ol>", html)  # still numbered
+    assert "<th>High water</th>" in html and "<td>Wednesday</td><td>08:25</td><td>4.2 m</td>" in html
+    assert "<blockquote><p>A table is only as good as the gauge behind it" in html
+    assert '<a href="https://harbour.larkmouth.example/history/gauge">history page</a>' in html
+    assert '<a href="https://archive.larkmouth.example/gauge-house">' in html
+    assert '<img src="https://images.larkmouth.example/photo/88213?w=1200"' in html  # no file extension
+    for boilerplate in ("How the tide tables are made", "Moorings", "Open weekdays", "Privacy", "crest"):
+        assert boilerplate not in html
+
+
+def test_an_svg_image_is_kept_as_a_reference_in_its_figure():
+    html = extract_article((PAGES / "article-structure.html").read_bytes(), TIDE_URL)
+    figure = re.search(r"<figure>.*?</figure>", html, re.DOTALL).group(0)
+
+    assert 'src="https://harbour.larkmouth.example/diagrams/tidal-constituents.svg"' in figure
+    assert "<figcaption>The four largest constituents at Larkmouth, drawn to the same scale.</figcaption>" in figure
+    assert IMAGE_MARK not in html
+    # The post gets the reference too: the sanitizer keeps an https image whatever its format.
+    assert 'src="https://harbour.larkmouth.example/diagrams/tidal-constituents.svg"' in sanitize_html(html, base_url=TIDE_URL)
+
+
+def test_inline_svg_markup_never_reaches_the_article():
+    html = extract_article((PAGES / "article-structure.html").read_bytes(), TIDE_URL)
+
+    # An inline SVG can carry scripts and outside references: its markup is dropped with it.
+    assert "<svg" not in html and "alert(1)" not in html and "<path" not in html
+
+
+def test_a_page_that_states_its_article_body_gives_it_in_paragraphs():
+    raw = (PAGES / "article-declared-body.html").read_bytes()
+    html = extract_article(raw, LIFEBOAT_URL)
+
+    assert html.count("<p>") == 4
+    assert plain_text(html).startswith("The crew of the Larkmouth lifeboat have been given")
+    assert "Everyone who launched that night" in plain_text(html)
+    assert "Loading the story" not in html and "Subscribe" not in html
+
+
+def test_a_declared_body_cut_short_is_a_teaser_and_not_taken():
+    raw = (PAGES / "article-declared-body.html").read_text(encoding="utf-8")
+    cut = re.sub(r'"articleBody": "([^"]{300})[^"]*"', r'"articleBody": "\1…"', raw)
+
+    assert cut != raw
+    assert declared_article_body(load_page(cut)) == ""
+    assert extract_article(cut, LIFEBOAT_URL) is None
+
+
+def test_a_notice_in_place_of_the_article_sends_extraction_to_the_fallbacks():
+    raw = (PAGES / "article-reprint-notice.html").read_bytes()
+    first_pass = trafilatura.extract(raw, favor_precision=True, fast=True)
+    assert first_pass.startswith("This article first appeared") and "Oysters" not in first_pass
+
+    text = plain_text(extract_article(raw, OYSTER_URL))
+
+    assert text.startswith("Oysters have been farmed in the upper estuary")
+    assert text.endswith("figures for the previous hundred years.")
+    assert "reprinted here" not in text
+
+
+def test_other_articles_on_the_page_are_not_part_of_it():
+    tree = lxml.html.document_fromstring(
+        "<html><body><main><article class='post'><h1>The sea wall</h1><p>Wall text.</p>"
+        "<article class='comment'><p>A reader's comment.</p></article></article>"
+        "<aside><article class='teaser'><h2>The ferry</h2><p>Ferry teaser.</p></article></aside>"
+        "<article class='teaser'><h2>The gulls</h2><p>Gull teaser.</p>"
+        "<article class='teaser'><p>Nested teaser.</p></article></article></main></body></html>")
+    keep_main_article_only(tree)
+    text = tree.text_content()
+
+    assert "Wall text." in text and "A reader's comment." in text
+    assert "Ferry teaser." not in text and "Gull teaser." not in text and "Nested teaser." not in text
+
+
+def test_two_headlines_leave_every_article_in_place():
+    tree = lxml.html.document_fromstring(
+        "<html><body><article><h1>One</h1><p>First.</p></article>"
+        "<article><h1>Two</h1><p>Second.</p></article></body></html>")
+    keep_main_article_only(tree)
+
+    assert "First." in tree.text_content() and "Second." in tree.text_content()
+
+
+def test_the_headline_block_goes_and_the_article_stays():
+    body = parse_article(
+        '<html><body><img src="https://larkmouth.example/print-logo.png" alt="logo">'
+        "https://larkmouth.example/news/sea-wall.php"
+        "<h1>Rebuilding the sea wall</h1>Updated 4 March 2026"
+        "<h2>The council chose granite over concrete</h2>"
+        '<ul><li><img src="https://larkmouth.example/wall.jpg" alt="The wall">The wall in March. '
+        '<a href="">more</a> Photo: R. Penhallow</li></ul>'
+        f"<p>{PROSE}</p><p>See www.larkmouth.example/tides or "
+        '<a href="https://larkmouth.example/tides">https://larkmouth.example/tides</a>.'
+        ' <a href="javascript:share()">Share</a> <a href="#top">Top</a></p></body></html>')
+    html = article_html(tidy_article(body, "Rebuilding the sea wall"))
+
+    assert html.startswith('<ul><li><img src="https://larkmouth.example/wall.jpg" alt="The wall"></li></ul>')
+    assert plain_text(html).startswith("The harbour office measures the water")
+    assert "www.larkmouth.example/tides" in html  # an address in a sentence is prose
+    assert '<a href="https://larkmouth.example/tides">' in html
+    for gone in ("print-logo", "sea-wall.php", "Rebuilding", "Updated", "granite", "Photo", "more", "Share", "Top"):
+        assert gone not in html
+
+
+def _candidate(name: str, html: str) -> Candidate:
+    return Candidate.of(name, parse_article(f"<html><body>{html}</body></html>"))
+
+
+def test_more_of_the_article_is_taken_when_a_second_extractor_vouches_for_it():
+    precise = _candidate("precise", f"<p>{PROSE}</p>")
+    longer = _candidate("readability", f"<p>{PROSE}</p><h2>The spring survey</h2><p>{MORE_PROSE}</p>"
+                        "<h2>Newsletter</h2><p>Subscribe to our newsletter today.</p>"
+                        '<p><a href="/a">One of our other stories about the harbour and the fishing fleet</a>'
+                        ' <a href="/b">and another about the lifeboat station and its crew</a></p>'
+                        f"<figure><figcaption>{CAPTION}</figcaption></figure>")
+    witness = Text.of("The spring survey " + MORE_PROSE + " Newsletter Subscribe to our newsletter today. "
+                      "One of our other stories about the "
+                      "harbour and the fishing fleet and another about the lifeboat station and its crew " + CAPTION)
+
+    chosen = choose(precise, [longer], [witness], trusted=True)
+    text = plain_text(article_html(chosen.body))
+
+    assert chosen.name == "readability"
+    assert PROSE.strip() in text and MORE_PROSE.strip() in text
+    assert "<h2>The spring survey</h2>" in article_html(chosen.body)  # a heading goes with its passage
+    for pruned in ("Newsletter", "Subscribe", "other stories", "moorings"):  # a short line, links, a caption
+        assert pruned not in text
+
+
+def test_an_addition_nobody_vouches_for_leaves_the_precise_article():
+    precise = _candidate("precise", f"<p>{PROSE}</p>")
+    longer = _candidate("readability", f"<p>{PROSE}</p><p>{MORE_PROSE}</p>")
+
+    assert choose(precise, [longer], [Text.of(OTHER_PROSE)], trusted=True) is precise
+
+
+def test_another_part_of_the_page_does_not_replace_a_trusted_article():
+    precise = _candidate("precise", f"<p>{PROSE}</p>")
+    elsewhere = _candidate("balanced", f"<p>{OTHER_PROSE}</p><p>{MORE_PROSE}</p><p>{CAPTION}</p>")
+    witness = Text.of(OTHER_PROSE + MORE_PROSE + CAPTION)
+
+    assert choose(precise, [elsewhere], [witness], trusted=True) is precise
+
+
+def test_an_untrusted_first_pass_gives_way_to_a_vouched_article():
+    notice = _candidate("precise", "<p>This story was first published by the trust and is reprinted here.</p>")
+    article = _candidate("readability", f"<p>{PROSE}</p><p>{MORE_PROSE}</p>")
+    witness = Text.of(PROSE + MORE_PROSE)
+
+    assert choose(notice, [article], [witness], trusted=False).name == "readability"

@@ -34,6 +34,7 @@ MIN_ADDED_WORDS = 20
 _WORD = re.compile(r"\w+")
 # Containers an extractor keeps around groups of paragraphs; passages are what they hold.
 _GROUPS = frozenset({"div", "section", "article", "main", "span", "font", "center"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
 @dataclass(frozen=True)
@@ -79,26 +80,28 @@ class Candidate:
 
 def choose(precise: Candidate | None, others: list[Candidate], references: list[Text],
            *, trusted: bool) -> Candidate | None:
-    """The precise article, or the longest other one whose additions a second source vouches for, pruned to them.
+    """The precise article, extended by the longest other one whose additions a second source vouches for.
 
     `references` are texts that are not candidates but know the article: the page's declared body,
-    the feed's text, a third extractor. An untrusted precise article (too short, or at odds with
-    the declared body) need not be kept, and can itself vouch.
+    the feed's text, a third extractor. An untrusted precise article (too short, or at odds with the
+    declared body) is replaced whole by a longer vouched candidate, and can itself vouch for it.
     """
     for candidate in sorted(others, key=lambda c: c.size, reverse=True):
         if precise is not None and candidate.size < GROWTH * precise.size:
             continue
-        if trusted and precise is not None and share(precise.text.shingles, candidate.text.shingles) < KEEPS_SHARE:
-            continue
         vouchers = [other.text for other in others if other is not candidate] + references
-        if precise is not None and not trusted:
-            vouchers.append(precise.text)
-        added = candidate.text.shingles - (precise.text.shingles if precise is not None and trusted else frozenset())
-        if not added or max((share(added, v.shingles) for v in vouchers), default=0.0) < VOUCHED_SHARE:
+        if not trusted or precise is None:
+            vouchers += [precise.text] if precise is not None else []
+            if _vouched(candidate.text.shingles, vouchers):
+                return candidate
             continue
-        pruned = _keep_vouched(candidate, precise.text if precise is not None and trusted else None, vouchers)
-        if pruned is not None and (precise is None or pruned.size > precise.size):
-            return pruned
+        if share(precise.text.shingles, candidate.text.shingles) < KEEPS_SHARE:
+            continue  # another part of the page, not more of the same article
+        if not _vouched(candidate.text.shingles - precise.text.shingles, vouchers):
+            continue
+        extended = _keep_vouched(candidate, precise.text, vouchers)
+        if extended is not None and extended.size > precise.size:
+            return extended
     return precise
 
 
@@ -107,16 +110,32 @@ def share(part: frozenset, whole: frozenset) -> float:
     return len(part & whole) / len(part) if part else 0.0
 
 
-def _keep_vouched(candidate: Candidate, kept: Text | None, vouchers: list[Text]) -> Candidate | None:
-    """The candidate without the passages that neither `kept` holds nor a voucher vouches for."""
-    for passage in list(_passages(candidate.body)):
+def _vouched(shingles: frozenset, vouchers: list[Text]) -> bool:
+    return bool(shingles) and max((share(shingles, v.shingles) for v in vouchers), default=0.0) >= VOUCHED_SHARE
+
+
+def _keep_vouched(candidate: Candidate, kept: Text, vouchers: list[Text]) -> Candidate | None:
+    """The candidate keeping what `kept` holds, and of the rest only vouched prose (and the headings above it)."""
+    decisions = []
+    for passage in _passages(candidate.body):
         text = Text.of(passage.text_content())
-        if not text.words or (kept is not None and kept.vouches_for(text) >= VOUCHED_SHARE):
+        if not text.words or kept.vouches_for(text) >= VOUCHED_SHARE:
+            decisions.append((passage, True))
             continue
         vouched = max((voucher.vouches_for(text) for voucher in vouchers), default=0.0) >= VOUCHED_SHARE
-        if not vouched or _link_share(passage) > MAX_LINK_SHARE or len(text.words.split()) < MIN_ADDED_WORDS \
-                or _is_caption(passage):
+        if not vouched or _link_share(passage) > MAX_LINK_SHARE or _is_caption(passage):
+            keep = False
+        elif len(text.words.split()) >= MIN_ADDED_WORDS:
+            keep = True
+        else:
+            keep = None if passage.tag in _HEADINGS else False  # a heading goes with the passage under it
+        decisions.append((passage, keep))
+    following = True
+    for passage, keep in reversed(decisions):
+        keep = following if keep is None else keep
+        if not keep:
             passage.drop_tree()
+        following = keep
     return Candidate.of(candidate.name, candidate.body)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
@@ -22,6 +24,27 @@ _BEFORE_HEADLINE_SHARE = 0.2
 _BARE_ADDRESS = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What the extractors lose and the page still knows: which lists are numbered, which images have captions."""
+
+    ordered_lists: frozenset
+    captions: dict
+
+    @classmethod
+    def of(cls, tree: HtmlElement, url: str) -> PageFacts:
+        ordered = frozenset(key for key in (_first_item(ol) for ol in tree.iter("ol")) if key)
+        captions = {}
+        for figure in tree.iter("figure"):
+            caption = figure.find(".//figcaption")
+            text = " ".join(caption.text_content().split()) if caption is not None else ""
+            for image in figure.iter("img") if text else ():
+                for attribute in ("src", "data-src"):
+                    if image.get(attribute):
+                        captions[_resolved(url, image.get(attribute))] = text
+        return cls(ordered, captions)
 
 
 def parse_article(html: str) -> HtmlElement | None:
@@ -47,6 +70,28 @@ def tidy_article(body: HtmlElement, headline: str) -> HtmlElement:
     _drop_script_only_links(body)
     _drop_bare_addresses(body)
     _drop_headline_block(body, headline)
+    return body
+
+
+def restore_from_page(body: HtmlElement, facts: PageFacts, url: str) -> HtmlElement:
+    """Give back what the extractor flattened: numbered lists, and the captions of figures (changed in place)."""
+    for listing in body.iter("ul"):
+        if _first_item(listing) in facts.ordered_lists:
+            listing.tag = "ol"
+    for image in list(body.iter("img")):
+        caption = facts.captions.get(_resolved(url, image.get("src") or ""))
+        parent = image.getparent()
+        if not caption or parent is None or parent.tag in ("figure", "picture"):
+            continue
+        following = image.getnext()
+        nearby = _normal(parent.text_content() + (following.text_content() if following is not None else ""))
+        if _normal(caption) in nearby:  # the extractor kept the caption as text
+            continue
+        figure = etree.Element("figure")
+        figure.tail, image.tail = image.tail, None
+        parent.replace(image, figure)
+        figure.append(image)
+        etree.SubElement(figure, "figcaption").text = caption
     return body
 
 
@@ -119,6 +164,18 @@ def _keep_images_only(element: HtmlElement) -> None:
     for node in list(element.iter()):
         if node.tag not in ("ul", "ol", "li", "img", "picture", "figure") and node.find(".//img") is None:
             node.drop_tree()
+
+
+def _first_item(listing: HtmlElement) -> str:
+    item = listing.find(".//li")
+    return _normal(item.text_content())[:80] if item is not None else ""
+
+
+def _resolved(url: str, address: str) -> str:
+    try:
+        return urljoin(url, address.strip())
+    except ValueError:
+        return address
 
 
 def _normal(text: str) -> str:

@@ -11,9 +11,9 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 from resiliparse.parse.html import HTMLTree
 
-from .article_choice import Candidate, Text, choose, share
+from .article_choice import GROWTH, Candidate, Text, choose, share
 from .article_page import declared_article_body, declared_body_html, keep_main_article_only, load_page, mark_images
-from .article_tidy import article_html, parse_article, tidy_article
+from .article_tidy import PageFacts, article_html, parse_article, restore_from_page, tidy_article
 from .models import Entry
 from .sanitize import plain_text, text_start
 from .urls import is_web_url
@@ -27,6 +27,8 @@ MIN_ARTICLE_CHARS = 200
 TRUSTED_CHARS = FULL_TEXT_THRESHOLD
 # A trusted result that shares less than this with the page's declared article body is not that article.
 DECLARED_AGREEMENT = 0.2
+# An extraction that holds this much of the declared body, and is longer, has the article and more of it.
+DECLARED_HELD = 0.8
 
 
 def needs_full_text(entry: Entry) -> bool:
@@ -58,16 +60,20 @@ def extract_article(html: bytes | str, url: str, feed_text: str = "") -> str | N
     references = [Text.of(text) for text in (plain_text(declared), plain_text(feed_text)) if text]
     references.append(Text.of(_resiliparse(html)))
 
-    precise = _candidate("precise", _trafilatura(tree, url, precision=True, fast=True), headline)
+    precise = _candidate("precise", _trafilatura(tree, url, precision=True, fast=True), headline, url)
     trusted = _is_trusted(precise, references[0] if declared else None)
     if not trusted:
         # trafilatura's own safety nets (readability and jusText inside it) for a thin first pass.
-        precise = _candidate("precise", _trafilatura(tree, url, precision=True, fast=False), headline) or precise
-    others = [_candidate("balanced", _trafilatura(tree, url, precision=False, fast=True), headline),
-              _candidate("readability", _readability(tree, url), headline)]
+        precise = _candidate("precise", _trafilatura(tree, url, precision=True, fast=False), headline, url) or precise
+    others = [_candidate("balanced", _trafilatura(tree, url, precision=False, fast=True), headline, url),
+              _candidate("readability", _readability(tree), headline, url)]
     chosen = choose(precise, [c for c in others if c], references, trusted=trusted)
+    if declared and not trusted and not _holds_more(chosen, references[0]):
+        # The page's markup gave no article we trust (a script-built page, a notice), but the page
+        # states its article body: that is the article, in its own paragraphs.
+        return declared_body_html(declared)
     if chosen is not None and chosen.chars >= MIN_ARTICLE_CHARS:
-        return article_html(chosen.body)
+        return article_html(restore_from_page(chosen.body, PageFacts.of(tree, url), url))
     # Nothing the extractors found reads as an article; the page's own statement of it may.
     return declared_body_html(declared) if declared else None
 
@@ -78,9 +84,20 @@ def _is_trusted(candidate: Candidate | None, declared: Text | None) -> bool:
     return declared is None or share(declared.shingles, candidate.text.shingles) >= DECLARED_AGREEMENT
 
 
-def _candidate(name: str, html: str | None, headline: str) -> Candidate | None:
+def _holds_more(candidate: Candidate | None, declared: Text) -> bool:
+    """True when an extraction holds the declared body and more: the declaration was a part of the article."""
+    return (candidate is not None and candidate.size >= GROWTH * len(declared.shingles)
+            and share(declared.shingles, candidate.text.shingles) >= DECLARED_HELD)
+
+
+def _candidate(name: str, html: str | None, headline: str, url: str) -> Candidate | None:
     body = parse_article(html or "")
-    return Candidate.of(name, tidy_article(body, headline)) if body is not None else None
+    if body is None:
+        return None
+    tidy_article(body, headline)  # first: an empty href would resolve to the page's own address
+    if is_web_url(url):
+        body.make_links_absolute(url, handle_failures="discard")
+    return Candidate.of(name, body)
 
 
 def _trafilatura(tree: HtmlElement, url: str, *, precision: bool, fast: bool) -> str | None:
@@ -99,9 +116,10 @@ def _trafilatura(tree: HtmlElement, url: str, *, precision: bool, fast: bool) ->
     )
 
 
-def _readability(tree: HtmlElement, url: str) -> str:
+def _readability(tree: HtmlElement) -> str:
     """readability-lxml's article: a second algorithm, scoring text blocks by their paragraphs and commas."""
-    return Document(copy.deepcopy(tree), url=url).summary(html_partial=True)
+    # Without url: readability would resolve every link of the whole page; _candidate resolves the article's.
+    return Document(copy.deepcopy(tree)).summary(html_partial=True)
 
 
 def _resiliparse(html: bytes | str) -> str:

@@ -70,7 +70,7 @@ class Pipeline:
         except FetchError as exc:
             return entry, Finding("full_text_unavailable", f"{exc.message}; the feed's summary is used instead")
         try:
-            article = extract.extract_article(page.body, page.url)
+            article = extract.extract_article(page.body, page.url, feed_text=entry.content_html or entry.summary)
         except Exception as exc:
             # The page is as hostile as the feed; an extractor crash costs the full text, not the item.
             log.exception("extraction failed feed_url=%s key=%s stage=extract", entry.feed_url, entry.key)
