@@ -153,10 +153,16 @@ def _passages(body: HtmlElement):
 
 def _is_caption(passage: HtmlElement) -> bool:
     """A figure's caption describes a picture: extractors that keep the picture keep it, it is not missed prose."""
-    for element in (passage, *passage.iterancestors()):
-        if element.tag in ("figure", "figcaption") or "caption" in (element.get("class") or "").lower():
-            return True
-    return passage.find(".//figcaption") is not None
+    if any(_names_caption(element) for element in (passage, *passage.iterancestors())):
+        return True
+    captions = [element for element in passage.iterdescendants() if _names_caption(element)]
+    outermost = [c for c in captions if not any(_names_caption(a) for a in c.iterancestors() if a in captions)]
+    caption_chars = sum(len(c.text_content().strip()) for c in outermost)
+    return caption_chars > 0.5 * len(passage.text_content().strip())
+
+
+def _names_caption(element: HtmlElement) -> bool:
+    return element.tag in ("figure", "figcaption") or "caption" in (element.get("class") or "").lower()
 
 
 def _link_share(passage: HtmlElement) -> float:

@@ -11,8 +11,8 @@ from lxml.html import HtmlElement
 
 from .sanitize import plain_text
 
-# A declared article body shorter than this is a teaser, the same bar as for a feed's own text.
-DECLARED_BODY_MIN_CHARS = 500
+# Less text than this is a teaser, not an article: the same bar as for a feed's own text.
+ARTICLE_MIN_CHARS = 500
 # Appended to image addresses the extractor would otherwise drop, and removed from its output.
 IMAGE_MARK = "#atai-image.png"
 
@@ -49,7 +49,7 @@ def declared_article_body(tree: HtmlElement) -> str:
             if len(body) > len(best):
                 best = body
     best = best.strip()
-    if len(plain_text(best)) < DECLARED_BODY_MIN_CHARS or best.endswith(_ELLIPSIS):
+    if len(plain_text(best)) < ARTICLE_MIN_CHARS or best.endswith(_ELLIPSIS):
         return ""
     return best
 
@@ -75,9 +75,11 @@ def keep_main_article_only(tree: HtmlElement) -> None:
     if len(with_headline) != 1:
         return
     main = with_headline[0]
+    if len(" ".join(main.text_content().split())) < ARTICLE_MIN_CHARS:
+        return  # a headline in a header box of its own: the article's text is elsewhere
     related = set(main.iterancestors("article")) | set(main.iter("article"))
     for article in articles:
-        if article not in related and not any(ancestor not in related for ancestor in article.iterancestors("article")):
+        if article not in related:
             article.drop_tree()
 
 

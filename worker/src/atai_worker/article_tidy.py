@@ -21,6 +21,8 @@ _BODY_BLOCKS = frozenset({"p", "ul", "ol", "dl", "table", "blockquote", "pre", "
 # at most this share of the text: more than that is article, not masthead.
 _HEADLINE_WITHIN = 6
 _BEFORE_HEADLINE_SHARE = 0.2
+# A link that leads nowhere with at most this many words is a control, not prose.
+_CONTROL_WORDS = 3
 _BARE_ADDRESS = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
@@ -102,11 +104,22 @@ def article_html(body: HtmlElement) -> str:
 
 
 def _drop_script_only_links(body: HtmlElement) -> None:
-    """Links without a destination ("more", "less", "share") are controls worked by the page's scripts."""
+    """Links that lead nowhere ("more", "less", "share", "top") are controls worked by the page's scripts.
+
+    A control's few words go with it; longer words under a dead link are prose and stay, unlinked.
+    """
     for link in list(body.iter("a")):
-        href = (link.get("href") or "").strip().lower()
-        if not href or href.startswith(("#", "javascript:")):
+        href = link.get("href")
+        if href is None:
+            link.drop_tag()  # a named anchor: its words are text
+            continue
+        href = href.strip().lower()
+        if href and not href.startswith(("#", "javascript:")):
+            continue
+        if len(_WORD.findall(link.text_content())) <= _CONTROL_WORDS:
             link.drop_tree()
+        else:
+            link.drop_tag()
 
 
 def _drop_bare_addresses(body: HtmlElement) -> None:

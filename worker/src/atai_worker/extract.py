@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 
 import trafilatura
 from lxml.html import HtmlElement
@@ -17,6 +18,8 @@ from .article_tidy import PageFacts, article_html, parse_article, restore_from_p
 from .models import Entry
 from .sanitize import plain_text, text_start
 from .urls import is_web_url
+
+log = logging.getLogger(__name__)
 
 # Below this much text between content and summary, an entry is a teaser, not an article.
 FULL_TEXT_THRESHOLD = 500
@@ -57,18 +60,19 @@ def extract_article(html: bytes | str, url: str, feed_text: str = "") -> str | N
     headline = _headline(tree)
     keep_main_article_only(tree)
     mark_images(tree)
-    references = [Text.of(text) for text in (plain_text(declared), plain_text(feed_text)) if text]
-    references.append(Text.of(_resiliparse(html)))
+    declared_text = Text.of(plain_text(declared)) if declared else None
+    witnesses = [Text.of(text) for text in (plain_text(feed_text), _resiliparse(html)) if text]
+    references = [declared_text, *witnesses] if declared_text else witnesses
 
     precise = _candidate("precise", _trafilatura(tree, url, precision=True, fast=True), headline, url)
-    trusted = _is_trusted(precise, references[0] if declared else None)
+    trusted = _is_trusted(precise, declared_text)
     if not trusted:
         # trafilatura's own safety nets (readability and jusText inside it) for a thin first pass.
         precise = _candidate("precise", _trafilatura(tree, url, precision=True, fast=False), headline, url) or precise
     others = [_candidate("balanced", _trafilatura(tree, url, precision=False, fast=True), headline, url),
               _candidate("readability", _readability(tree), headline, url)]
     chosen = choose(precise, [c for c in others if c], references, trusted=trusted)
-    if declared and not trusted and not _holds_more(chosen, references[0]):
+    if declared_text and not trusted and not _holds_more(chosen, declared_text):
         # The page's markup gave no article we trust (a script-built page, a notice), but the page
         # states its article body: that is the article, in its own paragraphs.
         return declared_body_html(declared)
@@ -118,14 +122,22 @@ def _trafilatura(tree: HtmlElement, url: str, *, precision: bool, fast: bool) ->
 
 def _readability(tree: HtmlElement) -> str:
     """readability-lxml's article: a second algorithm, scoring text blocks by their paragraphs and commas."""
-    # Without url: readability would resolve every link of the whole page; _candidate resolves the article's.
-    return Document(copy.deepcopy(tree)).summary(html_partial=True)
+    try:
+        # Without url: readability would resolve every link of the whole page; _candidate resolves the article's.
+        return Document(copy.deepcopy(tree)).summary(html_partial=True)
+    except Exception:  # a second opinion that fails is no opinion: the precise article still stands
+        log.warning("extract: readability failed on a page, going on without it", exc_info=True)
+        return ""
 
 
 def _resiliparse(html: bytes | str) -> str:
     """Resiliparse's main-content text: a third algorithm (DOM heuristics in C++, about a millisecond a page)."""
-    text = bytes_to_str(html, detect_encoding(html)) if isinstance(html, bytes) else html
-    return extract_plain_text(HTMLTree.parse(text), main_content=True)
+    try:
+        text = bytes_to_str(html, detect_encoding(html)) if isinstance(html, bytes) else html
+        return extract_plain_text(HTMLTree.parse(text), main_content=True)
+    except Exception:  # a witness that fails is no witness
+        log.warning("extract: resiliparse failed on a page, going on without it", exc_info=True)
+        return ""
 
 
 def _headline(tree: HtmlElement) -> str:
