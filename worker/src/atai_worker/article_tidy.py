@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
@@ -26,27 +24,6 @@ _CONTROL_WORDS = 3
 _BARE_ADDRESS = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
-
-
-@dataclass(frozen=True)
-class PageFacts:
-    """What the extractors lose and the page still knows: which lists are numbered, which images have captions."""
-
-    ordered_lists: frozenset
-    captions: dict
-
-    @classmethod
-    def of(cls, tree: HtmlElement, url: str) -> PageFacts:
-        ordered = frozenset(key for key in (_first_item(ol) for ol in tree.iter("ol")) if key)
-        captions = {}
-        for figure in tree.iter("figure"):
-            caption = figure.find(".//figcaption")
-            text = " ".join(caption.text_content().split()) if caption is not None else ""
-            for image in figure.iter("img") if text else ():
-                for attribute in ("src", "data-src"):
-                    if image.get(attribute):
-                        captions[_resolved(url, image.get(attribute))] = text
-        return cls(ordered, captions)
 
 
 def parse_article(html: str) -> HtmlElement | None:
@@ -72,28 +49,6 @@ def tidy_article(body: HtmlElement, headline: str) -> HtmlElement:
     _drop_script_only_links(body)
     _drop_bare_addresses(body)
     _drop_headline_block(body, headline)
-    return body
-
-
-def restore_from_page(body: HtmlElement, facts: PageFacts, url: str) -> HtmlElement:
-    """Give back what the extractor flattened: numbered lists, and the captions of figures (changed in place)."""
-    for listing in body.iter("ul"):
-        if _first_item(listing) in facts.ordered_lists:
-            listing.tag = "ol"
-    for image in list(body.iter("img")):
-        caption = facts.captions.get(_resolved(url, image.get("src") or ""))
-        parent = image.getparent()
-        if not caption or parent is None or parent.tag in ("figure", "picture"):
-            continue
-        following = image.getnext()
-        nearby = _normal(parent.text_content() + (following.text_content() if following is not None else ""))
-        if _normal(caption) in nearby:  # the extractor kept the caption as text
-            continue
-        figure = etree.Element("figure")
-        figure.tail, image.tail = image.tail, None
-        parent.replace(image, figure)
-        figure.append(image)
-        etree.SubElement(figure, "figcaption").text = caption
     return body
 
 
@@ -138,9 +93,9 @@ def _drop_headline_block(body: HtmlElement, headline: str) -> None:
     between the headline and the first paragraph.
     """
     children = list(body)
-    wanted = _normal(headline)
+    wanted = normal_text(headline)
     position = next((i for i, child in enumerate(children[:_HEADLINE_WITHIN])
-                     if child.tag == "h1" or (wanted and _normal(child.text_content()) == wanted)), None)
+                     if child.tag == "h1" or (wanted and normal_text(child.text_content()) == wanted)), None)
     if position is None:
         return
     before = len((body.text or "").strip()) + sum(len(child.text_content()) for child in children[:position])
@@ -179,17 +134,6 @@ def _keep_images_only(element: HtmlElement) -> None:
             node.drop_tree()
 
 
-def _first_item(listing: HtmlElement) -> str:
-    item = listing.find(".//li")
-    return _normal(item.text_content())[:80] if item is not None else ""
-
-
-def _resolved(url: str, address: str) -> str:
-    try:
-        return urljoin(url, address.strip())
-    except ValueError:
-        return address
-
-
-def _normal(text: str) -> str:
+def normal_text(text: str) -> str:
+    """The text with its whitespace collapsed, in case-folded form, for comparing what elements say."""
     return _SPACES.sub(" ", text or "").strip().casefold()

@@ -14,7 +14,8 @@ from resiliparse.parse.html import HTMLTree
 
 from .article_choice import GROWTH, Candidate, Text, choose, share
 from .article_page import declared_article_body, declared_body_html, keep_main_article_only, load_page, mark_images
-from .article_tidy import PageFacts, article_html, parse_article, restore_from_page, tidy_article
+from .article_restore import PageFacts, restore_from_page
+from .article_tidy import article_html, parse_article, tidy_article
 from .models import Entry
 from .sanitize import plain_text, text_start
 from .urls import is_web_url
