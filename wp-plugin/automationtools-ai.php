@@ -25,6 +25,7 @@ const PLUGIN_FILE = __FILE__;
 const PLUGIN_DIR  = __DIR__;
 
 require_once __DIR__ . '/inc/namespace.php';
+require_once __DIR__ . '/inc/clock.php';
 require_once __DIR__ . '/inc/settings.php';
 require_once __DIR__ . '/inc/schema.php';
 require_once __DIR__ . '/inc/transaction.php';
@@ -36,6 +37,7 @@ require_once __DIR__ . '/inc/worker.php';
 require_once __DIR__ . '/inc/class-import-batch.php';
 require_once __DIR__ . '/inc/posts.php';
 require_once __DIR__ . '/inc/embeds.php';
+require_once __DIR__ . '/inc/run-state.php';
 require_once __DIR__ . '/inc/runs.php';
 require_once __DIR__ . '/inc/cron.php';
 require_once __DIR__ . '/inc/callback.php';

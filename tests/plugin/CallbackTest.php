@@ -8,6 +8,7 @@
 namespace ATAI\Tests;
 
 use ATAI\Callback;
+use ATAI\Clock;
 use ATAI\Feeds;
 use WP_REST_Request;
 use WP_REST_Response;
@@ -86,7 +87,7 @@ final class CallbackTest extends RestTestCase {
 			self::create_feed()['id'],
 			array(
 				'run_id'         => $run_id,
-				'run_started_at' => Feeds\utc( -30 ),
+				'run_started_at' => Clock\utc( -30 ),
 			)
 		);
 		$body = self::body( $run_id );

@@ -7,9 +7,11 @@
 
 namespace ATAI\Tests;
 
+use ATAI\Clock;
 use ATAI\Cron;
 use ATAI\Feeds;
 use ATAI\Lock;
+use ATAI\Runs;
 
 /**
  * Ticks against a worker URL where nothing listens, so every contact with the worker leaves its mark.
@@ -84,12 +86,12 @@ final class CronTest extends TestCase {
 	public function test_a_tick_collects_feeds_with_a_run_and_dispatches_only_due_active_feeds(): void {
 		$due      = self::create_feed();
 		$paused   = self::create_feed( array( 'status' => 'paused' ) );
-		$later    = self::set_feed_columns( self::create_feed()['id'], array( 'next_run_at' => Feeds\utc( 600 ) ) );
+		$later    = self::set_feed_columns( self::create_feed()['id'], array( 'next_run_at' => Clock\utc( 600 ) ) );
 		$running  = self::set_feed_columns(
 			self::create_feed()['id'],
 			array(
 				'run_id'         => Contract_Fixtures::run_id(),
-				'run_started_at' => Feeds\utc( -60 ),
+				'run_started_at' => Clock\utc( -60 ),
 			)
 		);
 
@@ -105,15 +107,15 @@ final class CronTest extends TestCase {
 		$stale  = self::set_feed_columns(
 			self::create_feed()['id'],
 			array(
-				'run_id'         => Feeds\DISPATCHING,
-				'run_started_at' => Feeds\utc( -10 * MINUTE_IN_SECONDS ),
+				'run_id'         => Runs\DISPATCHING,
+				'run_started_at' => Clock\utc( -10 * MINUTE_IN_SECONDS ),
 			)
 		);
 		$recent = self::set_feed_columns(
 			self::create_feed()['id'],
 			array(
-				'run_id'         => Feeds\DISPATCHING,
-				'run_started_at' => Feeds\utc(),
+				'run_id'         => Runs\DISPATCHING,
+				'run_started_at' => Clock\utc(),
 			)
 		);
 
@@ -121,7 +123,7 @@ final class CronTest extends TestCase {
 
 		$this->assertSame( array( $stale['id'] ), array_keys( $summary['errors'] ) );
 		$this->assertNull( Feeds\get( $stale['id'] )['run_id'] );
-		$this->assertSame( Feeds\DISPATCHING, Feeds\get( $recent['id'] )['run_id'] );
+		$this->assertSame( Runs\DISPATCHING, Feeds\get( $recent['id'] )['run_id'] );
 	}
 
 	public function test_a_tick_whose_time_budget_is_spent_starts_nothing(): void {
@@ -138,7 +140,7 @@ final class CronTest extends TestCase {
 	}
 
 	public function test_an_unexpected_failure_stops_one_feed_only_and_shows_on_it(): void {
-		$first  = self::set_feed_columns( self::create_feed()['id'], array( 'next_run_at' => Feeds\utc( -60 ) ) );
+		$first  = self::set_feed_columns( self::create_feed()['id'], array( 'next_run_at' => Clock\utc( -60 ) ) );
 		$second = self::create_feed();
 		$calls  = 0;
 		// A misbehaving plugin that throws on the first HTTP request only.
@@ -164,8 +166,8 @@ final class CronTest extends TestCase {
 	public function test_only_one_of_two_claims_on_a_feed_succeeds(): void {
 		$feed = self::create_feed();
 
-		$this->assertTrue( Feeds\claim_for_dispatch( $feed['id'] ) );
-		$this->assertFalse( Feeds\claim_for_dispatch( $feed['id'] ) );
+		$this->assertTrue( Runs\claim_for_dispatch( $feed['id'] ) );
+		$this->assertFalse( Runs\claim_for_dispatch( $feed['id'] ) );
 	}
 
 	public function test_scheduling_is_idempotent_and_the_hook_runs_the_tick(): void {

@@ -38,7 +38,7 @@ final class FeedsRestTest extends RestTestCase {
 		$this->assertNull( $feed['last_error'] );
 		$this->assertNull( $feed['current_run'] );
 		$this->assertSame( 0, $feed['posts_made'] );
-		$this->assertContains( $feed['id'], array_column( Feeds\due(), 'id' ) );
+		$this->assertContains( $feed['id'], array_column( Runs\due_feeds(), 'id' ) );
 	}
 
 	/**
@@ -218,7 +218,7 @@ final class FeedsRestTest extends RestTestCase {
 		$this->assertSame( 502, $response->get_status() );
 		$this->assertStringStartsWith( "Could not reach the worker at $url: connection refused", $response->get_data()['message'] );
 		$this->assertNull( Feeds\get( $feed['id'] )['run_id'] );
-		$this->assertContains( $feed['id'], array_column( Feeds\due(), 'id' ) );
+		$this->assertContains( $feed['id'], array_column( Runs\due_feeds(), 'id' ) );
 	}
 
 	public function test_run_now_for_an_unknown_feed_is_404(): void {

@@ -8,6 +8,7 @@
 
 namespace ATAI\Tests;
 
+use ATAI\Clock;
 use ATAI\Contract;
 use ATAI\Feeds;
 use ATAI\Ledger;
@@ -47,8 +48,8 @@ final class RunsTest extends TestCase {
 			$feed_id ?? self::create_feed()['id'],
 			$columns + array(
 				'run_id'         => $run_id,
-				'run_started_at' => Feeds\utc( -120 ),
-				'next_run_at'    => Feeds\utc( 3000 ),
+				'run_started_at' => Clock\utc( -120 ),
+				'next_run_at'    => Clock\utc( 3000 ),
 			)
 		);
 	}
@@ -142,7 +143,7 @@ final class RunsTest extends TestCase {
 		$this->assertNull( $after['run_id'] );
 		$this->assertSame( $feed['next_run_at'], $after['next_run_at'] );
 		$this->assertStringStartsWith( "Could not reach the worker at $url", $after['last_error'] );
-		$this->assertSame( array( $feed['id'] ), array_column( Feeds\due(), 'id' ) );
+		$this->assertSame( array( $feed['id'] ), array_column( Runs\due_feeds(), 'id' ) );
 	}
 
 	public function test_a_feed_with_a_run_in_progress_is_not_dispatched_again(): void {
@@ -168,7 +169,7 @@ final class RunsTest extends TestCase {
 		$this->assertNull( $after['run_id'] );
 		$this->assertSame( 'failed', $after['last_status'] );
 		$this->assertStringContainsString( "no longer knows run $run_id", $after['last_error'] );
-		$this->assertContains( $feed['id'], array_column( Feeds\due(), 'id' ) );
+		$this->assertContains( $feed['id'], array_column( Runs\due_feeds(), 'id' ) );
 		$this->assertNull( Ledger\get( $queued['key'] ) );
 	}
 

@@ -8,6 +8,7 @@
 
 namespace ATAI\Tests;
 
+use ATAI\Clock;
 use ATAI\Feeds;
 use ATAI\Ledger;
 use ATAI\Posts;
@@ -183,8 +184,8 @@ final class WorkerIntegrationTest extends RestTestCase {
 			self::create_feed( array( 'url' => self::origin( '/gen/lost.xml?items=1' ) ) )['id'],
 			array(
 				'run_id'         => $run_id,
-				'run_started_at' => Feeds\utc( -60 ),
-				'next_run_at'    => Feeds\utc( 3600 ),
+				'run_started_at' => Clock\utc( -60 ),
+				'next_run_at'    => Clock\utc( 3600 ),
 			)
 		);
 
@@ -192,7 +193,7 @@ final class WorkerIntegrationTest extends RestTestCase {
 
 		$this->assertSame( 'atai_worker_run_unknown', $result->get_error_code() );
 		$this->assertNull( Feeds\get( $feed['id'] )['run_id'] );
-		$this->assertContains( $feed['id'], array_column( Feeds\due(), 'id' ) );
+		$this->assertContains( $feed['id'], array_column( Runs\due_feeds(), 'id' ) );
 		$this->assertCount( 1, self::posts_of( $this->run_to_the_end( Feeds\get( $feed['id'] ) )['id'] ) );
 	}
 }

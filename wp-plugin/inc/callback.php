@@ -12,9 +12,9 @@
 
 namespace ATAI\Callback;
 
+use ATAI\Clock;
 use ATAI\Contract;
 use ATAI\Cron;
-use ATAI\Feeds;
 use ATAI\Runs;
 use ATAI\Schema;
 use ATAI\Settings;
@@ -81,13 +81,13 @@ function first_use( string $signature, int $timestamp ): ?bool {
 	global $wpdb;
 	$table = Schema\seen_callbacks_table();
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-	$wpdb->query( $wpdb->prepare( "DELETE FROM {$table} WHERE expires_at < %s", gmdate( 'Y-m-d H:i:s' ) ) );
+	$wpdb->query( $wpdb->prepare( "DELETE FROM {$table} WHERE expires_at < %s", Clock\utc() ) );
 	$inserted = $wpdb->query(
 		$wpdb->prepare(
 			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
 			"INSERT IGNORE INTO {$table} (signature, expires_at) VALUES (%s, %s)",
 			hash( 'sha256', $signature ),
-			gmdate( 'Y-m-d H:i:s', $timestamp + MAX_AGE + 1 )
+			Clock\at( $timestamp + MAX_AGE + 1 )
 		)
 	);
 	return false === $inserted ? null : 1 === $inserted;
@@ -116,7 +116,7 @@ function handle( WP_REST_Request $request ) {
 		$valid->add_data( array( 'status' => 400 ) );
 		return $valid;
 	}
-	$feed = Feeds\get_by_run( $body['run_id'] );
+	$feed = Runs\feed_of_run( $body['run_id'] );
 	if ( null === $feed ) {
 		// A run we no longer track (collected already, or its feed was deleted): nothing to do.
 		return array(

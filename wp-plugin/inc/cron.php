@@ -10,7 +10,6 @@
 
 namespace ATAI\Cron;
 
-use ATAI\Feeds;
 use ATAI\Lock;
 use ATAI\Runs;
 use WP_Error;
@@ -94,9 +93,9 @@ function tick(): array {
 	}
 	try {
 		$deadline = microtime( true ) + time_budget();
-		Feeds\release_stale_claims();
+		Runs\release_stale_claims();
 
-		foreach ( Feeds\with_runs() as $feed ) {
+		foreach ( Runs\feeds_to_collect() as $feed ) {
 			if ( microtime( true ) >= $deadline ) {
 				break;
 			}
@@ -108,7 +107,7 @@ function tick(): array {
 			}
 		}
 
-		foreach ( Feeds\due() as $feed ) {
+		foreach ( Runs\due_feeds() as $feed ) {
 			if ( microtime( true ) >= $deadline ) {
 				break;
 			}
@@ -147,9 +146,9 @@ function guarded( string $stage, array $feed, callable $work ) {
 			sprintf( __( '%1$s: unexpected failure: %2$s', 'automationtools-ai' ), $stage, $exception->getMessage() )
 		);
 		if ( 'dispatch' === $stage ) {
-			Feeds\release_claim( $feed['id'], $error );
+			Runs\release_claim( $feed['id'], $error );
 		} else {
-			Feeds\record_error( $feed['id'], $error );
+			Runs\record_error( $feed['id'], $error );
 		}
 		return $error;
 	}

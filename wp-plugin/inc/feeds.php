@@ -1,26 +1,21 @@
 <?php
 /**
- * Feeds: the sources a site owner configured, in the {prefix}atai_feeds table.
+ * Feeds: the sources a site owner configured, in the {prefix}atai_feeds table: their fields, how
+ * each is checked, and adding, changing, deleting and listing them.
  *
- * A feed row also carries the state of its current run (run_id) so a tick knows what to collect;
- * run_id 'dispatching' is a claim taken while the run request is on its way to the worker.
+ * The same row carries the state of the feed's runs; run-state.php writes those columns.
  *
  * @package automationtools-ai
  */
 
 namespace ATAI\Feeds;
 
+use ATAI\Clock;
 use ATAI\Schema;
 use WP_Error;
 
 const STATUSES      = array( 'active', 'paused' );
 const POST_STATUSES = array( 'draft', 'publish', 'pending', 'private' );
-
-/** The run_id a feed holds while its run request is being sent. */
-const DISPATCHING = 'dispatching';
-
-/** A claim older than this belongs to a request that died; it is released. */
-const STALE_CLAIM_SECONDS = 120;
 
 const MAX_POSTS_MIN     = 1;
 const MAX_POSTS_MAX     = 100;
@@ -102,15 +97,6 @@ function field_label( string $field ): string {
 		'embeds'      => __( 'Embeds', 'automationtools-ai' ),
 	);
 	return $labels[ $field ] ?? $field;
-}
-
-/**
- * The current time as a UTC DATETIME string, optionally shifted.
- *
- * @since 0.1.0
- */
-function utc( int $offset = 0 ): string {
-	return gmdate( 'Y-m-d H:i:s', time() + $offset );
 }
 
 /**
@@ -323,7 +309,7 @@ function create( array $input ) {
 	if ( is_wp_error( $values ) ) {
 		return $values;
 	}
-	$now  = utc();
+	$now  = Clock\utc();
 	$row  = to_columns( $values ) + array(
 		'next_run_at' => $now,
 		'created_at'  => $now,
@@ -357,7 +343,7 @@ function update( int $id, array $input ) {
 	$columns = to_columns( $values );
 	// A new check interval takes effect from the last run, not from the next one.
 	if ( $values['interval'] !== $current['interval'] && null !== $current['last_run_at'] ) {
-		$columns['next_run_at'] = gmdate( 'Y-m-d H:i:s', strtotime( $current['last_run_at'] . ' UTC' ) + intervals()[ $values['interval'] ] );
+		$columns['next_run_at'] = Clock\at( Clock\timestamp( $current['last_run_at'] ) + intervals()[ $values['interval'] ] );
 	}
 	$done = $wpdb->update( Schema\feeds_table(), $columns, array( 'id' => $id ) );
 	if ( false === $done ) {
@@ -446,21 +432,6 @@ function get( int $id ): ?array {
 }
 
 /**
- * The feed whose current run is $run_id, or null.
- *
- * @since 0.1.0
- *
- * @return array<string, mixed>|null
- */
-function get_by_run( string $run_id ): ?array {
-	global $wpdb;
-	$table = Schema\feeds_table();
-	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-	$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE run_id = %s", $run_id ), ARRAY_A );
-	return $row ? from_row( $row ) : null;
-}
-
-/**
  * The ID of the feed with this exact URL, or null.
  *
  * @since 0.1.0
@@ -498,194 +469,6 @@ function count_all(): int {
 	$table = Schema\feeds_table();
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
 	return (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$table}" );
-}
-
-/**
- * Feeds with a run at the worker to collect.
- *
- * @since 0.1.0
- *
- * @return array<int, array<string, mixed>>
- */
-function with_runs(): array {
-	global $wpdb;
-	$table = Schema\feeds_table();
-	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-	$rows = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$table} WHERE run_id IS NOT NULL AND run_id <> %s ORDER BY run_started_at", DISPATCHING ), ARRAY_A );
-	return array_map( __NAMESPACE__ . '\\from_row', $rows ?: array() );
-}
-
-/**
- * Active feeds that are due and have no run, longest waiting first.
- *
- * @since 0.1.0
- *
- * @return array<int, array<string, mixed>>
- */
-function due( int $limit = 50 ): array {
-	global $wpdb;
-	$table = Schema\feeds_table();
-	$rows  = $wpdb->get_results(
-		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-		$wpdb->prepare( "SELECT * FROM {$table} WHERE status = 'active' AND run_id IS NULL AND (next_run_at IS NULL OR next_run_at <= %s) ORDER BY next_run_at LIMIT %d", utc(), $limit ),
-		ARRAY_A
-	);
-	return array_map( __NAMESPACE__ . '\\from_row', $rows ?: array() );
-}
-
-/**
- * Claim a feed for dispatch; false when it already has a run (or a claim).
- *
- * The UPDATE is atomic, so two requests never both dispatch the same feed.
- *
- * @since 0.1.0
- */
-function claim_for_dispatch( int $id ): bool {
-	global $wpdb;
-	$table = Schema\feeds_table();
-	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-	return 1 === $wpdb->query( $wpdb->prepare( "UPDATE {$table} SET run_id = %s, run_started_at = %s WHERE id = %d AND run_id IS NULL", DISPATCHING, utc(), $id ) );
-}
-
-/**
- * Give up a dispatch claim after the worker refused or could not be reached; the feed stays due.
- *
- * @since 0.1.0
- */
-function release_claim( int $id, WP_Error $error ): void {
-	global $wpdb;
-	$wpdb->update(
-		Schema\feeds_table(),
-		array(
-			'run_id'          => null,
-			'run_started_at'  => null,
-			'last_error_code' => $error->get_error_code(),
-			'last_error'      => $error->get_error_message(),
-		),
-		array(
-			'id'     => $id,
-			'run_id' => DISPATCHING,
-		)
-	);
-}
-
-/**
- * Release claims left by requests that died between the claim and the worker's answer.
- *
- * @since 0.1.0
- */
-function release_stale_claims(): void {
-	global $wpdb;
-	$table = Schema\feeds_table();
-	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-	$wpdb->query( $wpdb->prepare( "UPDATE {$table} SET run_id = NULL, run_started_at = NULL WHERE run_id = %s AND run_started_at < %s", DISPATCHING, utc( -STALE_CLAIM_SECONDS ) ) );
-}
-
-/**
- * Store the run the worker accepted and when the feed is due next.
- *
- * A worker connection error shown on the feed is cleared: the worker answered.
- *
- * @since 0.1.0
- */
-function start_run( array $feed, string $run_id ): void {
-	global $wpdb;
-	$columns = array(
-		'run_id'         => $run_id,
-		'run_started_at' => utc(),
-		'next_run_at'    => utc( $feed['interval_seconds'] ),
-	);
-	if ( str_starts_with( $feed['last_error_code'], 'atai_worker_' ) ) {
-		$columns['last_error_code'] = '';
-		$columns['last_error']      = null;
-	}
-	$wpdb->update( Schema\feeds_table(), $columns, array( 'id' => $feed['id'] ) );
-}
-
-/**
- * Show an error on the feed without touching its run (e.g. the worker is unreachable: try again next tick).
- *
- * @since 0.1.0
- */
-function record_error( int $id, WP_Error $error ): void {
-	global $wpdb;
-	$wpdb->update(
-		Schema\feeds_table(),
-		array(
-			'last_error_code' => $error->get_error_code(),
-			'last_error'      => $error->get_error_message(),
-		),
-		array( 'id' => $id )
-	);
-}
-
-/**
- * Clear a worker connection error once the worker answers again.
- *
- * @since 0.1.0
- */
-function clear_worker_error( array $feed ): void {
-	global $wpdb;
-	if ( ! str_starts_with( $feed['last_error_code'], 'atai_worker_' ) ) {
-		return;
-	}
-	$wpdb->update(
-		Schema\feeds_table(),
-		array(
-			'last_error_code' => '',
-			'last_error'      => null,
-		),
-		array( 'id' => $feed['id'] )
-	);
-}
-
-/**
- * Record a finished run and clear it from the feed.
- *
- * @since 0.1.0
- *
- * @param array<string, mixed> $feed    The feed.
- * @param array<string, mixed> $columns Changes: last_status, last_error_code, last_error, etag, last_modified, entries_deferred, title.
- */
-function finish_run( array $feed, array $columns ): void {
-	global $wpdb;
-	$columns += array(
-		'run_id'         => null,
-		'run_started_at' => null,
-		'last_run_at'    => utc(),
-	);
-	$wpdb->update(
-		Schema\feeds_table(),
-		$columns,
-		array(
-			'id'     => $feed['id'],
-			'run_id' => $feed['run_id'],
-		)
-	);
-}
-
-/**
- * Forget a run the worker no longer knows and make the feed due at once.
- *
- * @since 0.1.0
- */
-function forget_run( array $feed, WP_Error $error ): void {
-	global $wpdb;
-	$wpdb->update(
-		Schema\feeds_table(),
-		array(
-			'run_id'          => null,
-			'run_started_at'  => null,
-			'next_run_at'     => utc(),
-			'last_status'     => 'failed',
-			'last_error_code' => $error->get_error_code(),
-			'last_error'      => $error->get_error_message(),
-		),
-		array(
-			'id'     => $feed['id'],
-			'run_id' => $feed['run_id'],
-		)
-	);
 }
 
 /**

@@ -11,7 +11,7 @@
 
 namespace ATAI\Ledger;
 
-use ATAI\Feeds;
+use ATAI\Clock;
 use ATAI\Schema;
 use WP_Error;
 
@@ -57,7 +57,7 @@ function record_planned( int $feed_id, string $run_id, array $items ): void {
 	if ( ! $items ) {
 		return;
 	}
-	$now    = Feeds\utc();
+	$now    = Clock\utc();
 	$values = array();
 	foreach ( $items as $item ) {
 		$values[] = $wpdb->prepare(
@@ -104,7 +104,7 @@ function record_planned( int $feed_id, string $run_id, array $items ): void {
 function claim( string $key, int $feed_id, string $run_id, array $draft ) {
 	global $wpdb;
 	$table = Schema\items_table();
-	$now   = Feeds\utc();
+	$now   = Clock\utc();
 	$done  = $wpdb->query(
 		$wpdb->prepare(
 			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
@@ -168,7 +168,7 @@ function mark_posted( string $key, int $post_id ): bool {
 			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
 			"UPDATE {$table} SET state = 'posted', post_id = %d, error_code = '', error_message = NULL, updated_at = %s WHERE item_key = %s",
 			$post_id,
-			Feeds\utc(),
+			Clock\utc(),
 			$key
 		)
 	);
@@ -191,7 +191,7 @@ function record_failures( int $feed_id, string $run_id, array $failures ): void 
 	if ( ! $failures ) {
 		return;
 	}
-	$now    = Feeds\utc();
+	$now    = Clock\utc();
 	$values = array();
 	foreach ( $failures as $failure ) {
 		$values[] = $wpdb->prepare(

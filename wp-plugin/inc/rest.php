@@ -10,6 +10,7 @@
 namespace ATAI\REST;
 
 use ATAI\Callback;
+use ATAI\Clock;
 use ATAI\Feeds;
 use ATAI\Ledger;
 use ATAI\Runs;
@@ -382,18 +383,6 @@ function feed_schema(): array {
 }
 
 /**
- * A UTC DATETIME as RFC 3339, or null.
- *
- * @since 0.1.0
- */
-function rfc3339( ?string $datetime ): ?string {
-	if ( null === $datetime || '' === $datetime || str_starts_with( $datetime, '0000' ) ) {
-		return null;
-	}
-	return gmdate( 'Y-m-d\TH:i:s\Z', (int) strtotime( $datetime . ' UTC' ) );
-}
-
-/**
  * A feed as the REST API shows it.
  *
  * @since 0.1.0
@@ -414,8 +403,8 @@ function feed_data( array $feed, int $posts_made ): array {
 		'max_posts'   => $feed['max_posts'],
 		'interval'    => $feed['interval'],
 		'embeds'      => $feed['embeds'],
-		'next_run'    => rfc3339( $feed['next_run_at'] ),
-		'last_run'    => rfc3339( $feed['last_run_at'] ),
+		'next_run'    => Clock\rfc3339( $feed['next_run_at'] ),
+		'last_run'    => Clock\rfc3339( $feed['last_run_at'] ),
 		'last_status' => '' === $feed['last_status'] ? null : $feed['last_status'],
 		'last_error'  => '' === $feed['last_error'] ? null : array(
 			'code'    => $feed['last_error_code'],
@@ -423,8 +412,8 @@ function feed_data( array $feed, int $posts_made ): array {
 		),
 		'posts_made'  => $posts_made,
 		'current_run' => $feed['run_id'],
-		'run_started' => rfc3339( $feed['run_started_at'] ),
-		'created'     => rfc3339( $feed['created_at'] ),
+		'run_started' => Clock\rfc3339( $feed['run_started_at'] ),
+		'created'     => Clock\rfc3339( $feed['created_at'] ),
 	);
 }
 
@@ -625,7 +614,7 @@ function list_items( WP_REST_Request $request ) {
 				'code'    => $item['error_code'],
 				'message' => $item['error_message'],
 			),
-			'updated'         => rfc3339( $item['updated_at'] ),
+			'updated'         => Clock\rfc3339( $item['updated_at'] ),
 		);
 	}
 	return rest_ensure_response( $data );

@@ -4,14 +4,14 @@
  *
  * Dispatch is one quick POST; nothing here ever waits for a model. Collecting records the planned
  * items, imports the ready drafts, records item errors, acknowledges what was handled and, once
- * the worker is done and nothing is left, closes the run on the feed.
+ * the worker is done and nothing is left, closes the run on the feed (run-state.php writes the
+ * feed's run columns).
  *
  * @package automationtools-ai
  */
 
 namespace ATAI\Runs;
 
-use ATAI\Feeds;
 use ATAI\Ledger;
 use ATAI\Lock;
 use ATAI\Posts;
@@ -28,7 +28,7 @@ use WP_Error;
  * @return array{run_id: string}|WP_Error
  */
 function dispatch( array $feed ) {
-	if ( ! Feeds\claim_for_dispatch( $feed['id'] ) ) {
+	if ( ! claim_for_dispatch( $feed['id'] ) ) {
 		return new WP_Error(
 			'atai_run_in_progress',
 			/* translators: %s: feed title or URL. */
@@ -38,10 +38,10 @@ function dispatch( array $feed ) {
 	}
 	$created = Worker\create_run( run_request( $feed ) );
 	if ( is_wp_error( $created ) ) {
-		Feeds\release_claim( $feed['id'], $created );
+		release_claim( $feed['id'], $created );
 		return $created;
 	}
-	Feeds\start_run( $feed, $created['run_id'] );
+	start_run( $feed, $created['run_id'] );
 	return array( 'run_id' => $created['run_id'] );
 }
 
@@ -116,14 +116,14 @@ function collect( array $feed, float $deadline ) {
 		if ( is_wp_error( $run ) ) {
 			if ( 'atai_worker_run_unknown' === $run->get_error_code() ) {
 				Ledger\release_run( $run_id );
-				Feeds\forget_run( $feed, $run );
+				forget_run( $feed, $run );
 			} else {
 				// Unreachable or refused: keep the run and try again on the next tick.
-				Feeds\record_error( $feed['id'], $run );
+				record_error( $feed['id'], $run );
 			}
 			return $run;
 		}
-		Feeds\clear_worker_error( $feed );
+		clear_worker_error( $feed );
 		return process_run( $feed, $run, $deadline );
 	} finally {
 		Lock\release( $lock );
@@ -157,7 +157,7 @@ function process_run( array $feed, array $run, float $deadline ): array {
 		$ack = Worker\ack( $run_id, $handled );
 		if ( is_wp_error( $ack ) ) {
 			// The worker sends these again; the ledger makes handling them a second time harmless.
-			Feeds\record_error( $feed['id'], $ack );
+			record_error( $feed['id'], $ack );
 			$result['ack_error'] = $ack;
 			return $result;
 		}
@@ -230,65 +230,4 @@ function import_drafts( array $feed, string $run_id, array $drafts, float $deadl
 	}
 	Ledger\record_failures( $feed['id'], $run_id, $failures );
 	return $result;
-}
-
-/**
- * Seconds until a feed that could not be read is tried again: at the next tick first, then after 1, 3,
- * 7, 15… minutes for each further failure in a row, never later than the feed's own interval (a moved
- * or broken feed is not asked every minute forever, and one that is back is read again soon).
- *
- * @since 0.1.0
- *
- * @param int $failed_runs Failed runs in a row, this one included.
- * @param int $interval    The feed's check interval in seconds.
- */
-function retry_delay( int $failed_runs, int $interval ): int {
-	return (int) min( $interval, MINUTE_IN_SECONDS * ( 2 ** min( $failed_runs - 1, 16 ) - 1 ) );
-}
-
-/**
- * Close a finished run on its feed: last run, status, error in words, conditional-GET validators, title.
- *
- * @since 0.1.0
- *
- * @param array<string, mixed> $feed The feed.
- * @param array<string, mixed> $run  The finished Run.
- */
-function finish( array $feed, array $run ): void {
-	Ledger\release_run( $run['run_id'] );
-	$columns = array(
-		'last_status'     => $run['state'],
-		'last_error_code' => '',
-		'last_error'      => null,
-	);
-	if ( 'failed' === $run['state'] ) {
-		$columns['last_error_code'] = $run['error']['code'] ?? 'run_failed';
-		$columns['last_error']      = $run['error']['message'] ?? __( 'The worker could not read the feed and gave no reason.', 'automationtools-ai' );
-		$columns['failed_runs']     = $feed['failed_runs'] + 1;
-		$columns['next_run_at']     = Feeds\utc( retry_delay( $columns['failed_runs'], $feed['interval_seconds'] ) );
-	} else {
-		$columns['failed_runs'] = 0;
-		$failed = Ledger\count_failed_in_run( $run['run_id'] );
-		if ( $failed > 0 ) {
-			$columns['last_error_code'] = 'items_failed';
-			$columns['last_error']      = sprintf(
-				/* translators: %d: number of items. */
-				_n( '%d item of the last run could not be imported; the feed\'s items list says why.', '%d items of the last run could not be imported; the feed\'s items list says why.', $failed, 'automationtools-ai' ),
-				$failed
-			);
-		}
-	}
-	$fetched = $run['feed'];
-	if ( is_array( $fetched ) ) {
-		$columns['entries_deferred'] = $fetched['entries_deferred'];
-		// Keep the validators of the last full fetch; a 304 run has nothing newer to say.
-		if ( 'done' === $run['state'] && 0 === $fetched['entries_deferred'] && ! $fetched['not_modified'] ) {
-			$columns['etag']          = is_string( $fetched['etag'] ) ? mb_substr( $fetched['etag'], 0, 1024 ) : null;
-			$columns['last_modified'] = is_string( $fetched['last_modified'] ) ? mb_substr( $fetched['last_modified'], 0, 128 ) : null;
-		}
-		if ( '' === $feed['title'] && is_string( $fetched['title'] ) && '' !== trim( $fetched['title'] ) ) {
-			$columns['title'] = mb_substr( sanitize_text_field( $fetched['title'] ), 0, 255 );
-		}
-	}
-	Feeds\finish_run( $feed, $columns );
 }

@@ -8,6 +8,7 @@
 namespace ATAI\Admin;
 
 use ATAI\Admin\Feeds_Page;
+use ATAI\Clock;
 use ATAI\Feeds;
 use ATAI\Ledger;
 
@@ -161,7 +162,7 @@ class Feeds_List_Table extends \WP_List_Table {
 		if ( 'paused' === $feed['status'] ) {
 			return esc_html__( 'Paused', 'automationtools-ai' );
 		}
-		if ( null === $feed['next_run_at'] || strtotime( $feed['next_run_at'] . ' UTC' ) <= time() ) {
+		if ( null === $feed['next_run_at'] || Clock\timestamp( $feed['next_run_at'] ) <= time() ) {
 			return esc_html__( 'Due now', 'automationtools-ai' );
 		}
 		return esc_html( self::relative( $feed['next_run_at'] ) );
@@ -195,7 +196,7 @@ class Feeds_List_Table extends \WP_List_Table {
 	 * @since 0.1.0
 	 */
 	private static function relative( string $datetime ): string {
-		$timestamp = (int) strtotime( $datetime . ' UTC' );
+		$timestamp = Clock\timestamp( $datetime );
 		$diff      = human_time_diff( $timestamp, time() );
 		return $timestamp <= time()
 			/* translators: %s: time span such as "5 mins". */

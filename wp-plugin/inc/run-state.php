@@ -1,0 +1,287 @@
+<?php
+/**
+ * Run state: the columns of a feed row that say where its runs stand (run_id, run_started_at,
+ * next_run_at, last_run_at, last_status, last_error_code, last_error, failed_runs, etag,
+ * last_modified, entries_deferred). Every write of them, and every query that selects feeds by
+ * them, is here; the feed's configuration is in feeds.php.
+ *
+ * run_id is null (no run), DISPATCHING (a claim taken while the run request is on its way to the
+ * worker) or the worker's run ID (a run to collect).
+ *
+ * @package automationtools-ai
+ */
+
+namespace ATAI\Runs;
+
+use ATAI\Clock;
+use ATAI\Feeds;
+use ATAI\Ledger;
+use ATAI\Schema;
+use WP_Error;
+
+/** The run_id a feed holds while its run request is being sent. */
+const DISPATCHING = 'dispatching';
+
+/** A claim older than this belongs to a request that died; it is released. */
+const STALE_CLAIM_SECONDS = 120;
+
+/**
+ * Active feeds that are due and have no run, longest waiting first.
+ *
+ * @since 0.1.0
+ *
+ * @return array<int, array<string, mixed>>
+ */
+function due_feeds( int $limit = 50 ): array {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	$rows  = $wpdb->get_results(
+		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+		$wpdb->prepare( "SELECT * FROM {$table} WHERE status = 'active' AND run_id IS NULL AND (next_run_at IS NULL OR next_run_at <= %s) ORDER BY next_run_at LIMIT %d", Clock\utc(), $limit ),
+		ARRAY_A
+	);
+	return array_map( 'ATAI\\Feeds\\from_row', $rows ?: array() );
+}
+
+/**
+ * Feeds with a run at the worker to collect, oldest run first.
+ *
+ * @since 0.1.0
+ *
+ * @return array<int, array<string, mixed>>
+ */
+function feeds_to_collect(): array {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	$rows = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$table} WHERE run_id IS NOT NULL AND run_id <> %s ORDER BY run_started_at", DISPATCHING ), ARRAY_A );
+	return array_map( 'ATAI\\Feeds\\from_row', $rows ?: array() );
+}
+
+/**
+ * The feed whose current run is $run_id, or null.
+ *
+ * @since 0.1.0
+ *
+ * @return array<string, mixed>|null
+ */
+function feed_of_run( string $run_id ): ?array {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE run_id = %s", $run_id ), ARRAY_A );
+	return $row ? Feeds\from_row( $row ) : null;
+}
+
+/**
+ * The columns that show an error on the feed, in words.
+ *
+ * @since 0.1.0
+ *
+ * @return array{last_error_code: string, last_error: string}
+ */
+function error_columns( WP_Error $error ): array {
+	return array(
+		'last_error_code' => $error->get_error_code(),
+		'last_error'      => $error->get_error_message(),
+	);
+}
+
+/**
+ * Claim a feed for dispatch; false when it already has a run (or a claim).
+ *
+ * The UPDATE is atomic, so two requests never both dispatch the same feed.
+ *
+ * @since 0.1.0
+ */
+function claim_for_dispatch( int $id ): bool {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	return 1 === $wpdb->query( $wpdb->prepare( "UPDATE {$table} SET run_id = %s, run_started_at = %s WHERE id = %d AND run_id IS NULL", DISPATCHING, Clock\utc(), $id ) );
+}
+
+/**
+ * Give up a dispatch claim after the worker refused or could not be reached; the feed stays due.
+ *
+ * @since 0.1.0
+ */
+function release_claim( int $id, WP_Error $error ): void {
+	update_while_running(
+		$id,
+		DISPATCHING,
+		array(
+			'run_id'         => null,
+			'run_started_at' => null,
+		) + error_columns( $error )
+	);
+}
+
+/**
+ * Release claims left by requests that died between the claim and the worker's answer.
+ *
+ * @since 0.1.0
+ */
+function release_stale_claims(): void {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	$wpdb->query( $wpdb->prepare( "UPDATE {$table} SET run_id = NULL, run_started_at = NULL WHERE run_id = %s AND run_started_at < %s", DISPATCHING, Clock\utc( -STALE_CLAIM_SECONDS ) ) );
+}
+
+/**
+ * Store the run the worker accepted and when the feed is due next.
+ *
+ * A worker connection error shown on the feed is cleared: the worker answered.
+ *
+ * @since 0.1.0
+ */
+function start_run( array $feed, string $run_id ): void {
+	global $wpdb;
+	$columns = array(
+		'run_id'         => $run_id,
+		'run_started_at' => Clock\utc(),
+		'next_run_at'    => Clock\utc( $feed['interval_seconds'] ),
+	);
+	if ( str_starts_with( $feed['last_error_code'], 'atai_worker_' ) ) {
+		$columns['last_error_code'] = '';
+		$columns['last_error']      = null;
+	}
+	$wpdb->update( Schema\feeds_table(), $columns, array( 'id' => $feed['id'] ) );
+}
+
+/**
+ * Show an error on the feed without touching its run (e.g. the worker is unreachable: try again next tick).
+ *
+ * @since 0.1.0
+ */
+function record_error( int $id, WP_Error $error ): void {
+	global $wpdb;
+	$wpdb->update( Schema\feeds_table(), error_columns( $error ), array( 'id' => $id ) );
+}
+
+/**
+ * Clear a worker connection error once the worker answers again.
+ *
+ * @since 0.1.0
+ */
+function clear_worker_error( array $feed ): void {
+	global $wpdb;
+	if ( ! str_starts_with( $feed['last_error_code'], 'atai_worker_' ) ) {
+		return;
+	}
+	$wpdb->update(
+		Schema\feeds_table(),
+		array(
+			'last_error_code' => '',
+			'last_error'      => null,
+		),
+		array( 'id' => $feed['id'] )
+	);
+}
+
+/**
+ * Seconds until a feed that could not be read is tried again: at the next tick first, then after 1, 3,
+ * 7, 15… minutes for each further failure in a row, never later than the feed's own interval (a moved
+ * or broken feed is not asked every minute forever, and one that is back is read again soon).
+ *
+ * @since 0.1.0
+ *
+ * @param int $failed_runs Failed runs in a row, this one included.
+ * @param int $interval    The feed's check interval in seconds.
+ */
+function retry_delay( int $failed_runs, int $interval ): int {
+	return (int) min( $interval, MINUTE_IN_SECONDS * ( 2 ** min( $failed_runs - 1, 16 ) - 1 ) );
+}
+
+/**
+ * Close a finished run on its feed: last run, status, error in words, conditional-GET validators, title.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $feed The feed.
+ * @param array<string, mixed> $run  The finished Run.
+ */
+function finish( array $feed, array $run ): void {
+	Ledger\release_run( $run['run_id'] );
+	$columns = array(
+		'last_status'     => $run['state'],
+		'last_error_code' => '',
+		'last_error'      => null,
+	);
+	if ( 'failed' === $run['state'] ) {
+		$columns['last_error_code'] = $run['error']['code'] ?? 'run_failed';
+		$columns['last_error']      = $run['error']['message'] ?? __( 'The worker could not read the feed and gave no reason.', 'automationtools-ai' );
+		$columns['failed_runs']     = $feed['failed_runs'] + 1;
+		$columns['next_run_at']     = Clock\utc( retry_delay( $columns['failed_runs'], $feed['interval_seconds'] ) );
+	} else {
+		$columns['failed_runs'] = 0;
+		$failed                 = Ledger\count_failed_in_run( $run['run_id'] );
+		if ( $failed > 0 ) {
+			$columns['last_error_code'] = 'items_failed';
+			$columns['last_error']      = sprintf(
+				/* translators: %d: number of items. */
+				_n( '%d item of the last run could not be imported; the feed\'s items list says why.', '%d items of the last run could not be imported; the feed\'s items list says why.', $failed, 'automationtools-ai' ),
+				$failed
+			);
+		}
+	}
+	$fetched = $run['feed'];
+	if ( is_array( $fetched ) ) {
+		$columns['entries_deferred'] = $fetched['entries_deferred'];
+		// Keep the validators of the last full fetch; a 304 run has nothing newer to say.
+		if ( 'done' === $run['state'] && 0 === $fetched['entries_deferred'] && ! $fetched['not_modified'] ) {
+			$columns['etag']          = is_string( $fetched['etag'] ) ? mb_substr( $fetched['etag'], 0, 1024 ) : null;
+			$columns['last_modified'] = is_string( $fetched['last_modified'] ) ? mb_substr( $fetched['last_modified'], 0, 128 ) : null;
+		}
+		if ( '' === $feed['title'] && is_string( $fetched['title'] ) && '' !== trim( $fetched['title'] ) ) {
+			$columns['title'] = mb_substr( sanitize_text_field( $fetched['title'] ), 0, 255 );
+		}
+	}
+	$columns += array(
+		'run_id'         => null,
+		'run_started_at' => null,
+		'last_run_at'    => Clock\utc(),
+	);
+	update_while_running( $feed['id'], $feed['run_id'], $columns );
+}
+
+/**
+ * Forget a run the worker no longer knows and make the feed due at once.
+ *
+ * @since 0.1.0
+ */
+function forget_run( array $feed, WP_Error $error ): void {
+	update_while_running(
+		$feed['id'],
+		$feed['run_id'],
+		array(
+			'run_id'         => null,
+			'run_started_at' => null,
+			'next_run_at'    => Clock\utc(),
+			'last_status'    => 'failed',
+		) + error_columns( $error )
+	);
+}
+
+/**
+ * Change a feed's columns only while it still holds this run (or claim): a run that another request
+ * closed or forgot meanwhile must not close the feed's next one.
+ *
+ * @since 0.1.0
+ *
+ * @param int                  $id      Feed ID.
+ * @param string|null          $run_id  The run (or DISPATCHING) the change belongs to.
+ * @param array<string, mixed> $columns Column values.
+ */
+function update_while_running( int $id, ?string $run_id, array $columns ): void {
+	global $wpdb;
+	$wpdb->update(
+		Schema\feeds_table(),
+		$columns,
+		array(
+			'id'     => $id,
+			'run_id' => $run_id,
+		)
+	);
+}
