@@ -31,6 +31,7 @@ require_once __DIR__ . '/inc/schema.php';
 require_once __DIR__ . '/inc/transaction.php';
 require_once __DIR__ . '/inc/lock.php';
 require_once __DIR__ . '/inc/feeds.php';
+require_once __DIR__ . '/inc/class-feed.php';
 require_once __DIR__ . '/inc/ledger.php';
 require_once __DIR__ . '/inc/contract.php';
 require_once __DIR__ . '/inc/worker.php';

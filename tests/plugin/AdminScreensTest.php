@@ -60,9 +60,9 @@ final class AdminScreensTest extends TestCase {
 
 	public function test_the_feeds_list_shows_each_feed_with_its_actions_and_its_last_error_in_red(): void {
 		$feed = self::create_feed();
-		Runs\import_drafts( $feed, Contract_Fixtures::run_id(), array( Contract_Fixtures::draft( $feed['id'], 'listed' ) ) );
+		Runs\import_drafts( $feed, Contract_Fixtures::run_id(), array( Contract_Fixtures::draft( $feed->id, 'listed' ) ) );
 		self::set_feed_columns(
-			$feed['id'],
+			$feed->id,
 			array(
 				'title'      => 'Harbour <News>',
 				'last_error' => 'fetch: got 404 from <script>alert(1)</script>',
@@ -72,13 +72,13 @@ final class AdminScreensTest extends TestCase {
 		$html = self::render( 'ATAI\\Admin\\Feeds_Page\\render', 'toplevel_page_atai-feeds' );
 
 		$this->assertStringContainsString( 'Harbour &lt;News&gt;', $html );
-		$this->assertStringContainsString( esc_html( $feed['url'] ), $html );
+		$this->assertStringContainsString( esc_html( $feed->url ), $html );
 		$this->assertStringContainsString( '<span class="atai-error">fetch: got 404 from &lt;script&gt;alert(1)&lt;/script&gt;</span>', $html );
 		$this->assertStringNotContainsString( '<script>alert(1)', $html );
 		foreach ( array( 'Edit', 'Run now', 'Pause', 'Delete', 'Add feed', 'Due now' ) as $label ) {
 			$this->assertStringContainsString( ">$label<", $html );
 		}
-		$this->assertStringContainsString( 'action=' . Feeds_Page\RUN_ACTION . '&#038;feed=' . $feed['id'] . '&#038;_wpnonce=', $html );
+		$this->assertStringContainsString( 'action=' . Feeds_Page\RUN_ACTION . '&#038;feed=' . $feed->id . '&#038;_wpnonce=', $html );
 		$this->assertMatchesRegularExpression( '/<td[^>]*column-posts_made[^>]*>1</', $html );
 	}
 
@@ -134,32 +134,32 @@ final class AdminScreensTest extends TestCase {
 		$this->assertStringNotContainsString( 'action=', $redirect );
 		$this->assertSame( 'success', Notices\take()[0]['type'] );
 		$feed = Feeds\all()[0];
-		$this->assertSame( 'https://news.example.org/rss', $feed['url'] );
-		$this->assertSame( 5, $feed['max_posts'] );
-		$this->assertSame( '30min', $feed['interval'] );
-		$this->assertFalse( $feed['embeds'] );
+		$this->assertSame( 'https://news.example.org/rss', $feed->url );
+		$this->assertSame( 5, $feed->max_posts );
+		$this->assertSame( '30min', $feed->interval );
+		$this->assertFalse( $feed->embeds );
 	}
 
 	public function test_the_embeds_box_on_the_edit_form_turns_embeds_on_and_off(): void {
 		$feed = self::create_feed();
 		$form = array(
-			'feed_id'     => (string) $feed['id'],
-			'url'         => $feed['url'],
+			'feed_id'     => (string) $feed->id,
+			'url'         => $feed->url,
 			'post_status' => 'draft',
-			'author'      => (string) $feed['author'],
-			'category'    => (string) $feed['category'],
+			'author'      => (string) $feed->author,
+			'category'    => (string) $feed->category,
 			'max_posts'   => '5',
 			'interval'    => 'hourly',
 		);
 		$_GET = array(
 			'page'   => Feeds_Page\SLUG,
 			'action' => 'edit',
-			'feed'   => (string) $feed['id'],
+			'feed'   => (string) $feed->id,
 		);
 
 		$unticked = self::render( 'ATAI\\Admin\\Feeds_Page\\render', 'toplevel_page_atai-feeds' );
 		Feeds_Page\save_from_form( $form + array( 'embeds' => '1' ) ); // The box ticked: its "1" comes after the hidden "0".
-		$on     = Feeds\get( $feed['id'] )['embeds'];
+		$on     = Feeds\get( $feed->id )->embeds;
 		$ticked = self::render( 'ATAI\\Admin\\Feeds_Page\\render', 'toplevel_page_atai-feeds' );
 		Feeds_Page\save_from_form( $form + array( 'embeds' => '0' ) ); // Not ticked: only the hidden field is posted.
 
@@ -167,24 +167,24 @@ final class AdminScreensTest extends TestCase {
 		$this->assertStringContainsString( 'Off (recommended): links stay links.', $unticked );
 		$this->assertTrue( $on );
 		$this->assertStringContainsString( 'id="atai-embeds" value="1" checked=\'checked\' />', $ticked );
-		$this->assertFalse( Feeds\get( $feed['id'] )['embeds'] );
+		$this->assertFalse( Feeds\get( $feed->id )->embeds );
 	}
 
 	public function test_the_edit_screen_shows_the_feeds_fields_and_recent_items_with_their_errors(): void {
 		$feed  = self::create_feed();
-		$draft = Contract_Fixtures::draft( $feed['id'], 'on-edit-screen' );
+		$draft = Contract_Fixtures::draft( $feed->id, 'on-edit-screen' );
 		Runs\import_drafts( $feed, Contract_Fixtures::run_id(), array( $draft ) );
-		Ledger\record_failures( $feed['id'], Contract_Fixtures::run_id(), array( Contract_Fixtures::item_error( $feed['id'], 'broken', array( 'retryable' => false ) ) ) );
+		Ledger\record_failures( $feed->id, Contract_Fixtures::run_id(), array( Contract_Fixtures::item_error( $feed->id, 'broken', array( 'retryable' => false ) ) ) );
 		$_GET = array(
 			'page'   => Feeds_Page\SLUG,
 			'action' => 'edit',
-			'feed'   => (string) $feed['id'],
+			'feed'   => (string) $feed->id,
 		);
 
 		$html = self::render( 'ATAI\\Admin\\Feeds_Page\\render', 'toplevel_page_atai-feeds' );
 
 		$this->assertStringContainsString( 'Edit feed', $html );
-		$this->assertStringContainsString( 'value="' . esc_attr( $feed['url'] ) . '"', $html );
+		$this->assertStringContainsString( 'value="' . esc_attr( $feed->url ) . '"', $html );
 		$this->assertStringContainsString( 'Recent items', $html );
 		$this->assertStringContainsString( 'The old port gets its cranes back', $html );
 		$this->assertStringContainsString( 'Given up after 1 attempt', $html );
@@ -194,11 +194,11 @@ final class AdminScreensTest extends TestCase {
 	public function test_item_titles_and_errors_from_the_worker_are_shown_as_text_on_the_feed_screen(): void {
 		$feed = self::create_feed();
 		Ledger\record_failures(
-			$feed['id'],
+			$feed->id,
 			Contract_Fixtures::run_id(),
 			array(
 				Contract_Fixtures::item_error(
-					$feed['id'],
+					$feed->id,
 					'scripted',
 					array(
 						'title'   => '<script>alert("title")</script>Ferry <img src=x onerror=alert(1)>',
@@ -211,7 +211,7 @@ final class AdminScreensTest extends TestCase {
 		$_GET = array(
 			'page'   => Feeds_Page\SLUG,
 			'action' => 'edit',
-			'feed'   => (string) $feed['id'],
+			'feed'   => (string) $feed->id,
 		);
 
 		$html = self::render( 'ATAI\\Admin\\Feeds_Page\\render', 'toplevel_page_atai-feeds' );
@@ -256,14 +256,14 @@ final class AdminScreensTest extends TestCase {
 		$feed    = self::create_feed();
 		$handler = array( self::class, 'throwing_die_handler' );
 		add_filter( 'wp_die_handler', $handler );
-		$_GET                 = array( 'feed' => (string) $feed['id'] );
+		$_GET                 = array( 'feed' => (string) $feed->id );
 		$_REQUEST['_wpnonce'] = 'forged';
 
 		try {
 			Feeds_Page\handle_delete();
 			$this->fail( 'The handler went on without a valid nonce.' );
 		} catch ( \RuntimeException $refused ) {
-			$this->assertNotNull( Feeds\get( $feed['id'] ) );
+			$this->assertNotNull( Feeds\get( $feed->id ) );
 		} finally {
 			unset( $_REQUEST['_wpnonce'] );
 			remove_filter( 'wp_die_handler', $handler );

@@ -84,7 +84,7 @@ final class CallbackTest extends RestTestCase {
 	public function test_a_validly_signed_callback_collects_that_run_at_once(): void {
 		$run_id = Contract_Fixtures::run_id();
 		$feed   = self::set_feed_columns(
-			self::create_feed()['id'],
+			self::create_feed()->id,
 			array(
 				'run_id'         => $run_id,
 				'run_started_at' => Clock\utc( -30 ),
@@ -98,8 +98,8 @@ final class CallbackTest extends RestTestCase {
 		$this->assertSame( 200, $response->get_status() );
 		$this->assertFalse( $response->get_data()['collected'] );
 		$this->assertSame( 'atai_worker_unreachable', $response->get_data()['error']['code'] );
-		$this->assertStringStartsWith( 'Could not reach the worker', Feeds\get( $feed['id'] )['last_error'] );
-		$this->assertSame( $run_id, Feeds\get( $feed['id'] )['run_id'] );
+		$this->assertStringStartsWith( 'Could not reach the worker', Feeds\get( $feed->id )->last_error );
+		$this->assertSame( $run_id, Feeds\get( $feed->id )->run_id );
 	}
 
 	public function test_the_signature_matches_the_contracts_recipe(): void {

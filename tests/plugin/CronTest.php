@@ -56,15 +56,15 @@ final class CronTest extends TestCase {
 		$this->assertTrue( $blocked['locked'] );
 		$this->assertSame( 0, $blocked['dispatched'] );
 		$this->assertSame( array(), $blocked['errors'] );
-		$this->assertSame( '', Feeds\get( $feed['id'] )['last_error'] );
+		$this->assertSame( '', Feeds\get( $feed->id )->last_error );
 
 		$other->query( "SELECT RELEASE_LOCK('$name')" );
 		$other->close();
 		$free = Cron\tick();
 
 		$this->assertFalse( $free['locked'] );
-		$this->assertArrayHasKey( $feed['id'], $free['errors'] );
-		$this->assertStringStartsWith( 'Could not reach the worker', Feeds\get( $feed['id'] )['last_error'] );
+		$this->assertArrayHasKey( $feed->id, $free['errors'] );
+		$this->assertStringStartsWith( 'Could not reach the worker', Feeds\get( $feed->id )->last_error );
 	}
 
 	public function test_the_tick_lock_is_released_when_the_connection_that_held_it_goes_away(): void {
@@ -86,9 +86,9 @@ final class CronTest extends TestCase {
 	public function test_a_tick_collects_feeds_with_a_run_and_dispatches_only_due_active_feeds(): void {
 		$due      = self::create_feed();
 		$paused   = self::create_feed( array( 'status' => 'paused' ) );
-		$later    = self::set_feed_columns( self::create_feed()['id'], array( 'next_run_at' => Clock\utc( 600 ) ) );
+		$later    = self::set_feed_columns( self::create_feed()->id, array( 'next_run_at' => Clock\utc( 600 ) ) );
 		$running  = self::set_feed_columns(
-			self::create_feed()['id'],
+			self::create_feed()->id,
 			array(
 				'run_id'         => Contract_Fixtures::run_id(),
 				'run_started_at' => Clock\utc( -60 ),
@@ -97,22 +97,22 @@ final class CronTest extends TestCase {
 
 		$summary = Cron\tick();
 
-		$this->assertEqualsCanonicalizing( array( $due['id'], $running['id'] ), array_keys( $summary['errors'] ) );
-		$this->assertSame( '', Feeds\get( $paused['id'] )['last_error'] );
-		$this->assertSame( '', Feeds\get( $later['id'] )['last_error'] );
-		$this->assertSame( $running['run_id'], Feeds\get( $running['id'] )['run_id'] );
+		$this->assertEqualsCanonicalizing( array( $due->id, $running->id ), array_keys( $summary['errors'] ) );
+		$this->assertSame( '', Feeds\get( $paused->id )->last_error );
+		$this->assertSame( '', Feeds\get( $later->id )->last_error );
+		$this->assertSame( $running->run_id, Feeds\get( $running->id )->run_id );
 	}
 
 	public function test_a_dispatch_claim_left_by_a_request_that_died_is_released_and_the_feed_dispatched(): void {
 		$stale  = self::set_feed_columns(
-			self::create_feed()['id'],
+			self::create_feed()->id,
 			array(
 				'run_id'         => Runs\DISPATCHING,
 				'run_started_at' => Clock\utc( -10 * MINUTE_IN_SECONDS ),
 			)
 		);
 		$recent = self::set_feed_columns(
-			self::create_feed()['id'],
+			self::create_feed()->id,
 			array(
 				'run_id'         => Runs\DISPATCHING,
 				'run_started_at' => Clock\utc(),
@@ -121,9 +121,9 @@ final class CronTest extends TestCase {
 
 		$summary = Cron\tick();
 
-		$this->assertSame( array( $stale['id'] ), array_keys( $summary['errors'] ) );
-		$this->assertNull( Feeds\get( $stale['id'] )['run_id'] );
-		$this->assertSame( Runs\DISPATCHING, Feeds\get( $recent['id'] )['run_id'] );
+		$this->assertSame( array( $stale->id ), array_keys( $summary['errors'] ) );
+		$this->assertNull( Feeds\get( $stale->id )->run_id );
+		$this->assertSame( Runs\DISPATCHING, Feeds\get( $recent->id )->run_id );
 	}
 
 	public function test_a_tick_whose_time_budget_is_spent_starts_nothing(): void {
@@ -136,11 +136,11 @@ final class CronTest extends TestCase {
 		remove_filter( 'atai_time_budget', $budget );
 		$this->assertSame( array(), $summary['errors'] );
 		$this->assertSame( 0, $summary['dispatched'] );
-		$this->assertSame( '', Feeds\get( $feed['id'] )['last_error'] );
+		$this->assertSame( '', Feeds\get( $feed->id )->last_error );
 	}
 
 	public function test_an_unexpected_failure_stops_one_feed_only_and_shows_on_it(): void {
-		$first  = self::set_feed_columns( self::create_feed()['id'], array( 'next_run_at' => Clock\utc( -60 ) ) );
+		$first  = self::set_feed_columns( self::create_feed()->id, array( 'next_run_at' => Clock\utc( -60 ) ) );
 		$second = self::create_feed();
 		$calls  = 0;
 		// A misbehaving plugin that throws on the first HTTP request only.
@@ -156,18 +156,18 @@ final class CronTest extends TestCase {
 		$summary = Cron\tick();
 
 		remove_filter( 'pre_http_request', $broken );
-		$failed = Feeds\get( $first['id'] );
-		$this->assertSame( 'dispatch: unexpected failure: another plugin broke', $failed['last_error'] );
-		$this->assertNull( $failed['run_id'], 'The dispatch claim is released.' );
-		$this->assertStringStartsWith( 'Could not reach the worker', Feeds\get( $second['id'] )['last_error'] );
+		$failed = Feeds\get( $first->id );
+		$this->assertSame( 'dispatch: unexpected failure: another plugin broke', $failed->last_error );
+		$this->assertNull( $failed->run_id, 'The dispatch claim is released.' );
+		$this->assertStringStartsWith( 'Could not reach the worker', Feeds\get( $second->id )->last_error );
 		$this->assertCount( 2, $summary['errors'] );
 	}
 
 	public function test_only_one_of_two_claims_on_a_feed_succeeds(): void {
 		$feed = self::create_feed();
 
-		$this->assertTrue( Runs\claim_for_dispatch( $feed['id'] ) );
-		$this->assertFalse( Runs\claim_for_dispatch( $feed['id'] ) );
+		$this->assertTrue( Runs\claim_for_dispatch( $feed->id ) );
+		$this->assertFalse( Runs\claim_for_dispatch( $feed->id ) );
 	}
 
 	public function test_scheduling_is_idempotent_and_the_hook_runs_the_tick(): void {

@@ -123,7 +123,7 @@ final class FeedsRestTest extends RestTestCase {
 		$this->assertSame( 400, $unclear->get_status() );
 		$this->assertStringContainsString( 'Embeds: choose on or off.', self::error_text( $unclear ) );
 		$this->assertFalse( $off->get_data()['embeds'] );
-		$this->assertFalse( Feeds\get( $id )['embeds'] );
+		$this->assertFalse( Feeds\get( $id )->embeds );
 	}
 
 	public function test_a_feed_is_read_changed_and_deleted(): void {
@@ -164,10 +164,10 @@ final class FeedsRestTest extends RestTestCase {
 
 	public function test_the_feed_list_shows_last_run_next_run_last_error_posts_made_and_current_run(): void {
 		$feed = self::create_feed();
-		Runs\import_drafts( $feed, Contract_Fixtures::run_id(), array( Contract_Fixtures::draft( $feed['id'], 'a' ), Contract_Fixtures::draft( $feed['id'], 'b' ) ) );
+		Runs\import_drafts( $feed, Contract_Fixtures::run_id(), array( Contract_Fixtures::draft( $feed->id, 'a' ), Contract_Fixtures::draft( $feed->id, 'b' ) ) );
 		$run_id = Contract_Fixtures::run_id();
 		self::set_feed_columns(
-			$feed['id'],
+			$feed->id,
 			array(
 				'last_run_at'     => '2024-03-05 10:00:00',
 				'last_status'     => 'failed',
@@ -199,9 +199,9 @@ final class FeedsRestTest extends RestTestCase {
 	}
 
 	public function test_run_now_answers_409_while_a_run_is_in_progress(): void {
-		$feed = self::set_feed_columns( self::create_feed()['id'], array( 'run_id' => Contract_Fixtures::run_id() ) );
+		$feed = self::set_feed_columns( self::create_feed()->id, array( 'run_id' => Contract_Fixtures::run_id() ) );
 
-		$response = self::request( 'POST', "feeds/{$feed['id']}/run" );
+		$response = self::request( 'POST', "feeds/{$feed->id}/run" );
 
 		$this->assertSame( 409, $response->get_status() );
 		$this->assertSame( 'atai_run_in_progress', $response->get_data()['code'] );
@@ -213,12 +213,12 @@ final class FeedsRestTest extends RestTestCase {
 		self::use_worker( $url );
 		$feed = self::create_feed();
 
-		$response = self::request( 'POST', "feeds/{$feed['id']}/run" );
+		$response = self::request( 'POST', "feeds/{$feed->id}/run" );
 
 		$this->assertSame( 502, $response->get_status() );
 		$this->assertStringStartsWith( "Could not reach the worker at $url: connection refused", $response->get_data()['message'] );
-		$this->assertNull( Feeds\get( $feed['id'] )['run_id'] );
-		$this->assertContains( $feed['id'], array_column( Runs\due_feeds(), 'id' ) );
+		$this->assertNull( Feeds\get( $feed->id )->run_id );
+		$this->assertContains( $feed->id, array_column( Runs\due_feeds(), 'id' ) );
 	}
 
 	public function test_run_now_for_an_unknown_feed_is_404(): void {
@@ -227,12 +227,12 @@ final class FeedsRestTest extends RestTestCase {
 
 	public function test_the_items_route_lists_state_post_attempts_and_error(): void {
 		$feed  = self::create_feed();
-		$draft = Contract_Fixtures::draft( $feed['id'], 'listed' );
-		$error = Contract_Fixtures::item_error( $feed['id'], 'listed-error' );
+		$draft = Contract_Fixtures::draft( $feed->id, 'listed' );
+		$error = Contract_Fixtures::item_error( $feed->id, 'listed-error' );
 		$post  = Runs\import_drafts( $feed, Contract_Fixtures::run_id(), array( $draft ) )['posted'][ $draft['key'] ];
-		Ledger\record_failures( $feed['id'], Contract_Fixtures::run_id(), array( $error ) );
+		Ledger\record_failures( $feed->id, Contract_Fixtures::run_id(), array( $error ) );
 
-		$response = self::request( 'GET', "feeds/{$feed['id']}/items" );
+		$response = self::request( 'GET', "feeds/{$feed->id}/items" );
 
 		$this->assertSame( 200, $response->get_status() );
 		$items = array_column( $response->get_data(), null, 'key' );
@@ -254,10 +254,10 @@ final class FeedsRestTest extends RestTestCase {
 
 	public function test_deleting_a_feed_removes_its_ledger_but_keeps_its_posts(): void {
 		$feed  = self::create_feed();
-		$draft = Contract_Fixtures::draft( $feed['id'], 'kept' );
+		$draft = Contract_Fixtures::draft( $feed->id, 'kept' );
 		$post  = Runs\import_drafts( $feed, Contract_Fixtures::run_id(), array( $draft ) )['posted'][ $draft['key'] ];
 
-		$response = self::request( 'DELETE', "feeds/{$feed['id']}" );
+		$response = self::request( 'DELETE', "feeds/{$feed->id}" );
 
 		$this->assertSame( 200, $response->get_status() );
 		$this->assertSame( 1, $response->get_data()['previous']['posts_made'] );

@@ -7,6 +7,7 @@
 
 namespace ATAI\Tests;
 
+use ATAI\Feed;
 use ATAI\Ledger;
 use ATAI\Posts;
 use ATAI\Runs;
@@ -19,11 +20,11 @@ final class ImportTest extends RestTestCase {
 	/**
 	 * Import drafts as one run of a feed; returns what import_drafts() reports.
 	 *
-	 * @param array<string, mixed>             $feed   The feed.
+	 * @param Feed                             $feed   The feed.
 	 * @param array<int, array<string, mixed>> $drafts Drafts.
 	 * @return array<string, mixed>
 	 */
-	private static function import( array $feed, array $drafts, ?string $run_id = null ): array {
+	private static function import( Feed $feed, array $drafts, ?string $run_id = null ): array {
 		return Runs\import_drafts( $feed, $run_id ?? Contract_Fixtures::run_id(), $drafts );
 	}
 
@@ -43,7 +44,7 @@ final class ImportTest extends RestTestCase {
 
 	public function test_a_contract_valid_draft_becomes_one_post_that_links_to_its_source(): void {
 		$feed  = self::create_feed();
-		$draft = Contract_Fixtures::draft( $feed['id'], 'guid-1' );
+		$draft = Contract_Fixtures::draft( $feed->id, 'guid-1' );
 
 		$result = self::import( $feed, array( $draft ) );
 
@@ -59,7 +60,7 @@ final class ImportTest extends RestTestCase {
 		$this->assertSame( array( $post->ID ), self::posts_with_key( $draft['key'] ) );
 		$this->assertSame( 'https://news.example.org/articles/guid-1', get_post_meta( $post->ID, Posts\META_SOURCE_URL, true ) );
 		$this->assertSame( 'guid-1', get_post_meta( $post->ID, Posts\META_SOURCE_GUID, true ) );
-		$this->assertSame( (string) $feed['id'], get_post_meta( $post->ID, Posts\META_FEED_ID, true ) );
+		$this->assertSame( (string) $feed->id, get_post_meta( $post->ID, Posts\META_FEED_ID, true ) );
 		$this->assertSame( '1', get_post_meta( $post->ID, Posts\META_REWRITTEN, true ) );
 		$this->assertSame( 'gpt-4o-mini', get_post_meta( $post->ID, Posts\META_MODEL, true ) );
 
@@ -78,7 +79,7 @@ final class ImportTest extends RestTestCase {
 				'category'    => $category,
 			)
 		);
-		$draft = Contract_Fixtures::draft( $feed['id'], 'guid-2', array( 'tags' => array( 'cranes', 'port, city' ) ) );
+		$draft = Contract_Fixtures::draft( $feed->id, 'guid-2', array( 'tags' => array( 'cranes', 'port, city' ) ) );
 
 		$post_id = self::import( $feed, array( $draft ) )['posted'][ $draft['key'] ];
 
@@ -92,8 +93,8 @@ final class ImportTest extends RestTestCase {
 	public function test_tags_are_created_once_and_their_counts_are_updated_when_the_batch_ends(): void {
 		$feed   = self::create_feed( array( 'post_status' => 'publish' ) );
 		$drafts = array(
-			Contract_Fixtures::draft( $feed['id'], 'tags-1', array( 'tags' => array( 'Lighthouse keepers' ) ) ),
-			Contract_Fixtures::draft( $feed['id'], 'tags-2', array( 'tags' => array( 'Lighthouse keepers', 'Fog' ) ) ),
+			Contract_Fixtures::draft( $feed->id, 'tags-1', array( 'tags' => array( 'Lighthouse keepers' ) ) ),
+			Contract_Fixtures::draft( $feed->id, 'tags-2', array( 'tags' => array( 'Lighthouse keepers', 'Fog' ) ) ),
 		);
 
 		$posted = self::import( $feed, $drafts )['posted'];
@@ -107,8 +108,8 @@ final class ImportTest extends RestTestCase {
 
 	public function test_a_past_published_date_becomes_the_post_date_and_a_future_one_is_replaced_by_now(): void {
 		$feed   = self::create_feed( array( 'post_status' => 'publish' ) );
-		$past   = Contract_Fixtures::draft( $feed['id'], 'past', array( 'published' => '2024-03-05T09:30:00Z' ) );
-		$future = Contract_Fixtures::draft( $feed['id'], 'future', array( 'published' => gmdate( 'Y-m-d\TH:i:s\Z', time() + WEEK_IN_SECONDS ) ) );
+		$past   = Contract_Fixtures::draft( $feed->id, 'past', array( 'published' => '2024-03-05T09:30:00Z' ) );
+		$future = Contract_Fixtures::draft( $feed->id, 'future', array( 'published' => gmdate( 'Y-m-d\TH:i:s\Z', time() + WEEK_IN_SECONDS ) ) );
 
 		$posted = self::import( $feed, array( $past, $future ) )['posted'];
 
@@ -126,7 +127,7 @@ final class ImportTest extends RestTestCase {
 				'author'      => $author,
 			)
 		);
-		$draft   = Contract_Fixtures::draft( $feed['id'], 'guid-meta' );
+		$draft   = Contract_Fixtures::draft( $feed->id, 'guid-meta' );
 		$post_id = self::import( $feed, array( $draft ) )['posted'][ $draft['key'] ];
 
 		wp_set_current_user( $author );
@@ -137,13 +138,13 @@ final class ImportTest extends RestTestCase {
 		$this->assertSame( 'https://news.example.org/articles/guid-meta', $meta[ Posts\META_SOURCE_URL ] );
 		$this->assertSame( 'guid-meta', $meta[ Posts\META_SOURCE_GUID ] );
 		$this->assertSame( $draft['key'], $meta[ Posts\META_ITEM_KEY ] );
-		$this->assertSame( $feed['id'], $meta[ Posts\META_FEED_ID ] );
+		$this->assertSame( $feed->id, $meta[ Posts\META_FEED_ID ] );
 		$this->assertTrue( $meta[ Posts\META_REWRITTEN ] );
 	}
 
 	public function test_source_meta_is_absent_for_anonymous_requests(): void {
 		$feed    = self::create_feed( array( 'post_status' => 'publish' ) );
-		$draft   = Contract_Fixtures::draft( $feed['id'], 'tag:news.example.org,2024:anon', array( 'source_url' => 'https://news.example.org/a' ) );
+		$draft   = Contract_Fixtures::draft( $feed->id, 'tag:news.example.org,2024:anon', array( 'source_url' => 'https://news.example.org/a' ) );
 		$post_id = self::import( $feed, array( $draft ) )['posted'][ $draft['key'] ];
 
 		$view = self::request( 'GET', '/wp/v2/posts/' . $post_id );
@@ -159,7 +160,7 @@ final class ImportTest extends RestTestCase {
 
 	public function test_a_user_who_cannot_edit_the_post_cannot_read_its_source_meta(): void {
 		$feed    = self::create_feed( array( 'post_status' => 'publish' ) );
-		$draft   = Contract_Fixtures::draft( $feed['id'], 'tag:news.example.org,2024:other', array( 'source_url' => 'https://news.example.org/b' ) );
+		$draft   = Contract_Fixtures::draft( $feed->id, 'tag:news.example.org,2024:other', array( 'source_url' => 'https://news.example.org/b' ) );
 		$post_id = self::import( $feed, array( $draft ) )['posted'][ $draft['key'] ];
 
 		self::act_as( 'author' );
@@ -172,7 +173,7 @@ final class ImportTest extends RestTestCase {
 
 	public function test_importing_the_same_draft_twice_makes_one_post(): void {
 		$feed   = self::create_feed();
-		$draft  = Contract_Fixtures::draft( $feed['id'], 'guid-twice' );
+		$draft  = Contract_Fixtures::draft( $feed->id, 'guid-twice' );
 		$run_id = Contract_Fixtures::run_id();
 
 		$first  = self::import( $feed, array( $draft ), $run_id );
@@ -186,7 +187,7 @@ final class ImportTest extends RestTestCase {
 
 	public function test_the_same_draft_handed_back_by_two_runs_makes_one_post(): void {
 		$feed  = self::create_feed();
-		$draft = Contract_Fixtures::draft( $feed['id'], 'guid-two-runs' );
+		$draft = Contract_Fixtures::draft( $feed->id, 'guid-two-runs' );
 
 		$first  = self::import( $feed, array( $draft ) );
 		$second = self::import( $feed, array( $draft, $draft ) );
@@ -233,7 +234,7 @@ final class ImportTest extends RestTestCase {
 		self::act_as( 'administrator' );
 		$this->assertTrue( current_user_can( 'unfiltered_html' ) );
 		$feed  = self::create_feed( array( 'post_status' => 'publish' ) );
-		$draft = self::hostile_draft( $feed['id'] );
+		$draft = self::hostile_draft( $feed->id );
 
 		$post_id = self::import( $feed, array( $draft ) )['posted'][ $draft['key'] ];
 
@@ -252,13 +253,13 @@ final class ImportTest extends RestTestCase {
 
 	public function test_a_draft_is_sanitized_exactly_once_whether_or_not_the_user_has_unfiltered_html(): void {
 		$feed    = self::create_feed();
-		$content = self::hostile_draft( $feed['id'] )['content'];
+		$content = self::hostile_draft( $feed->id )['content'];
 
 		self::act_as( 'administrator' );
-		$admin = self::import( $feed, array( Contract_Fixtures::draft( $feed['id'], 'once-admin', array( 'content' => $content ) ) ) );
+		$admin = self::import( $feed, array( Contract_Fixtures::draft( $feed->id, 'once-admin', array( 'content' => $content ) ) ) );
 		self::act_as( 'author' );
 		$this->assertFalse( current_user_can( 'unfiltered_html' ) );
-		$author = self::import( $feed, array( Contract_Fixtures::draft( $feed['id'], 'once-author', array( 'content' => $content ) ) ) );
+		$author = self::import( $feed, array( Contract_Fixtures::draft( $feed->id, 'once-author', array( 'content' => $content ) ) ) );
 
 		$admin_content  = get_post( current( $admin['posted'] ) )->post_content;
 		$author_content = get_post( current( $author['posted'] ) )->post_content;
@@ -269,9 +270,9 @@ final class ImportTest extends RestTestCase {
 
 	public function test_one_bad_draft_does_not_stop_the_others(): void {
 		$feed  = self::create_feed();
-		$good1 = Contract_Fixtures::draft( $feed['id'], 'good-1' );
-		$bad   = Contract_Fixtures::draft( $feed['id'], 'bad', array( 'title' => '' ) );
-		$good2 = Contract_Fixtures::draft( $feed['id'], 'good-2' );
+		$good1 = Contract_Fixtures::draft( $feed->id, 'good-1' );
+		$bad   = Contract_Fixtures::draft( $feed->id, 'bad', array( 'title' => '' ) );
+		$good2 = Contract_Fixtures::draft( $feed->id, 'good-2' );
 
 		$result = self::import( $feed, array( $good1, $bad, $good2 ) );
 
@@ -289,7 +290,7 @@ final class ImportTest extends RestTestCase {
 	public function test_a_key_another_importer_holds_is_never_reported_as_posted(): void {
 		global $wpdb;
 		$feed  = self::create_feed();
-		$draft = Contract_Fixtures::draft( $feed['id'], 'held-elsewhere' );
+		$draft = Contract_Fixtures::draft( $feed->id, 'held-elsewhere' );
 		// A second connection claims the same key and keeps its transaction open (as a slow importer would).
 		$other = new \mysqli( DB_HOST, DB_USER, DB_PASSWORD, DB_NAME );
 		$other->query( 'START TRANSACTION' );
@@ -298,7 +299,7 @@ final class ImportTest extends RestTestCase {
 				"INSERT INTO %s (item_key, feed_id, state, created_at, updated_at) VALUES ('%s', %d, 'importing', NOW(), NOW())",
 				\ATAI\Schema\items_table(),
 				$other->real_escape_string( $draft['key'] ),
-				$feed['id']
+				$feed->id
 			)
 		);
 		$wpdb->query( 'SET SESSION innodb_lock_wait_timeout = 1' );
@@ -320,7 +321,7 @@ final class ImportTest extends RestTestCase {
 
 	public function test_imported_posts_get_no_pings_or_enclosure_checks_and_the_hooks_come_back(): void {
 		$feed  = self::create_feed( array( 'post_status' => 'publish' ) );
-		$draft = Contract_Fixtures::draft( $feed['id'], 'no-pings', array( 'content' => '<p>See <a href="https://other.example.org/story">this</a> and <a href="https://other.example.org/a.mp3">audio</a>.</p>' ) );
+		$draft = Contract_Fixtures::draft( $feed->id, 'no-pings', array( 'content' => '<p>See <a href="https://other.example.org/story">this</a> and <a href="https://other.example.org/a.mp3">audio</a>.</p>' ) );
 		update_option( 'default_pingback_flag', 1 );
 		wp_clear_scheduled_hook( 'do_pings' );
 
@@ -335,7 +336,7 @@ final class ImportTest extends RestTestCase {
 
 	public function test_block_content_gets_its_source_line_as_a_paragraph_block(): void {
 		$feed  = self::create_feed();
-		$draft = Contract_Fixtures::draft( $feed['id'], 'blocks', array( 'content' => "<!-- wp:paragraph -->\n<p>Block text.</p>\n<!-- /wp:paragraph -->" ) );
+		$draft = Contract_Fixtures::draft( $feed->id, 'blocks', array( 'content' => "<!-- wp:paragraph -->\n<p>Block text.</p>\n<!-- /wp:paragraph -->" ) );
 
 		$post_id = self::import( $feed, array( $draft ) )['posted'][ $draft['key'] ];
 

@@ -8,6 +8,7 @@
 
 namespace ATAI\Tests;
 
+use ATAI\Feed;
 use ATAI\Posts;
 use ATAI\Runs;
 
@@ -55,11 +56,11 @@ final class ImportedContentTest extends TestCase {
 	/**
 	 * Import one draft of a feed; returns the new post's ID.
 	 *
-	 * @param array<string, mixed> $feed   The feed.
+	 * @param Feed                 $feed   The feed.
 	 * @param array<string, mixed> $fields Draft fields to override.
 	 */
-	private static function import( array $feed, array $fields ): int {
-		$draft = Contract_Fixtures::draft( $feed['id'], 'item-' . wp_generate_password( 8, false ), $fields );
+	private static function import( Feed $feed, array $fields ): int {
+		$draft = Contract_Fixtures::draft( $feed->id, 'item-' . wp_generate_password( 8, false ), $fields );
 		return Runs\import_drafts( $feed, Contract_Fixtures::run_id(), array( $draft ) )['posted'][ $draft['key'] ];
 	}
 
@@ -209,7 +210,7 @@ final class ImportedContentTest extends TestCase {
 
 		self::shown( $post_id );
 
-		$this->assertTrue( $feed['embeds'] );
+		$this->assertTrue( $feed->embeds );
 		$this->assertTrue( self::requested( $url ) );
 	}
 
@@ -229,7 +230,7 @@ final class ImportedContentTest extends TestCase {
 		$gone = array( 'javascript:alert(1)', ' JaVaScRiPt:alert(2)', "java\tscript:alert(3)", '&#106;avascript:alert(4)', 'data:text/html,<script>alert(5)</script>', 'vbscript:msgbox(6)' );
 
 		foreach ( array_merge( $kept, $gone ) as $guid ) {
-			$draft   = Contract_Fixtures::draft( $feed['id'], $guid );
+			$draft   = Contract_Fixtures::draft( $feed->id, $guid );
 			$post_id = Runs\import_drafts( $feed, Contract_Fixtures::run_id(), array( $draft ) )['posted'][ $draft['key'] ];
 			$stored  = get_post_meta( $post_id, Posts\META_SOURCE_GUID, true );
 

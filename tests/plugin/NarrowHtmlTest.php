@@ -73,7 +73,7 @@ final class NarrowHtmlTest extends TestCase {
 
 	public function test_refused_html_is_cleaned_by_kses_on_import(): void {
 		$feed  = self::create_feed();
-		$draft = Contract_Fixtures::draft( $feed['id'], 'narrow-1', array( 'content' => '<p>Hi <a href="https://x.example/" onclick="alert(1)">there</a></p><script>alert(2)</script>' ) );
+		$draft = Contract_Fixtures::draft( $feed->id, 'narrow-1', array( 'content' => '<p>Hi <a href="https://x.example/" onclick="alert(1)">there</a></p><script>alert(2)</script>' ) );
 
 		$post_id = current( \ATAI\Runs\import_drafts( $feed, Contract_Fixtures::run_id(), array( $draft ) )['posted'] );
 

@@ -42,7 +42,7 @@ final class RestPermissionsTest extends RestTestCase {
 	 * A route path with a real feed ID.
 	 */
 	private static function path( string $route ): string {
-		return str_replace( '{id}', (string) self::create_feed()['id'], $route );
+		return str_replace( '{id}', (string) self::create_feed()->id, $route );
 	}
 
 	/**
@@ -87,7 +87,7 @@ final class RestPermissionsTest extends RestTestCase {
 	public function test_an_anonymous_request_learns_nothing_about_existing_feeds(): void {
 		$feed = self::create_feed();
 
-		$response = self::request( 'POST', 'feeds', array( 'url' => $feed['url'] ) );
+		$response = self::request( 'POST', 'feeds', array( 'url' => $feed->url ) );
 
 		$this->assertSame( 401, $response->get_status() );
 		$this->assertStringNotContainsString( 'already added', self::body_json( $response ) );

@@ -10,6 +10,7 @@ namespace ATAI\Tests;
 
 use ATAI\Clock;
 use ATAI\Contract;
+use ATAI\Feed;
 use ATAI\Feeds;
 use ATAI\Ledger;
 use ATAI\Runs;
@@ -41,11 +42,10 @@ final class RunsTest extends TestCase {
 	 * @param string               $run_id  The run.
 	 * @param array<string, mixed> $columns More columns to set.
 	 * @param int|null             $feed_id An existing feed, or null for a new one.
-	 * @return array<string, mixed>
 	 */
-	private static function feed_with_run( string $run_id, array $columns = array(), ?int $feed_id = null ): array {
+	private static function feed_with_run( string $run_id, array $columns = array(), ?int $feed_id = null ): Feed {
 		return self::set_feed_columns(
-			$feed_id ?? self::create_feed()['id'],
+			$feed_id ?? self::create_feed()->id,
 			$columns + array(
 				'run_id'         => $run_id,
 				'run_started_at' => Clock\utc( -120 ),
@@ -57,13 +57,13 @@ final class RunsTest extends TestCase {
 	public function test_the_run_request_matches_the_contract_and_carries_the_feed_and_its_seen_keys(): void {
 		$feed = self::create_feed( array( 'max_posts' => 7 ) );
 		$feed = self::set_feed_columns(
-			$feed['id'],
+			$feed->id,
 			array(
 				'etag'          => '"v1"',
 				'last_modified' => 'Tue, 05 Mar 2024 09:30:00 GMT',
 			)
 		);
-		$draft = Contract_Fixtures::draft( $feed['id'], 'seen' );
+		$draft = Contract_Fixtures::draft( $feed->id, 'seen' );
 		Runs\import_drafts( $feed, Contract_Fixtures::run_id(), array( $draft ) );
 
 		$request = Runs\run_request( $feed );
@@ -71,8 +71,8 @@ final class RunsTest extends TestCase {
 		$this->assertTrue( Contract\validate( 'RunRequest', $request ) );
 		$this->assertSame(
 			array(
-				'id'            => $feed['id'],
-				'url'           => $feed['url'],
+				'id'            => $feed->id,
+				'url'           => $feed->url,
 				'etag'          => '"v1"',
 				'last_modified' => 'Tue, 05 Mar 2024 09:30:00 GMT',
 			),
@@ -109,15 +109,15 @@ final class RunsTest extends TestCase {
 	}
 
 	public function test_the_run_request_drops_the_validators_while_retryable_failures_wait(): void {
-		$feed = self::set_feed_columns( self::create_feed()['id'], array( 'etag' => '"v1"' ) );
-		Ledger\record_failures( $feed['id'], Contract_Fixtures::run_id(), array( Contract_Fixtures::item_error( $feed['id'], 'retry-me' ) ) );
+		$feed = self::set_feed_columns( self::create_feed()->id, array( 'etag' => '"v1"' ) );
+		Ledger\record_failures( $feed->id, Contract_Fixtures::run_id(), array( Contract_Fixtures::item_error( $feed->id, 'retry-me' ) ) );
 
 		$this->assertArrayNotHasKey( 'etag', Runs\run_request( $feed )['feed'] );
 	}
 
 	public function test_the_run_request_drops_the_validators_after_a_run_deferred_entries(): void {
 		$feed = self::set_feed_columns(
-			self::create_feed()['id'],
+			self::create_feed()->id,
 			array(
 				'etag'             => '"v1"',
 				'last_modified'    => 'Tue, 05 Mar 2024 09:30:00 GMT',
@@ -139,11 +139,11 @@ final class RunsTest extends TestCase {
 		$result = Runs\dispatch( $feed );
 
 		$this->assertSame( 'atai_worker_unreachable', $result->get_error_code() );
-		$after = Feeds\get( $feed['id'] );
-		$this->assertNull( $after['run_id'] );
-		$this->assertSame( $feed['next_run_at'], $after['next_run_at'] );
-		$this->assertStringStartsWith( "Could not reach the worker at $url", $after['last_error'] );
-		$this->assertSame( array( $feed['id'] ), array_column( Runs\due_feeds(), 'id' ) );
+		$after = Feeds\get( $feed->id );
+		$this->assertNull( $after->run_id );
+		$this->assertSame( $feed->next_run_at, $after->next_run_at );
+		$this->assertStringStartsWith( "Could not reach the worker at $url", $after->last_error );
+		$this->assertSame( array( $feed->id ), array_column( Runs\due_feeds(), 'id' ) );
 	}
 
 	public function test_a_feed_with_a_run_in_progress_is_not_dispatched_again(): void {
@@ -159,17 +159,17 @@ final class RunsTest extends TestCase {
 		self::use_worker( self::$server->url( '/lost-run' ) );
 		$run_id = Contract_Fixtures::run_id();
 		$feed   = self::feed_with_run( $run_id );
-		$queued = Contract_Fixtures::draft( $feed['id'], 'queued-in-lost-run' );
-		Ledger\record_planned( $feed['id'], $run_id, array( Contract_Fixtures::planned( $queued, 'pending' ) ) );
+		$queued = Contract_Fixtures::draft( $feed->id, 'queued-in-lost-run' );
+		Ledger\record_planned( $feed->id, $run_id, array( Contract_Fixtures::planned( $queued, 'pending' ) ) );
 
 		$result = Runs\collect( $feed, microtime( true ) + 10 );
 
 		$this->assertSame( 'atai_worker_run_unknown', $result->get_error_code() );
-		$after = Feeds\get( $feed['id'] );
-		$this->assertNull( $after['run_id'] );
-		$this->assertSame( 'failed', $after['last_status'] );
-		$this->assertStringContainsString( "no longer knows run $run_id", $after['last_error'] );
-		$this->assertContains( $feed['id'], array_column( Runs\due_feeds(), 'id' ) );
+		$after = Feeds\get( $feed->id );
+		$this->assertNull( $after->run_id );
+		$this->assertSame( 'failed', $after->last_status );
+		$this->assertStringContainsString( "no longer knows run $run_id", $after->last_error );
+		$this->assertContains( $feed->id, array_column( Runs\due_feeds(), 'id' ) );
 		$this->assertNull( Ledger\get( $queued['key'] ) );
 	}
 
@@ -182,98 +182,98 @@ final class RunsTest extends TestCase {
 		$result = Runs\collect( $feed, microtime( true ) + 10 );
 
 		$this->assertSame( 'atai_worker_unreachable', $result->get_error_code() );
-		$after = Feeds\get( $feed['id'] );
-		$this->assertSame( $run_id, $after['run_id'] );
-		$this->assertStringStartsWith( "Could not reach the worker at $url", $after['last_error'] );
+		$after = Feeds\get( $feed->id );
+		$this->assertSame( $run_id, $after->run_id );
+		$this->assertStringStartsWith( "Could not reach the worker at $url", $after->last_error );
 	}
 
 	public function test_drafts_are_posted_once_even_when_the_acknowledgement_is_lost(): void {
 		self::use_worker( 'http://127.0.0.1:' . Local_Server::free_port() );
 		$run_id = Contract_Fixtures::run_id();
 		$feed   = self::feed_with_run( $run_id );
-		$draft  = Contract_Fixtures::draft( $feed['id'], 'ack-lost' );
-		$error  = Contract_Fixtures::item_error( $feed['id'], 'ack-lost-error' );
-		$run    = Contract_Fixtures::run( $feed['id'], $run_id, array( $draft ), array( $error ) );
+		$draft  = Contract_Fixtures::draft( $feed->id, 'ack-lost' );
+		$error  = Contract_Fixtures::item_error( $feed->id, 'ack-lost-error' );
+		$run    = Contract_Fixtures::run( $feed->id, $run_id, array( $draft ), array( $error ) );
 
 		$first  = Runs\process_run( $feed, $run, microtime( true ) + 10 );
-		$second = Runs\process_run( Feeds\get( $feed['id'] ), $run, microtime( true ) + 10 );
+		$second = Runs\process_run( Feeds\get( $feed->id ), $run, microtime( true ) + 10 );
 
 		$this->assertCount( 1, $first['posted'] );
 		$this->assertSame( 'atai_worker_unreachable', $first['ack_error']->get_error_code() );
 		$this->assertFalse( $first['finished'] );
 		$this->assertSame( array( $draft['key'] ), $second['skipped'] );
 		$this->assertSame( 1, Ledger\get( $error['key'] )['attempts'] );
-		$after = Feeds\get( $feed['id'] );
-		$this->assertSame( $run_id, $after['run_id'], 'The run stays until the worker has the acknowledgement.' );
-		$this->assertSame( 'atai_worker_unreachable', $after['last_error_code'] );
+		$after = Feeds\get( $feed->id );
+		$this->assertSame( $run_id, $after->run_id, 'The run stays until the worker has the acknowledgement.' );
+		$this->assertSame( 'atai_worker_unreachable', $after->last_error_code );
 	}
 
 	public function test_a_finished_run_records_last_run_validators_and_the_feed_title_and_clears_the_run(): void {
 		$run_id = Contract_Fixtures::run_id();
 		$feed   = self::feed_with_run( $run_id );
-		$run    = Contract_Fixtures::run( $feed['id'], $run_id );
-		Ledger\record_planned( $feed['id'], $run_id, array( Contract_Fixtures::planned( Contract_Fixtures::draft( $feed['id'], 'never-handed-back' ), 'pending' ) ) );
+		$run    = Contract_Fixtures::run( $feed->id, $run_id );
+		Ledger\record_planned( $feed->id, $run_id, array( Contract_Fixtures::planned( Contract_Fixtures::draft( $feed->id, 'never-handed-back' ), 'pending' ) ) );
 
 		Runs\finish( $feed, $run );
 
-		$after = Feeds\get( $feed['id'] );
-		$this->assertNull( $after['run_id'] );
-		$this->assertSame( 'done', $after['last_status'] );
-		$this->assertSame( '', $after['last_error'] );
-		$this->assertSame( '"v42"', $after['etag'] );
-		$this->assertSame( 'Tue, 05 Mar 2024 09:30:00 GMT', $after['last_modified'] );
-		$this->assertSame( 'Harbour News', $after['title'] );
-		$this->assertEqualsWithDelta( time(), strtotime( $after['last_run_at'] . ' UTC' ), 5 );
-		$this->assertNull( Ledger\get( Contract_Fixtures::key( $feed['id'], 'never-handed-back' ) ) );
+		$after = Feeds\get( $feed->id );
+		$this->assertNull( $after->run_id );
+		$this->assertSame( 'done', $after->last_status );
+		$this->assertSame( '', $after->last_error );
+		$this->assertSame( '"v42"', $after->etag );
+		$this->assertSame( 'Tue, 05 Mar 2024 09:30:00 GMT', $after->last_modified );
+		$this->assertSame( 'Harbour News', $after->title );
+		$this->assertEqualsWithDelta( time(), strtotime( $after->last_run_at . ' UTC' ), 5 );
+		$this->assertNull( Ledger\get( Contract_Fixtures::key( $feed->id, 'never-handed-back' ) ) );
 	}
 
 	public function test_a_finished_run_keeps_a_title_the_site_owner_set(): void {
 		$run_id = Contract_Fixtures::run_id();
 		$feed   = self::feed_with_run( $run_id, array( 'title' => 'My harbour' ) );
 
-		Runs\finish( $feed, Contract_Fixtures::run( $feed['id'], $run_id ) );
+		Runs\finish( $feed, Contract_Fixtures::run( $feed->id, $run_id ) );
 
-		$this->assertSame( 'My harbour', Feeds\get( $feed['id'] )['title'] );
+		$this->assertSame( 'My harbour', Feeds\get( $feed->id )->title );
 	}
 
 	public function test_a_not_modified_run_keeps_the_stored_validators(): void {
 		$run_id = Contract_Fixtures::run_id();
 		$feed   = self::feed_with_run( $run_id, array( 'etag' => '"v1"' ) );
-		$run    = Contract_Fixtures::run( $feed['id'], $run_id );
+		$run    = Contract_Fixtures::run( $feed->id, $run_id );
 		$run['feed']['not_modified'] = true;
 		$run['feed']['etag']         = null;
 
 		Runs\finish( $feed, $run );
 
-		$this->assertSame( '"v1"', Feeds\get( $feed['id'] )['etag'] );
+		$this->assertSame( '"v1"', Feeds\get( $feed->id )->etag );
 	}
 
 	public function test_a_run_with_deferred_entries_stores_no_validators_and_the_next_request_fetches_in_full(): void {
 		$run_id = Contract_Fixtures::run_id();
 		$feed   = self::feed_with_run( $run_id );
-		$run    = Contract_Fixtures::run( $feed['id'], $run_id );
+		$run    = Contract_Fixtures::run( $feed->id, $run_id );
 		$run['feed']['entries_deferred'] = 12;
 
 		Runs\finish( $feed, $run );
 
-		$after = Feeds\get( $feed['id'] );
-		$this->assertNull( $after['etag'] );
-		$this->assertSame( 12, $after['entries_deferred'] );
+		$after = Feeds\get( $feed->id );
+		$this->assertNull( $after->etag );
+		$this->assertSame( 12, $after->entries_deferred );
 		$this->assertArrayNotHasKey( 'etag', Runs\run_request( $after )['feed'] );
 	}
 
 	/**
 	 * A run of the feed that the worker says failed (the feed could not be read).
 	 *
-	 * @param array<string, mixed> $feed    The feed, with its current run.
+	 * @param Feed                 $feed    The feed, with its current run.
 	 * @param string               $run_id  The run.
 	 * @param string               $code    The worker's error code.
 	 * @param string               $message The worker's message.
 	 * @return array<string, mixed>
 	 */
-	private static function failed_run( array $feed, string $run_id, string $code, string $message ): array {
+	private static function failed_run( Feed $feed, string $run_id, string $code, string $message ): array {
 		return Contract_Fixtures::run(
-			$feed['id'],
+			$feed->id,
 			$run_id,
 			array(),
 			array(),
@@ -295,12 +295,12 @@ final class RunsTest extends TestCase {
 
 		Runs\finish( $feed, $run );
 
-		$after = Feeds\get( $feed['id'] );
-		$this->assertSame( 'failed', $after['last_status'] );
-		$this->assertSame( 'fetch_failed', $after['last_error_code'] );
-		$this->assertSame( 'fetch: got 404 from https://news.example.org/feed.xml', $after['last_error'] );
-		$this->assertSame( '"v1"', $after['etag'] );
-		$this->assertNull( $after['run_id'] );
+		$after = Feeds\get( $feed->id );
+		$this->assertSame( 'failed', $after->last_status );
+		$this->assertSame( 'fetch_failed', $after->last_error_code );
+		$this->assertSame( 'fetch: got 404 from https://news.example.org/feed.xml', $after->last_error );
+		$this->assertSame( '"v1"', $after->etag );
+		$this->assertNull( $after->run_id );
 	}
 
 	public function test_a_feed_that_could_not_be_read_is_tried_again_at_the_next_tick_then_less_often(): void {
@@ -308,38 +308,38 @@ final class RunsTest extends TestCase {
 		$feed   = self::create_feed(); // checked hourly
 		for ( $attempt = 1; $attempt <= 8; ++$attempt ) {
 			$run_id = Contract_Fixtures::run_id();
-			$feed   = self::feed_with_run( $run_id, array(), $feed['id'] );
+			$feed   = self::feed_with_run( $run_id, array(), $feed->id );
 			Runs\finish( $feed, self::failed_run( $feed, $run_id, 'timeout', 'fetch: https://news.example.org/feed.xml did not answer within 20 s' ) );
-			$feed     = Feeds\get( $feed['id'] );
-			$due_in[] = (int) round( ( strtotime( $feed['next_run_at'] . ' UTC' ) - time() ) / MINUTE_IN_SECONDS );
+			$feed     = Feeds\get( $feed->id );
+			$due_in[] = (int) round( ( strtotime( $feed->next_run_at . ' UTC' ) - time() ) / MINUTE_IN_SECONDS );
 		}
 		$this->assertSame( array( 0, 1, 3, 7, 15, 31, 60, 60 ), $due_in );
-		$this->assertSame( 8, $feed['failed_runs'] );
+		$this->assertSame( 8, $feed->failed_runs );
 
 		$run_id = Contract_Fixtures::run_id();
-		$feed   = self::feed_with_run( $run_id, array(), $feed['id'] );
-		Runs\finish( $feed, Contract_Fixtures::run( $feed['id'], $run_id ) );
-		$this->assertSame( 0, Feeds\get( $feed['id'] )['failed_runs'] );
+		$feed   = self::feed_with_run( $run_id, array(), $feed->id );
+		Runs\finish( $feed, Contract_Fixtures::run( $feed->id, $run_id ) );
+		$this->assertSame( 0, Feeds\get( $feed->id )->failed_runs );
 	}
 
 	public function test_a_done_run_with_failed_items_says_how_many_in_words(): void {
 		$run_id = Contract_Fixtures::run_id();
 		$feed   = self::feed_with_run( $run_id );
-		$error  = Contract_Fixtures::item_error( $feed['id'], 'one-failed' );
-		Ledger\record_failures( $feed['id'], $run_id, array( $error ) );
+		$error  = Contract_Fixtures::item_error( $feed->id, 'one-failed' );
+		Ledger\record_failures( $feed->id, $run_id, array( $error ) );
 
-		Runs\finish( $feed, Contract_Fixtures::run( $feed['id'], $run_id, array(), array( $error ) ) );
+		Runs\finish( $feed, Contract_Fixtures::run( $feed->id, $run_id, array(), array( $error ) ) );
 
-		$after = Feeds\get( $feed['id'] );
-		$this->assertSame( 'done', $after['last_status'] );
-		$this->assertSame( "1 item of the last run could not be imported; the feed's items list says why.", $after['last_error'] );
+		$after = Feeds\get( $feed->id );
+		$this->assertSame( 'done', $after->last_status );
+		$this->assertSame( "1 item of the last run could not be imported; the feed's items list says why.", $after->last_error );
 	}
 
 	public function test_a_run_whose_time_budget_is_spent_imports_nothing_more_and_stays_open(): void {
 		self::use_worker( 'http://127.0.0.1:' . Local_Server::free_port() );
 		$run_id = Contract_Fixtures::run_id();
 		$feed   = self::feed_with_run( $run_id );
-		$run    = Contract_Fixtures::run( $feed['id'], $run_id, array( Contract_Fixtures::draft( $feed['id'], 'late' ) ) );
+		$run    = Contract_Fixtures::run( $feed->id, $run_id, array( Contract_Fixtures::draft( $feed->id, 'late' ) ) );
 
 		$result = Runs\process_run( $feed, $run, microtime( true ) - 1 );
 

@@ -9,6 +9,7 @@
 namespace ATAI\Tests;
 
 use ATAI\Clock;
+use ATAI\Feed;
 use ATAI\Feeds;
 use ATAI\Ledger;
 use ATAI\Posts;
@@ -31,20 +32,19 @@ final class WorkerIntegrationTest extends RestTestCase {
 	/**
 	 * Dispatch a feed and collect until the worker is done and the run is closed; returns the feed.
 	 *
-	 * @param array<string, mixed> $feed The feed.
-	 * @return array<string, mixed>
+	 * @param Feed $feed The feed.
 	 */
-	private function run_to_the_end( array $feed ): array {
+	private function run_to_the_end( Feed $feed ): Feed {
 		$dispatched = Runs\dispatch( $feed );
 		$this->assertIsArray( $dispatched, is_wp_error( $dispatched ) ? $dispatched->get_error_message() : '' );
 		$give_up = microtime( true ) + self::RUN_WAIT_SECONDS;
 		while ( true ) {
-			$feed = Feeds\get( $feed['id'] );
-			if ( null === $feed['run_id'] ) {
+			$feed = Feeds\get( $feed->id );
+			if ( null === $feed->run_id ) {
 				return $feed;
 			}
 			if ( microtime( true ) > $give_up ) {
-				$this->fail( 'The worker did not finish the run; the feed says: ' . $feed['last_error'] );
+				$this->fail( 'The worker did not finish the run; the feed says: ' . $feed->last_error );
 			}
 			Runs\collect( $feed, microtime( true ) + 20 );
 			usleep( 200000 );
@@ -101,11 +101,11 @@ final class WorkerIntegrationTest extends RestTestCase {
 
 		$feed = $this->run_to_the_end( $feed );
 
-		$this->assertSame( 'done', $feed['last_status'], $feed['last_error'] );
-		$this->assertSame( '', $feed['last_error'] );
-		$this->assertSame( 'Larkmouth Notes: roundtrip', $feed['title'] );
-		$this->assertNotNull( $feed['etag'] );
-		$posts = self::posts_of( $feed['id'] );
+		$this->assertSame( 'done', $feed->last_status, $feed->last_error );
+		$this->assertSame( '', $feed->last_error );
+		$this->assertSame( 'Larkmouth Notes: roundtrip', $feed->title );
+		$this->assertNotNull( $feed->etag );
+		$posts = self::posts_of( $feed->id );
 		$this->assertCount( 3, $posts );
 		foreach ( $posts as $key => $post_id ) {
 			$post   = get_post( $post_id );
@@ -119,13 +119,13 @@ final class WorkerIntegrationTest extends RestTestCase {
 
 	public function test_running_an_unchanged_feed_again_makes_no_second_post(): void {
 		$feed  = self::create_feed( array( 'url' => self::origin( '/gen/twice.xml?items=2' ) ) );
-		$first = self::posts_of( $this->run_to_the_end( $feed )['id'] );
+		$first = self::posts_of( $this->run_to_the_end( $feed )->id );
 
-		$again = $this->run_to_the_end( Feeds\get( $feed['id'] ) );
+		$again = $this->run_to_the_end( Feeds\get( $feed->id ) );
 
 		$this->assertCount( 2, $first );
-		$this->assertSame( 'done', $again['last_status'], $again['last_error'] );
-		$this->assertSame( $first, self::posts_of( $feed['id'] ) );
+		$this->assertSame( 'done', $again->last_status, $again->last_error );
+		$this->assertSame( $first, self::posts_of( $feed->id ) );
 	}
 
 	public function test_entries_beyond_max_posts_come_in_later_runs_without_duplicates(): void {
@@ -138,13 +138,13 @@ final class WorkerIntegrationTest extends RestTestCase {
 
 		$counts = array();
 		for ( $run = 1; $run <= 3; $run++ ) {
-			$feed     = $this->run_to_the_end( Feeds\get( $feed['id'] ) );
-			$counts[] = count( self::posts_of( $feed['id'] ) );
+			$feed     = $this->run_to_the_end( Feeds\get( $feed->id ) );
+			$counts[] = count( self::posts_of( $feed->id ) );
 		}
 
 		$this->assertSame( array( 2, 4, 5 ), $counts );
-		$this->assertSame( 0, $feed['entries_deferred'] );
-		$this->assertSame( 5, Ledger\count_posted( array( $feed['id'] ) )[ $feed['id'] ] );
+		$this->assertSame( 0, $feed->entries_deferred );
+		$this->assertSame( 5, Ledger\count_posted( array( $feed->id ) )[ $feed->id ] );
 	}
 
 	public function test_a_hostile_feed_becomes_clean_posts(): void {
@@ -157,8 +157,8 @@ final class WorkerIntegrationTest extends RestTestCase {
 
 		$feed = $this->run_to_the_end( $feed );
 
-		$posts = self::posts_of( $feed['id'] );
-		$this->assertNotEmpty( $posts, $feed['last_error'] );
+		$posts = self::posts_of( $feed->id );
+		$this->assertNotEmpty( $posts, $feed->last_error );
 		foreach ( $posts as $post_id ) {
 			$html = get_post( $post_id )->post_content . get_post( $post_id )->post_title;
 			$this->assertDoesNotMatchRegularExpression( '/<\s*(script|iframe|object|embed)\b/i', $html );
@@ -172,16 +172,16 @@ final class WorkerIntegrationTest extends RestTestCase {
 
 		$feed = $this->run_to_the_end( $feed );
 
-		$this->assertSame( 'failed', $feed['last_status'] );
-		$this->assertNotSame( '', $feed['last_error'] );
-		$this->assertSame( array(), self::posts_of( $feed['id'] ) );
-		$this->assertContains( $feed['id'], array_column( Feeds\all(), 'id' ) );
+		$this->assertSame( 'failed', $feed->last_status );
+		$this->assertNotSame( '', $feed->last_error );
+		$this->assertSame( array(), self::posts_of( $feed->id ) );
+		$this->assertContains( $feed->id, array_column( Feeds\all(), 'id' ) );
 	}
 
 	public function test_a_run_the_worker_does_not_know_is_forgotten_and_the_feed_runs_again(): void {
 		$run_id = Contract_Fixtures::run_id();
 		$feed   = self::set_feed_columns(
-			self::create_feed( array( 'url' => self::origin( '/gen/lost.xml?items=1' ) ) )['id'],
+			self::create_feed( array( 'url' => self::origin( '/gen/lost.xml?items=1' ) ) )->id,
 			array(
 				'run_id'         => $run_id,
 				'run_started_at' => Clock\utc( -60 ),
@@ -192,8 +192,8 @@ final class WorkerIntegrationTest extends RestTestCase {
 		$result = Runs\collect( $feed, microtime( true ) + 20 );
 
 		$this->assertSame( 'atai_worker_run_unknown', $result->get_error_code() );
-		$this->assertNull( Feeds\get( $feed['id'] )['run_id'] );
-		$this->assertContains( $feed['id'], array_column( Runs\due_feeds(), 'id' ) );
-		$this->assertCount( 1, self::posts_of( $this->run_to_the_end( Feeds\get( $feed['id'] ) )['id'] ) );
+		$this->assertNull( Feeds\get( $feed->id )->run_id );
+		$this->assertContains( $feed->id, array_column( Runs\due_feeds(), 'id' ) );
+		$this->assertCount( 1, self::posts_of( $this->run_to_the_end( Feeds\get( $feed->id ) )->id ) );
 	}
 }

@@ -10,6 +10,7 @@
 
 namespace ATAI\Cron;
 
+use ATAI\Feed;
 use ATAI\Lock;
 use ATAI\Runs;
 use WP_Error;
@@ -101,7 +102,7 @@ function tick(): array {
 			}
 			$result = guarded( 'collect', $feed, static fn() => Runs\collect( $feed, $deadline ) );
 			if ( is_wp_error( $result ) ) {
-				$summary['errors'][ $feed['id'] ] = $result->get_error_message();
+				$summary['errors'][ $feed->id ] = $result->get_error_message();
 			} else {
 				++$summary['collected'];
 			}
@@ -113,7 +114,7 @@ function tick(): array {
 			}
 			$result = guarded( 'dispatch', $feed, static fn() => Runs\dispatch( $feed ) );
 			if ( is_wp_error( $result ) ) {
-				$summary['errors'][ $feed['id'] ] = $result->get_error_message();
+				$summary['errors'][ $feed->id ] = $result->get_error_message();
 			} else {
 				++$summary['dispatched'];
 			}
@@ -130,25 +131,25 @@ function tick(): array {
  * @since 0.1.0
  *
  * @param string               $stage 'collect' or 'dispatch'.
- * @param array<string, mixed> $feed  The feed.
+ * @param Feed                 $feed  The feed.
  * @param callable             $work  The work.
  * @return mixed|WP_Error What the work returned, or the failure.
  */
-function guarded( string $stage, array $feed, callable $work ) {
+function guarded( string $stage, Feed $feed, callable $work ) {
 	try {
 		return $work();
 	} catch ( \Throwable $exception ) {
 		// phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- an unexpected failure must leave a trace for the site's developer.
-		error_log( sprintf( 'atai stage=%s feed_id=%d feed_url=%s error=%s', $stage, $feed['id'], $feed['url'], $exception->getMessage() ) );
+		error_log( sprintf( 'atai stage=%s feed_id=%d feed_url=%s error=%s', $stage, $feed->id, $feed->url, $exception->getMessage() ) );
 		$error = new WP_Error(
 			'atai_' . $stage . '_failed',
 			/* translators: 1: stage ("collect" or "dispatch"), 2: error message. */
 			sprintf( __( '%1$s: unexpected failure: %2$s', 'automationtools-ai' ), $stage, $exception->getMessage() )
 		);
 		if ( 'dispatch' === $stage ) {
-			Runs\release_claim( $feed['id'], $error );
+			Runs\release_claim( $feed->id, $error );
 		} else {
-			Runs\record_error( $feed['id'], $error );
+			Runs\record_error( $feed->id, $error );
 		}
 		return $error;
 	}

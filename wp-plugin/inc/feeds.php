@@ -3,6 +3,7 @@
  * Feeds: the sources a site owner configured, in the {prefix}atai_feeds table: their fields, how
  * each is checked, and adding, changing, deleting and listing them.
  *
+ * A feed is passed around as an ATAI\Feed (class-feed.php), which maps its columns to its fields.
  * The same row carries the state of the feed's runs; run-state.php writes those columns.
  *
  * @package automationtools-ai
@@ -11,6 +12,7 @@
 namespace ATAI\Feeds;
 
 use ATAI\Clock;
+use ATAI\Feed;
 use ATAI\Schema;
 use WP_Error;
 
@@ -21,9 +23,6 @@ const MAX_POSTS_MIN     = 1;
 const MAX_POSTS_MAX     = 100;
 const DEFAULT_MAX_POSTS = 10;
 const DEFAULT_INTERVAL  = 'hourly';
-
-/** Fields a site owner edits (REST names). */
-const EDITABLE = array( 'url', 'title', 'status', 'post_status', 'author', 'category', 'max_posts', 'interval', 'embeds' );
 
 /**
  * Check intervals by key, in seconds.
@@ -206,15 +205,15 @@ function field_error( string $field, string $reason ): WP_Error {
  * @since 0.1.0
  *
  * @param array<string, mixed> $input   Values by REST field name; absent fields keep $current or the defaults.
- * @param array|null           $current The feed being edited (as from get()), or null to create one.
+ * @param Feed|null            $current The feed being edited, or null to create one.
  * @return array<string, mixed>|WP_Error Clean values for every editable field.
  */
-function validate( array $input, ?array $current = null ) {
-	$values = $current ? array_intersect_key( $current, array_flip( EDITABLE ) ) : defaults();
-	$values = array_merge( $values, array_intersect_key( $input, array_flip( EDITABLE ) ) );
+function validate( array $input, ?Feed $current = null ) {
+	$values = $current ? $current->fields() : defaults();
+	$values = array_merge( $values, array_intersect_key( $input, array_flip( Feed::EDITABLE ) ) );
 	$errors = new WP_Error();
 	// Every field, not only the given ones: an author deleted since must be replaced on the next save.
-	foreach ( EDITABLE as $field ) {
+	foreach ( Feed::EDITABLE as $field ) {
 		$value = check_field( $field, $values[ $field ] );
 		if ( is_wp_error( $value ) ) {
 			$errors->add( 'atai_invalid_feed', $value->get_error_message(), array( 'field' => $field ) );
@@ -223,7 +222,7 @@ function validate( array $input, ?array $current = null ) {
 		$values[ $field ] = $value;
 	}
 	if ( ! $errors->has_errors() ) {
-		foreach ( check_references( $values, $current['id'] ?? null ) as $field => $error ) {
+		foreach ( check_references( $values, $current?->id ) as $field => $error ) {
 			$errors->add( 'atai_invalid_feed', $error->get_error_message(), array( 'field' => $field ) );
 		}
 	}
@@ -274,28 +273,6 @@ function defaults(): array {
 }
 
 /**
- * Turn clean field values into table columns.
- *
- * @since 0.1.0
- *
- * @param array<string, mixed> $values Clean values by REST field name.
- * @return array<string, mixed>
- */
-function to_columns( array $values ): array {
-	return array(
-		'url'            => $values['url'],
-		'title'          => $values['title'],
-		'status'         => $values['status'],
-		'post_status'    => $values['post_status'],
-		'author_id'      => $values['author'],
-		'category_id'    => $values['category'],
-		'max_posts'      => $values['max_posts'],
-		'check_interval' => intervals()[ $values['interval'] ],
-		'embeds'         => $values['embeds'] ? 1 : 0,
-	);
-}
-
-/**
  * Add a feed; it is due at once.
  *
  * @since 0.1.0
@@ -310,7 +287,7 @@ function create( array $input ) {
 		return $values;
 	}
 	$now  = Clock\utc();
-	$row  = to_columns( $values ) + array(
+	$row  = Feed::from_fields( $values )->to_columns() + array(
 		'next_run_at' => $now,
 		'created_at'  => $now,
 	);
@@ -340,10 +317,11 @@ function update( int $id, array $input ) {
 	if ( is_wp_error( $values ) ) {
 		return $values;
 	}
-	$columns = to_columns( $values );
+	$edited  = Feed::from_fields( $values );
+	$columns = $edited->to_columns();
 	// A new check interval takes effect from the last run, not from the next one.
-	if ( $values['interval'] !== $current['interval'] && null !== $current['last_run_at'] ) {
-		$columns['next_run_at'] = Clock\at( Clock\timestamp( $current['last_run_at'] ) + intervals()[ $values['interval'] ] );
+	if ( $edited->interval !== $current->interval && null !== $current->last_run_at ) {
+		$columns['next_run_at'] = Clock\at( Clock\timestamp( $current->last_run_at ) + $edited->interval_seconds );
 	}
 	$done = $wpdb->update( Schema\feeds_table(), $columns, array( 'id' => $id ) );
 	if ( false === $done ) {
@@ -380,55 +358,18 @@ function not_found( int $id ): WP_Error {
 }
 
 /**
- * Turn a table row into a feed array with typed values and REST field names.
- *
- * @since 0.1.0
- *
- * @param array<string, string|null> $row Row from the feeds table.
- * @return array<string, mixed>
- */
-function from_row( array $row ): array {
-	$interval = array_search( (int) $row['check_interval'], intervals(), true );
-	return array(
-		'id'               => (int) $row['id'],
-		'url'              => $row['url'],
-		'title'            => $row['title'],
-		'status'           => $row['status'],
-		'post_status'      => $row['post_status'],
-		'author'           => (int) $row['author_id'],
-		'category'         => (int) $row['category_id'],
-		'max_posts'        => (int) $row['max_posts'],
-		'interval'         => false === $interval ? DEFAULT_INTERVAL : $interval,
-		'interval_seconds' => (int) $row['check_interval'],
-		'embeds'           => (bool) $row['embeds'],
-		'next_run_at'      => $row['next_run_at'],
-		'last_run_at'      => $row['last_run_at'],
-		'last_status'      => $row['last_status'],
-		'last_error_code'  => $row['last_error_code'],
-		'last_error'       => (string) $row['last_error'],
-		'etag'             => $row['etag'],
-		'last_modified'    => $row['last_modified'],
-		'entries_deferred' => (int) $row['entries_deferred'],
-		'failed_runs'      => (int) $row['failed_runs'],
-		'run_id'           => $row['run_id'],
-		'run_started_at'   => $row['run_started_at'],
-		'created_at'       => $row['created_at'],
-	);
-}
-
-/**
  * One feed, or null.
  *
  * @since 0.1.0
  *
- * @return array<string, mixed>|null
+ * @return Feed|null
  */
-function get( int $id ): ?array {
+function get( int $id ): ?Feed {
 	global $wpdb;
 	$table = Schema\feeds_table();
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
 	$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE id = %d", $id ), ARRAY_A );
-	return $row ? from_row( $row ) : null;
+	return $row ? Feed::from_row( $row ) : null;
 }
 
 /**
@@ -449,14 +390,14 @@ function find_by_url( string $url ): ?int {
  *
  * @since 0.1.0
  *
- * @return array<int, array<string, mixed>>
+ * @return Feed[]
  */
 function all( int $limit = 500, int $offset = 0 ): array {
 	global $wpdb;
 	$table = Schema\feeds_table();
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
 	$rows = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$table} ORDER BY id DESC LIMIT %d OFFSET %d", $limit, $offset ), ARRAY_A );
-	return array_map( __NAMESPACE__ . '\\from_row', $rows ?: array() );
+	return array_map( array( Feed::class, 'from_row' ), $rows ?: array() );
 }
 
 /**

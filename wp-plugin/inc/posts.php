@@ -11,6 +11,7 @@
 namespace ATAI\Posts;
 
 use ATAI\Contract;
+use ATAI\Feed;
 use ATAI\Ledger;
 use ATAI\Transaction;
 use WP_Error;
@@ -88,12 +89,12 @@ function can_edit_meta( $allowed, $meta_key, $post_id, $user_id ): bool {
  * @since 0.1.0
  *
  * @param array<string, mixed> $draft  A contract Draft.
- * @param array<string, mixed> $feed   The feed (Feeds\get()).
+ * @param Feed                 $feed   The feed (Feeds\get()).
  * @param string               $run_id The run it came from.
  * @param Import_Batch         $batch  The open batch.
  * @return int|WP_Error The new post's ID, 0 when the key is posted already.
  */
-function import_draft( array $draft, array $feed, string $run_id, Import_Batch $batch ) {
+function import_draft( array $draft, Feed $feed, string $run_id, Import_Batch $batch ) {
 	$valid = Contract\validate( 'Draft', $draft );
 	if ( is_wp_error( $valid ) ) {
 		return new WP_Error(
@@ -111,7 +112,7 @@ function import_draft( array $draft, array $feed, string $run_id, Import_Batch $
 	}
 	$post_id = 0;
 	try {
-		$claimed = Ledger\claim( $draft['key'], $feed['id'], $run_id, $draft );
+		$claimed = Ledger\claim( $draft['key'], $feed->id, $run_id, $draft );
 		if ( is_wp_error( $claimed ) ) {
 			forget_rolled_back( 0 );
 			return $claimed;
@@ -169,10 +170,10 @@ function forget_rolled_back( int $post_id ): void {
  * @since 0.1.0
  *
  * @param array<string, mixed> $draft A contract Draft.
- * @param array<string, mixed> $feed  The feed.
+ * @param Feed                 $feed  The feed.
  * @return array<string, mixed> Unslashed post data.
  */
-function prepare_post( array $draft, array $feed ): array {
+function prepare_post( array $draft, Feed $feed ): array {
 	// An administrator has unfiltered_html, so WordPress would not filter this; worker HTML is untrusted.
 	// wp_kses_post() costs 6–10 ms on a 125 KB article; HTML that is provably inside the narrow shape
 	// the worker's sanitizer writes has nothing it would remove, and anything else goes through it.
@@ -184,14 +185,14 @@ function prepare_post( array $draft, array $feed ): array {
 		$title = plain_text( $draft['source_title'] );
 	}
 
-	$category = (int) $feed['category'];
+	$category = $feed->category;
 	$postarr  = array(
 		'post_type'     => 'post',
 		'post_title'    => $title,
 		'post_content'  => $content,
 		'post_excerpt'  => plain_text( $draft['excerpt'] ),
-		'post_status'   => $feed['post_status'],
-		'post_author'   => (int) $feed['author'],
+		'post_status'   => $feed->post_status,
+		'post_author'   => $feed->author,
 		'post_category' => array( $category > 0 ? $category : (int) get_option( 'default_category', 1 ) ),
 		// Our own GUID saves wp_insert_post() the UPDATE that sets one after the insert.
 		'guid'          => home_url( '/?atai_item=' . $draft['key'] ),
@@ -408,15 +409,15 @@ function add_tags( int $post_id, array $tt_ids ): bool {
  *
  * @param int                  $post_id Post ID.
  * @param array<string, mixed> $draft   A contract Draft.
- * @param array<string, mixed> $feed    The feed.
+ * @param Feed                 $feed    The feed.
  */
-function add_meta( int $post_id, array $draft, array $feed ): bool {
+function add_meta( int $post_id, array $draft, Feed $feed ): bool {
 	global $wpdb;
 	$meta = array(
 		META_SOURCE_URL  => is_string( $draft['source_url'] ) ? esc_url_raw( $draft['source_url'], array( 'http', 'https' ) ) : '',
 		META_SOURCE_GUID => safe_guid( $draft['guid'] ),
 		META_ITEM_KEY    => $draft['key'],
-		META_FEED_ID     => (string) $feed['id'],
+		META_FEED_ID     => (string) $feed->id,
 		META_REWRITTEN   => empty( $draft['rewritten'] ) ? '0' : '1',
 		META_MODEL       => is_string( $draft['model'] ) ? sanitize_text_field( $draft['model'] ) : '',
 	);

@@ -11,6 +11,7 @@ namespace ATAI\REST;
 
 use ATAI\Callback;
 use ATAI\Clock;
+use ATAI\Feed;
 use ATAI\Feeds;
 use ATAI\Ledger;
 use ATAI\Runs;
@@ -256,7 +257,7 @@ function update_settings( WP_REST_Request $request ) {
 function feed_args(): array {
 	$properties = feed_schema()['properties'];
 	$args       = array();
-	foreach ( Feeds\EDITABLE as $field ) {
+	foreach ( Feed::EDITABLE as $field ) {
 		$args[ $field ] = array(
 			'description'       => $properties[ $field ]['description'] ?? '',
 			'type'              => $properties[ $field ]['type'],
@@ -383,51 +384,16 @@ function feed_schema(): array {
 }
 
 /**
- * A feed as the REST API shows it.
- *
- * @since 0.1.0
- *
- * @param array<string, mixed> $feed       The feed.
- * @param int                  $posts_made Posts made (from the ledger).
- * @return array<string, mixed>
- */
-function feed_data( array $feed, int $posts_made ): array {
-	return array(
-		'id'          => $feed['id'],
-		'url'         => $feed['url'],
-		'title'       => $feed['title'],
-		'status'      => $feed['status'],
-		'post_status' => $feed['post_status'],
-		'author'      => $feed['author'],
-		'category'    => $feed['category'],
-		'max_posts'   => $feed['max_posts'],
-		'interval'    => $feed['interval'],
-		'embeds'      => $feed['embeds'],
-		'next_run'    => Clock\rfc3339( $feed['next_run_at'] ),
-		'last_run'    => Clock\rfc3339( $feed['last_run_at'] ),
-		'last_status' => '' === $feed['last_status'] ? null : $feed['last_status'],
-		'last_error'  => '' === $feed['last_error'] ? null : array(
-			'code'    => $feed['last_error_code'],
-			'message' => $feed['last_error'],
-		),
-		'posts_made'  => $posts_made,
-		'current_run' => $feed['run_id'],
-		'run_started' => Clock\rfc3339( $feed['run_started_at'] ),
-		'created'     => Clock\rfc3339( $feed['created_at'] ),
-	);
-}
-
-/**
  * A feed response with its links.
  *
  * @since 0.1.0
  *
- * @param array<string, mixed> $feed The feed.
+ * @param Feed $feed The feed.
  */
-function feed_response( array $feed, int $status = 200 ): WP_REST_Response {
-	$posts    = Ledger\count_posted( array( $feed['id'] ) )[ $feed['id'] ];
-	$response = new WP_REST_Response( feed_data( $feed, $posts ), $status );
-	$base     = NAMESPACE_V1 . '/' . ROUTE_FEEDS . '/' . $feed['id'];
+function feed_response( Feed $feed, int $status = 200 ): WP_REST_Response {
+	$posts    = Ledger\count_posted( array( $feed->id ) )[ $feed->id ];
+	$response = new WP_REST_Response( $feed->to_rest( $posts ), $status );
+	$base     = NAMESPACE_V1 . '/' . ROUTE_FEEDS . '/' . $feed->id;
 	$response->add_links(
 		array(
 			'self'  => array( 'href' => rest_url( $base ) ),
@@ -448,7 +414,7 @@ function list_feeds( WP_REST_Request $request ): WP_REST_Response {
 	$counts   = Ledger\count_posted( array_column( $feeds, 'id' ) );
 	$data     = array();
 	foreach ( $feeds as $feed ) {
-		$data[] = feed_data( $feed, $counts[ $feed['id'] ] );
+		$data[] = $feed->to_rest( $counts[ $feed->id ] );
 	}
 	$response = rest_ensure_response( $data );
 	$response->header( 'X-WP-Total', (string) Feeds\count_all() );
@@ -479,7 +445,7 @@ function create_feed( WP_REST_Request $request ) {
  */
 function feed_params( WP_REST_Request $request ): array {
 	$params = array();
-	foreach ( Feeds\EDITABLE as $field ) {
+	foreach ( Feed::EDITABLE as $field ) {
 		if ( $request->has_param( $field ) ) {
 			$params[ $field ] = $request->get_param( $field );
 		}
@@ -492,7 +458,7 @@ function feed_params( WP_REST_Request $request ): array {
  *
  * @since 0.1.0
  *
- * @return array<string, mixed>|WP_Error
+ * @return Feed|WP_Error
  */
 function requested_feed( WP_REST_Request $request ) {
 	$id   = (int) $request['id'];
@@ -524,11 +490,11 @@ function update_feed( WP_REST_Request $request ) {
 	if ( is_wp_error( $feed ) ) {
 		return $feed;
 	}
-	$done = Feeds\update( $feed['id'], feed_params( $request ) );
+	$done = Feeds\update( $feed->id, feed_params( $request ) );
 	if ( is_wp_error( $done ) ) {
 		return invalid_params( $done );
 	}
-	return feed_response( Feeds\get( $feed['id'] ) );
+	return feed_response( Feeds\get( $feed->id ) );
 }
 
 /**
@@ -543,8 +509,8 @@ function delete_feed( WP_REST_Request $request ) {
 	if ( is_wp_error( $feed ) ) {
 		return $feed;
 	}
-	$previous = feed_data( $feed, Ledger\count_posted( array( $feed['id'] ) )[ $feed['id'] ] );
-	$done     = Feeds\delete( $feed['id'] );
+	$previous = $feed->to_rest( Ledger\count_posted( array( $feed->id ) )[ $feed->id ] );
+	$done     = Feeds\delete( $feed->id );
 	if ( is_wp_error( $done ) ) {
 		return $done;
 	}
@@ -572,7 +538,7 @@ function run_feed( WP_REST_Request $request ) {
 	if ( is_wp_error( $run ) ) {
 		return $run;
 	}
-	$response = feed_response( Feeds\get( $feed['id'] ) );
+	$response = feed_response( Feeds\get( $feed->id ) );
 	$response->set_data(
 		array(
 			'run_id' => $run['run_id'],
@@ -594,7 +560,7 @@ function list_items( WP_REST_Request $request ) {
 	if ( is_wp_error( $feed ) ) {
 		return $feed;
 	}
-	$items    = Ledger\recent( $feed['id'], (int) $request['per_page'] );
+	$items    = Ledger\recent( $feed->id, (int) $request['per_page'] );
 	$post_ids = array_filter( array_column( $items, 'post_id' ) );
 	if ( $post_ids ) {
 		_prime_post_caches( $post_ids, false, false );

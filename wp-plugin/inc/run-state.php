@@ -14,7 +14,7 @@
 namespace ATAI\Runs;
 
 use ATAI\Clock;
-use ATAI\Feeds;
+use ATAI\Feed;
 use ATAI\Ledger;
 use ATAI\Schema;
 use WP_Error;
@@ -30,7 +30,7 @@ const STALE_CLAIM_SECONDS = 120;
  *
  * @since 0.1.0
  *
- * @return array<int, array<string, mixed>>
+ * @return Feed[]
  */
 function due_feeds( int $limit = 50 ): array {
 	global $wpdb;
@@ -40,7 +40,7 @@ function due_feeds( int $limit = 50 ): array {
 		$wpdb->prepare( "SELECT * FROM {$table} WHERE status = 'active' AND run_id IS NULL AND (next_run_at IS NULL OR next_run_at <= %s) ORDER BY next_run_at LIMIT %d", Clock\utc(), $limit ),
 		ARRAY_A
 	);
-	return array_map( 'ATAI\\Feeds\\from_row', $rows ?: array() );
+	return array_map( array( Feed::class, 'from_row' ), $rows ?: array() );
 }
 
 /**
@@ -48,14 +48,14 @@ function due_feeds( int $limit = 50 ): array {
  *
  * @since 0.1.0
  *
- * @return array<int, array<string, mixed>>
+ * @return Feed[]
  */
 function feeds_to_collect(): array {
 	global $wpdb;
 	$table = Schema\feeds_table();
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
 	$rows = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$table} WHERE run_id IS NOT NULL AND run_id <> %s ORDER BY run_started_at", DISPATCHING ), ARRAY_A );
-	return array_map( 'ATAI\\Feeds\\from_row', $rows ?: array() );
+	return array_map( array( Feed::class, 'from_row' ), $rows ?: array() );
 }
 
 /**
@@ -63,14 +63,14 @@ function feeds_to_collect(): array {
  *
  * @since 0.1.0
  *
- * @return array<string, mixed>|null
+ * @return Feed|null
  */
-function feed_of_run( string $run_id ): ?array {
+function feed_of_run( string $run_id ): ?Feed {
 	global $wpdb;
 	$table = Schema\feeds_table();
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
 	$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE run_id = %s", $run_id ), ARRAY_A );
-	return $row ? Feeds\from_row( $row ) : null;
+	return $row ? Feed::from_row( $row ) : null;
 }
 
 /**
@@ -136,18 +136,18 @@ function release_stale_claims(): void {
  *
  * @since 0.1.0
  */
-function start_run( array $feed, string $run_id ): void {
+function start_run( Feed $feed, string $run_id ): void {
 	global $wpdb;
 	$columns = array(
 		'run_id'         => $run_id,
 		'run_started_at' => Clock\utc(),
-		'next_run_at'    => Clock\utc( $feed['interval_seconds'] ),
+		'next_run_at'    => Clock\utc( $feed->interval_seconds ),
 	);
-	if ( str_starts_with( $feed['last_error_code'], 'atai_worker_' ) ) {
+	if ( str_starts_with( $feed->last_error_code, 'atai_worker_' ) ) {
 		$columns['last_error_code'] = '';
 		$columns['last_error']      = null;
 	}
-	$wpdb->update( Schema\feeds_table(), $columns, array( 'id' => $feed['id'] ) );
+	$wpdb->update( Schema\feeds_table(), $columns, array( 'id' => $feed->id ) );
 }
 
 /**
@@ -165,9 +165,9 @@ function record_error( int $id, WP_Error $error ): void {
  *
  * @since 0.1.0
  */
-function clear_worker_error( array $feed ): void {
+function clear_worker_error( Feed $feed ): void {
 	global $wpdb;
-	if ( ! str_starts_with( $feed['last_error_code'], 'atai_worker_' ) ) {
+	if ( ! str_starts_with( $feed->last_error_code, 'atai_worker_' ) ) {
 		return;
 	}
 	$wpdb->update(
@@ -176,7 +176,7 @@ function clear_worker_error( array $feed ): void {
 			'last_error_code' => '',
 			'last_error'      => null,
 		),
-		array( 'id' => $feed['id'] )
+		array( 'id' => $feed->id )
 	);
 }
 
@@ -199,10 +199,10 @@ function retry_delay( int $failed_runs, int $interval ): int {
  *
  * @since 0.1.0
  *
- * @param array<string, mixed> $feed The feed.
+ * @param Feed                 $feed The feed.
  * @param array<string, mixed> $run  The finished Run.
  */
-function finish( array $feed, array $run ): void {
+function finish( Feed $feed, array $run ): void {
 	Ledger\release_run( $run['run_id'] );
 	$columns = array(
 		'last_status'     => $run['state'],
@@ -212,8 +212,8 @@ function finish( array $feed, array $run ): void {
 	if ( 'failed' === $run['state'] ) {
 		$columns['last_error_code'] = $run['error']['code'] ?? 'run_failed';
 		$columns['last_error']      = $run['error']['message'] ?? __( 'The worker could not read the feed and gave no reason.', 'automationtools-ai' );
-		$columns['failed_runs']     = $feed['failed_runs'] + 1;
-		$columns['next_run_at']     = Clock\utc( retry_delay( $columns['failed_runs'], $feed['interval_seconds'] ) );
+		$columns['failed_runs']     = $feed->failed_runs + 1;
+		$columns['next_run_at']     = Clock\utc( retry_delay( $columns['failed_runs'], $feed->interval_seconds ) );
 	} else {
 		$columns['failed_runs'] = 0;
 		$failed                 = Ledger\count_failed_in_run( $run['run_id'] );
@@ -234,7 +234,7 @@ function finish( array $feed, array $run ): void {
 			$columns['etag']          = is_string( $fetched['etag'] ) ? mb_substr( $fetched['etag'], 0, 1024 ) : null;
 			$columns['last_modified'] = is_string( $fetched['last_modified'] ) ? mb_substr( $fetched['last_modified'], 0, 128 ) : null;
 		}
-		if ( '' === $feed['title'] && is_string( $fetched['title'] ) && '' !== trim( $fetched['title'] ) ) {
+		if ( '' === $feed->title && is_string( $fetched['title'] ) && '' !== trim( $fetched['title'] ) ) {
 			$columns['title'] = mb_substr( sanitize_text_field( $fetched['title'] ), 0, 255 );
 		}
 	}
@@ -243,7 +243,7 @@ function finish( array $feed, array $run ): void {
 		'run_started_at' => null,
 		'last_run_at'    => Clock\utc(),
 	);
-	update_while_running( $feed['id'], $feed['run_id'], $columns );
+	update_while_running( $feed->id, $feed->run_id, $columns );
 }
 
 /**
@@ -251,10 +251,10 @@ function finish( array $feed, array $run ): void {
  *
  * @since 0.1.0
  */
-function forget_run( array $feed, WP_Error $error ): void {
+function forget_run( Feed $feed, WP_Error $error ): void {
 	update_while_running(
-		$feed['id'],
-		$feed['run_id'],
+		$feed->id,
+		$feed->run_id,
 		array(
 			'run_id'         => null,
 			'run_started_at' => null,

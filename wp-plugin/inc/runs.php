@@ -12,6 +12,7 @@
 
 namespace ATAI\Runs;
 
+use ATAI\Feed;
 use ATAI\Ledger;
 use ATAI\Lock;
 use ATAI\Posts;
@@ -24,21 +25,21 @@ use WP_Error;
  *
  * @since 0.1.0
  *
- * @param array<string, mixed> $feed The feed (Feeds\get()).
+ * @param Feed $feed The feed (Feeds\get()).
  * @return array{run_id: string}|WP_Error
  */
-function dispatch( array $feed ) {
-	if ( ! claim_for_dispatch( $feed['id'] ) ) {
+function dispatch( Feed $feed ) {
+	if ( ! claim_for_dispatch( $feed->id ) ) {
 		return new WP_Error(
 			'atai_run_in_progress',
 			/* translators: %s: feed title or URL. */
-			sprintf( __( '"%s" already has a run in progress; its posts appear as soon as the worker hands them back.', 'automationtools-ai' ), '' !== $feed['title'] ? $feed['title'] : $feed['url'] ),
+			sprintf( __( '"%s" already has a run in progress; its posts appear as soon as the worker hands them back.', 'automationtools-ai' ), '' !== $feed->title ? $feed->title : $feed->url ),
 			array( 'status' => 409 )
 		);
 	}
 	$created = Worker\create_run( run_request( $feed ) );
 	if ( is_wp_error( $created ) ) {
-		release_claim( $feed['id'], $created );
+		release_claim( $feed->id, $created );
 		return $created;
 	}
 	start_run( $feed, $created['run_id'] );
@@ -50,21 +51,21 @@ function dispatch( array $feed ) {
  *
  * @since 0.1.0
  *
- * @param array<string, mixed> $feed The feed.
+ * @param Feed $feed The feed.
  * @return array<string, mixed> A contract RunRequest.
  */
-function run_request( array $feed ): array {
+function run_request( Feed $feed ): array {
 	$source = array(
-		'id'  => $feed['id'],
-		'url' => $feed['url'],
+		'id'  => $feed->id,
+		'url' => $feed->url,
 	);
 	// A 304 would hide the entries still owed: items to retry, or entries a capped run left over.
-	$conditional = 0 === $feed['entries_deferred'] && ! Ledger\has_retryable_failures( $feed['id'] );
-	if ( $conditional && ! empty( $feed['etag'] ) ) {
-		$source['etag'] = $feed['etag'];
+	$conditional = 0 === $feed->entries_deferred && ! Ledger\has_retryable_failures( $feed->id );
+	if ( $conditional && ! empty( $feed->etag ) ) {
+		$source['etag'] = $feed->etag;
 	}
-	if ( $conditional && ! empty( $feed['last_modified'] ) ) {
-		$source['last_modified'] = $feed['last_modified'];
+	if ( $conditional && ! empty( $feed->last_modified ) ) {
+		$source['last_modified'] = $feed->last_modified;
 	}
 
 	// Only what the site owner set in WordPress; everything else falls back to the worker's environment.
@@ -86,8 +87,8 @@ function run_request( array $feed ): array {
 
 	return array(
 		'feed'         => $source,
-		'max_items'    => $feed['max_posts'],
-		'seen_keys'    => Ledger\seen_keys( $feed['id'], null ),
+		'max_items'    => $feed->max_posts,
+		'seen_keys'    => Ledger\seen_keys( $feed->id, null ),
 		'ai'           => $ai,
 		'callback_url' => Settings\callback_url(),
 	);
@@ -98,19 +99,19 @@ function run_request( array $feed ): array {
  *
  * @since 0.1.0
  *
- * @param array<string, mixed> $feed     The feed, with a run_id.
+ * @param Feed                 $feed     The feed, with a run_id.
  * @param float                $deadline microtime(true) after which no further draft is started.
  * @return array<string, mixed>|WP_Error What process_run() did, or why nothing was done.
  */
-function collect( array $feed, float $deadline ) {
-	$run_id = (string) $feed['run_id'];
+function collect( Feed $feed, float $deadline ) {
+	$run_id = (string) $feed->run_id;
 	$lock   = 'run_' . $run_id;
 	if ( ! Lock\acquire( $lock ) ) {
 		return new WP_Error( 'atai_run_busy', __( 'This run is being collected by another request.', 'automationtools-ai' ), array( 'status' => 409 ) );
 	}
 	try {
 		$run = Worker\get_run( $run_id );
-		if ( ! is_wp_error( $run ) && $run['feed_id'] !== $feed['id'] ) {
+		if ( ! is_wp_error( $run ) && $run['feed_id'] !== $feed->id ) {
 			$run = Worker\bad_response( Settings\get( Settings\WORKER_URL ), __( 'the run belongs to another feed', 'automationtools-ai' ), 200 );
 		}
 		if ( is_wp_error( $run ) ) {
@@ -119,7 +120,7 @@ function collect( array $feed, float $deadline ) {
 				forget_run( $feed, $run );
 			} else {
 				// Unreachable or refused: keep the run and try again on the next tick.
-				record_error( $feed['id'], $run );
+				record_error( $feed->id, $run );
 			}
 			return $run;
 		}
@@ -135,18 +136,18 @@ function collect( array $feed, float $deadline ) {
  *
  * @since 0.1.0
  *
- * @param array<string, mixed> $feed     The feed.
+ * @param Feed                 $feed     The feed.
  * @param array<string, mixed> $run      A contract Run (drafts checked one by one on import).
  * @param float                $deadline microtime(true) after which no further draft is started.
  * @return array{posted: array<string, int>, skipped: string[], failed: string[], left: int, finished: bool, ack_error: ?WP_Error}
  */
-function process_run( array $feed, array $run, float $deadline ): array {
+function process_run( Feed $feed, array $run, float $deadline ): array {
 	$run_id = $run['run_id'];
-	Ledger\record_planned( $feed['id'], $run_id, $run['items'] );
+	Ledger\record_planned( $feed->id, $run_id, $run['items'] );
 
 	$result = import_drafts( $feed, $run_id, $run['drafts'], $deadline );
 
-	Ledger\record_failures( $feed['id'], $run_id, $run['errors'] );
+	Ledger\record_failures( $feed->id, $run_id, $run['errors'] );
 
 	$handled = array_merge( array_keys( $result['posted'] ), $result['skipped'], $result['failed'], array_column( $run['errors'], 'key' ) );
 
@@ -157,7 +158,7 @@ function process_run( array $feed, array $run, float $deadline ): array {
 		$ack = Worker\ack( $run_id, $handled );
 		if ( is_wp_error( $ack ) ) {
 			// The worker sends these again; the ledger makes handling them a second time harmless.
-			record_error( $feed['id'], $ack );
+			record_error( $feed->id, $ack );
 			$result['ack_error'] = $ack;
 			return $result;
 		}
@@ -175,13 +176,13 @@ function process_run( array $feed, array $run, float $deadline ): array {
  *
  * @since 0.1.0
  *
- * @param array<string, mixed>             $feed     The feed.
+ * @param Feed                             $feed     The feed.
  * @param string                           $run_id   Run ID.
  * @param array<int, array<string, mixed>> $drafts   Drafts from the run.
  * @param float                            $deadline microtime(true) after which no further draft is started.
  * @return array{posted: array<string, int>, skipped: string[], failed: string[], left: int} Keys by outcome (posted: key => post ID); left: drafts not started.
  */
-function import_drafts( array $feed, string $run_id, array $drafts, float $deadline = INF ): array {
+function import_drafts( Feed $feed, string $run_id, array $drafts, float $deadline = INF ): array {
 	$result   = array(
 		'posted'  => array(),
 		'skipped' => array(),
@@ -201,7 +202,7 @@ function import_drafts( array $feed, string $run_id, array $drafts, float $deadl
 				$outcome = Posts\import_draft( $draft, $feed, $run_id, $batch );
 			} catch ( \Throwable $exception ) {
 				// phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- an unexpected failure must leave a trace for the site's developer.
-				error_log( sprintf( 'atai stage=import feed_id=%d run_id=%s key=%s error=%s', $feed['id'], $run_id, $key, $exception->getMessage() ) );
+				error_log( sprintf( 'atai stage=import feed_id=%d run_id=%s key=%s error=%s', $feed->id, $run_id, $key, $exception->getMessage() ) );
 				$outcome = new WP_Error(
 					'import_failed',
 					/* translators: %s: error message. */
@@ -228,6 +229,6 @@ function import_drafts( array $feed, string $run_id, array $drafts, float $deadl
 	} finally {
 		$batch->end();
 	}
-	Ledger\record_failures( $feed['id'], $run_id, $failures );
+	Ledger\record_failures( $feed->id, $run_id, $failures );
 	return $result;
 }

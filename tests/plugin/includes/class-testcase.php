@@ -129,9 +129,8 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 	 * A feed with a unique URL (fields by REST name override the defaults); returns it as Feeds\get() does.
 	 *
 	 * @param array<string, mixed> $fields Fields to set.
-	 * @return array<string, mixed>
 	 */
-	protected static function create_feed( array $fields = array() ): array {
+	protected static function create_feed( array $fields = array() ): \ATAI\Feed {
 		static $counter = 0;
 		++$counter;
 		$fields += array(
@@ -150,9 +149,9 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 	 *
 	 * @param int                  $id      Feed ID.
 	 * @param array<string, mixed> $columns Column values.
-	 * @return array<string, mixed> The feed after the change.
+	 * @return \ATAI\Feed The feed after the change.
 	 */
-	protected static function set_feed_columns( int $id, array $columns ): array {
+	protected static function set_feed_columns( int $id, array $columns ): \ATAI\Feed {
 		global $wpdb;
 		$wpdb->update( \ATAI\Schema\feeds_table(), $columns, array( 'id' => $id ) );
 		return \ATAI\Feeds\get( $id );

@@ -9,6 +9,7 @@ namespace ATAI\Admin;
 
 use ATAI\Admin\Feeds_Page;
 use ATAI\Clock;
+use ATAI\Feed;
 use ATAI\Feeds;
 use ATAI\Ledger;
 
@@ -93,26 +94,26 @@ class Feeds_List_Table extends \WP_List_Table {
 	 *
 	 * @since 0.1.0
 	 *
-	 * @param array<string, mixed> $feed The feed.
+	 * @param Feed $feed The feed.
 	 */
 	public function column_feed( $feed ): string {
 		$edit  = Feeds_Page\url(
 			array(
 				'action' => 'edit',
-				'feed'   => $feed['id'],
+				'feed'   => $feed->id,
 			)
 		);
-		$title = '' !== $feed['title'] ? $feed['title'] : __( '(title after the first run)', 'automationtools-ai' );
+		$title = '' !== $feed->title ? $feed->title : __( '(title after the first run)', 'automationtools-ai' );
 		$html  = '<strong><a class="row-title" href="' . esc_url( $edit ) . '">' . esc_html( $title ) . '</a></strong>';
-		$html .= '<br /><span class="atai-url">' . esc_html( $feed['url'] ) . '</span>';
+		$html .= '<br /><span class="atai-url">' . esc_html( $feed->url ) . '</span>';
 
 		$actions = array(
 			'edit'   => '<a href="' . esc_url( $edit ) . '">' . esc_html__( 'Edit', 'automationtools-ai' ) . '</a>',
-			'run'    => '<a href="' . esc_url( Feeds_Page\action_url( Feeds_Page\RUN_ACTION, $feed['id'] ) ) . '">' . esc_html__( 'Run now', 'automationtools-ai' ) . '</a>',
-			'toggle' => '<a href="' . esc_url( Feeds_Page\action_url( Feeds_Page\TOGGLE_ACTION, $feed['id'] ) ) . '">' . ( 'active' === $feed['status'] ? esc_html__( 'Pause', 'automationtools-ai' ) : esc_html__( 'Resume', 'automationtools-ai' ) ) . '</a>',
+			'run'    => '<a href="' . esc_url( Feeds_Page\action_url( Feeds_Page\RUN_ACTION, $feed->id ) ) . '">' . esc_html__( 'Run now', 'automationtools-ai' ) . '</a>',
+			'toggle' => '<a href="' . esc_url( Feeds_Page\action_url( Feeds_Page\TOGGLE_ACTION, $feed->id ) ) . '">' . ( 'active' === $feed->status ? esc_html__( 'Pause', 'automationtools-ai' ) : esc_html__( 'Resume', 'automationtools-ai' ) ) . '</a>',
 			'delete' => sprintf(
 				'<a class="atai-delete" href="%1$s" data-confirm="%2$s">%3$s</a>',
-				esc_url( Feeds_Page\action_url( Feeds_Page\DELETE_ACTION, $feed['id'] ) ),
+				esc_url( Feeds_Page\action_url( Feeds_Page\DELETE_ACTION, $feed->id ) ),
 				esc_attr__( 'Delete this feed? The posts it made stay.', 'automationtools-ai' ),
 				esc_html__( 'Delete', 'automationtools-ai' )
 			),
@@ -125,10 +126,10 @@ class Feeds_List_Table extends \WP_List_Table {
 	 *
 	 * @since 0.1.0
 	 *
-	 * @param array<string, mixed> $feed The feed.
+	 * @param Feed $feed The feed.
 	 */
 	public function column_status( $feed ): string {
-		return esc_html( Feeds_Page\status_labels()[ $feed['status'] ] ?? $feed['status'] );
+		return esc_html( Feeds_Page\status_labels()[ $feed->status ] ?? $feed->status );
 	}
 
 	/**
@@ -136,14 +137,14 @@ class Feeds_List_Table extends \WP_List_Table {
 	 *
 	 * @since 0.1.0
 	 *
-	 * @param array<string, mixed> $feed The feed.
+	 * @param Feed $feed The feed.
 	 */
 	public function column_last_run( $feed ): string {
-		if ( null === $feed['last_run_at'] ) {
+		if ( null === $feed->last_run_at ) {
 			return esc_html__( 'Never', 'automationtools-ai' );
 		}
-		$when   = self::relative( $feed['last_run_at'] );
-		$result = 'failed' === $feed['last_status'] ? __( 'failed', 'automationtools-ai' ) : __( 'done', 'automationtools-ai' );
+		$when   = self::relative( $feed->last_run_at );
+		$result = 'failed' === $feed->last_status ? __( 'failed', 'automationtools-ai' ) : __( 'done', 'automationtools-ai' );
 		/* translators: 1: relative time such as "5 mins ago", 2: "done" or "failed". */
 		return esc_html( sprintf( __( '%1$s (%2$s)', 'automationtools-ai' ), $when, $result ) );
 	}
@@ -153,19 +154,19 @@ class Feeds_List_Table extends \WP_List_Table {
 	 *
 	 * @since 0.1.0
 	 *
-	 * @param array<string, mixed> $feed The feed.
+	 * @param Feed $feed The feed.
 	 */
 	public function column_next_run( $feed ): string {
-		if ( null !== $feed['run_id'] ) {
+		if ( null !== $feed->run_id ) {
 			return esc_html__( 'Running now', 'automationtools-ai' );
 		}
-		if ( 'paused' === $feed['status'] ) {
+		if ( 'paused' === $feed->status ) {
 			return esc_html__( 'Paused', 'automationtools-ai' );
 		}
-		if ( null === $feed['next_run_at'] || Clock\timestamp( $feed['next_run_at'] ) <= time() ) {
+		if ( null === $feed->next_run_at || Clock\timestamp( $feed->next_run_at ) <= time() ) {
 			return esc_html__( 'Due now', 'automationtools-ai' );
 		}
-		return esc_html( self::relative( $feed['next_run_at'] ) );
+		return esc_html( self::relative( $feed->next_run_at ) );
 	}
 
 	/**
@@ -173,10 +174,10 @@ class Feeds_List_Table extends \WP_List_Table {
 	 *
 	 * @since 0.1.0
 	 *
-	 * @param array<string, mixed> $feed The feed.
+	 * @param Feed $feed The feed.
 	 */
 	public function column_posts_made( $feed ): string {
-		return esc_html( number_format_i18n( $this->posts_made[ $feed['id'] ] ?? 0 ) );
+		return esc_html( number_format_i18n( $this->posts_made[ $feed->id ] ?? 0 ) );
 	}
 
 	/**
@@ -184,10 +185,10 @@ class Feeds_List_Table extends \WP_List_Table {
 	 *
 	 * @since 0.1.0
 	 *
-	 * @param array<string, mixed> $feed The feed.
+	 * @param Feed $feed The feed.
 	 */
 	public function column_last_error( $feed ): string {
-		return '' === $feed['last_error'] ? '—' : '<span class="atai-error">' . esc_html( $feed['last_error'] ) . '</span>';
+		return '' === $feed->last_error ? '—' : '<span class="atai-error">' . esc_html( $feed->last_error ) . '</span>';
 	}
 
 	/**

@@ -12,6 +12,7 @@ namespace ATAI\Admin\Feeds_Page;
 
 use ATAI\Admin\Feeds_List_Table;
 use ATAI\Admin\Notices;
+use ATAI\Feed;
 use ATAI\Feeds;
 use ATAI\Ledger;
 use ATAI\Runs;
@@ -156,11 +157,11 @@ function take_form_state( int $feed_id ): ?array {
  *
  * @since 0.1.0
  *
- * @param array<string, mixed>|null $feed The feed to edit, or null to add one.
+ * @param Feed|null $feed The feed to edit, or null to add one.
  */
-function render_form( ?array $feed ): void {
-	$feed_id = $feed ? $feed['id'] : 0;
-	$values  = $feed ? $feed : Feeds\defaults();
+function render_form( ?Feed $feed ): void {
+	$feed_id = $feed ? $feed->id : 0;
+	$values  = $feed ? $feed->fields() : Feeds\defaults();
 	$state   = take_form_state( $feed_id );
 	$errors  = $state['errors'] ?? array();
 	if ( $state ) {
@@ -405,7 +406,7 @@ function handle_save(): void {
 function save_from_form( array $post ): string {
 	$feed_id = absint( $post['feed_id'] ?? 0 );
 	$input   = array();
-	foreach ( Feeds\EDITABLE as $field ) {
+	foreach ( Feed::EDITABLE as $field ) {
 		if ( isset( $post[ $field ] ) && is_scalar( $post[ $field ] ) ) {
 			$input[ $field ] = (string) $post[ $field ];
 		}
@@ -468,7 +469,7 @@ function handle_toggle(): void {
 	$feed_id = requested_feed_id();
 	check_request( TOGGLE_ACTION . '_' . $feed_id );
 	$feed   = Feeds\get( $feed_id );
-	$status = ( $feed && 'active' === $feed['status'] ) ? 'paused' : 'active';
+	$status = ( $feed && 'active' === $feed->status ) ? 'paused' : 'active';
 	$result = null === $feed ? Feeds\not_found( $feed_id ) : Feeds\set_status( $feed_id, $status );
 	if ( is_wp_error( $result ) ) {
 		Notices\add( 'error', $result->get_error_message() );
