@@ -7,6 +7,7 @@
 
 namespace ATAI\Tests;
 
+use ATAI\Contract;
 use ATAI\Posts;
 
 /**
@@ -25,6 +26,54 @@ final class NarrowHtmlTest extends TestCase {
 	public function test_the_workers_output_is_narrow_and_kses_leaves_it_as_it_is(): void {
 		$this->assertTrue( Posts\is_narrow_html( self::WORKER_OUTPUT ) );
 		$this->assertSame( self::WORKER_OUTPUT, wp_kses_post( self::WORKER_OUTPUT ) );
+	}
+
+	/**
+	 * One element: a void tag alone, any other with text and its closing tag.
+	 */
+	private static function element( string $tag, string $attributes ): string {
+		return in_array( $tag, array( 'br', 'hr', 'img' ), true ) ? "<{$tag}{$attributes}>" : "<{$tag}{$attributes}>x</{$tag}>";
+	}
+
+	/**
+	 * An attribute with a value of the right kind: a URL for href and src.
+	 */
+	private static function attribute( string $name ): string {
+		return ' ' . $name . '="' . ( in_array( $name, Posts\URL_ATTRIBUTES, true ) ? 'https://news.example.org/a' : '1' ) . '"';
+	}
+
+	public function test_the_check_allows_exactly_the_tags_attributes_and_schemes_of_the_contract(): void {
+		$allowed = Contract\document()['x-atai-html'];
+		$names   = array_unique( array_merge( ...array_values( $allowed['attributes'] ) ) );
+
+		$this->assertSame( $allowed, Contract\allowed_html() );
+		foreach ( $allowed['tags'] as $tag ) {
+			$this->assertTrue( Posts\is_narrow_html( self::element( $tag, '' ) ), "<$tag> is in the contract." );
+			foreach ( $names as $name ) {
+				$html = self::element( $tag, self::attribute( $name ) );
+				$this->assertSame( in_array( $name, $allowed['attributes'][ $tag ] ?? array(), true ), Posts\is_narrow_html( $html ), $html );
+			}
+		}
+		foreach ( array( 'div', 'span', 'iframe', 'section' ) as $tag ) {
+			$this->assertNotContains( $tag, $allowed['tags'] );
+			$this->assertFalse( Posts\is_narrow_html( self::element( $tag, '' ) ), "<$tag> is not in the contract." );
+		}
+		foreach ( $allowed['url_schemes'] as $scheme ) {
+			$this->assertTrue( Posts\is_narrow_html( '<a href="' . $scheme . ':x">x</a>' ), "$scheme: is in the contract." );
+		}
+		$this->assertNotContains( 'ftp', $allowed['url_schemes'] );
+		$this->assertFalse( Posts\is_narrow_html( '<a href="ftp://news.example.org/a">x</a>' ) );
+	}
+
+	public function test_kses_keeps_every_tag_and_attribute_the_contract_allows(): void {
+		$allowed = Contract\allowed_html();
+		foreach ( $allowed['tags'] as $tag ) {
+			$names = array_merge( $allowed['attributes'][ $tag ] ?? array(), Posts\ADDED_ATTRIBUTES[ $tag ] ?? array() );
+			$html  = self::element( $tag, implode( '', array_map( array( self::class, 'attribute' ), $names ) ) );
+
+			$this->assertTrue( Posts\is_narrow_html( $html ), $html );
+			$this->assertSame( $html, wp_kses_post( $html ), 'Only HTML kses would keep as it is may skip kses.' );
+		}
 	}
 
 	public function test_a_long_article_of_that_shape_is_narrow(): void {

@@ -1,6 +1,7 @@
 <?php
 /**
- * The worker API contract (contract/worker-api.json): its schemas, with $ref resolved, and validation.
+ * The worker API contract (contract/worker-api.json): its schemas, with $ref resolved, and validation;
+ * and the HTML a draft may hold.
  *
  * The contract uses only JSON Schema keywords that rest_validate_value_from_schema() understands,
  * so WordPress's own validator checks every worker response before the plugin uses it.
@@ -32,6 +33,25 @@ function document(): array {
 		}
 	}
 	return $document;
+}
+
+/**
+ * The HTML a draft may hold, from the contract's "x-atai-html": the worker's sanitizer keeps exactly
+ * these tags, attributes by tag and URL schemes, and the plugin's narrow-HTML check reads the same
+ * lists, so the two cannot drift apart. Empty lists when the key is missing: then nothing passes
+ * as narrow and every draft goes through wp_kses_post().
+ *
+ * @since 0.1.0
+ *
+ * @return array{tags: string[], attributes: array<string, string[]>, url_schemes: string[]}
+ */
+function allowed_html(): array {
+	$allowed = document()['x-atai-html'] ?? array();
+	return array(
+		'tags'        => is_array( $allowed['tags'] ?? null ) ? $allowed['tags'] : array(),
+		'attributes'  => is_array( $allowed['attributes'] ?? null ) ? $allowed['attributes'] : array(),
+		'url_schemes' => is_array( $allowed['url_schemes'] ?? null ) ? $allowed['url_schemes'] : array(),
+	);
 }
 
 /**

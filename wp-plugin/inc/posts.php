@@ -23,6 +23,12 @@ const META_FEED_ID     = '_atai_feed_id';
 const META_REWRITTEN   = '_atai_rewritten';
 const META_MODEL       = '_atai_model';
 
+/** Attributes whose values are URLs, which must start with one of the contract's URL schemes. */
+const URL_ATTRIBUTES = array( 'href', 'src' );
+
+/** Attributes the worker's sanitizer writes itself, beyond those it lets through: nh3 gives every link rel="noopener noreferrer". */
+const ADDED_ATTRIBUTES = array( 'a' => array( 'rel' ) );
+
 /** Tags per post, as in the contract. */
 const MAX_TAGS = 20;
 
@@ -209,12 +215,12 @@ function prepare_post( array $draft, Feed $feed ): array {
 /**
  * Whether HTML is made only of the tags and attributes the worker's sanitizer lets through.
  *
- * Every "<" must open or close an allowlisted tag, written in lower case, whose attributes are all
- * allowlisted, double-quoted and free of quotes and angle brackets, with link and image URLs that
- * start, literally, with http://, https:// or mailto:. No comments, no other markup, no NUL. A browser
- * reads such HTML as exactly those tags and attributes, and wp_kses_post() allows all of them, so
- * kses has nothing to take out. This is a check, not a cleaner: HTML that fails it, for any reason,
- * is cleaned by wp_kses_post().
+ * Every "<" must open or close a tag of the contract's allowlist (Contract\allowed_html()), written
+ * in lower case, whose attributes are all allowed on that tag, double-quoted and free of quotes and
+ * angle brackets, with URLs (href, src) that start, literally, with one of the contract's schemes and
+ * a colon. No comments, no other markup, no NUL. A browser reads such HTML as exactly those tags and
+ * attributes, and wp_kses_post() allows all of them, so kses has nothing to take out. This is a
+ * check, not a cleaner: HTML that fails it, for any reason, is cleaned by wp_kses_post().
  *
  * @since 0.1.0
  *
@@ -223,11 +229,51 @@ function prepare_post( array $draft, Feed $feed ): array {
 function is_narrow_html( string $html ): bool {
 	static $pattern = null;
 	if ( null === $pattern ) {
-		$tags       = 'p|br|hr|h[1-6]|ul|ol|li|dl|dt|dd|blockquote|pre|code|em|strong|b|i|u|s|sub|sup|a|img|figure|figcaption|table|caption|thead|tbody|tfoot|tr|th|td';
-		$attributes = '(?: (?:title|alt|width|height|colspan|rowspan|scope|rel)="[^"<>]*+"| (?:href|src)="(?:https?://|mailto:)[^"<>\s]*+")*+';
-		$pattern    = '~<(?!(?:' . $tags . ')' . $attributes . ' ?/?>|/(?:' . $tags . ')>)~';
+		$pattern = out_of_shape_pattern( Contract\allowed_html() );
 	}
 	return false === strpos( $html, "\0" ) && 0 === preg_match( $pattern, $html );
+}
+
+/**
+ * The pattern of a "<" that does not open or close an allowed tag in the shape the worker writes.
+ *
+ * @since 0.1.0
+ *
+ * @param array{tags: string[], attributes: array<string, string[]>, url_schemes: string[]} $allowed The contract's allowlist.
+ */
+function out_of_shape_pattern( array $allowed ): string {
+	$text    = '="[^"<>]*+"';
+	$url     = '="(?:' . alternatives( $allowed['url_schemes'] ) . '):[^"<>\s]*+"';
+	$opening = array();
+	foreach ( $allowed['tags'] as $tag ) {
+		$names   = array_merge( $allowed['attributes'][ $tag ] ?? array(), ADDED_ATTRIBUTES[ $tag ] ?? array() );
+		$urls    = array_intersect( $names, URL_ATTRIBUTES );
+		$others  = array_diff( $names, URL_ATTRIBUTES );
+		$choices = array();
+		if ( $others ) {
+			$choices[] = ' (?:' . alternatives( $others ) . ')' . $text;
+		}
+		if ( $urls ) {
+			$choices[] = ' (?:' . alternatives( $urls ) . ')' . $url;
+		}
+		$opening[] = preg_quote( $tag, '~' ) . ( $choices ? '(?:' . implode( '|', $choices ) . ')*+' : '' );
+	}
+	return '~<(?!(?:' . alternatives( $opening, false ) . ') ?/?>|/(?:' . alternatives( $allowed['tags'] ) . ')>)~';
+}
+
+/**
+ * A regular expression alternation of names; one that never matches when there are none.
+ *
+ * @since 0.1.0
+ *
+ * @param string[] $names Names (or, with $quote false, patterns).
+ * @param bool     $quote Whether to escape each name.
+ */
+function alternatives( array $names, bool $quote = true ): string {
+	if ( ! $names ) {
+		return '(?!)';
+	}
+	return implode( '|', $quote ? array_map( static fn( $name ) => preg_quote( (string) $name, '~' ), $names ) : $names );
 }
 
 /**
