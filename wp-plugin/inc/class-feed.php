@@ -19,6 +19,28 @@ final class Feed {
 	/** Fields a site owner edits, by their REST (and property) names. */
 	public const EDITABLE = array( 'url', 'title', 'status', 'post_status', 'author', 'category', 'max_posts', 'interval', 'embeds' );
 
+	/** The check interval of a new feed, and of a row whose interval is no longer offered. */
+	public const DEFAULT_INTERVAL = 'hourly';
+
+	/**
+	 * Check intervals by key (the field's value) in seconds (the check_interval column's value).
+	 *
+	 * @since 0.1.0
+	 *
+	 * @return array<string, int>
+	 */
+	public static function intervals(): array {
+		return array(
+			'15min'   => 15 * MINUTE_IN_SECONDS,
+			'30min'   => 30 * MINUTE_IN_SECONDS,
+			'hourly'  => HOUR_IN_SECONDS,
+			'2hours'  => 2 * HOUR_IN_SECONDS,
+			'6hours'  => 6 * HOUR_IN_SECONDS,
+			'12hours' => 12 * HOUR_IN_SECONDS,
+			'daily'   => DAY_IN_SECONDS,
+		);
+	}
+
 	/**
 	 * Every property, in the order of the constructor's parameters.
 	 *
@@ -32,7 +54,7 @@ final class Feed {
 	 * @param int         $author           User ID of the posts' author.
 	 * @param int         $category         Category ID of the posts.
 	 * @param int         $max_posts        Maximum posts per run.
-	 * @param string      $interval         Check interval key (Feeds\intervals()).
+	 * @param string      $interval         Check interval key (self::intervals()).
 	 * @param int         $interval_seconds Check interval in seconds.
 	 * @param bool        $embeds           Whether WordPress may turn URLs in its posts into embeds.
 	 * @param string|null $next_run_at      When it is due next.
@@ -82,7 +104,7 @@ final class Feed {
 	 * @param array<string, string|null> $row Row from the feeds table.
 	 */
 	public static function from_row( array $row ): self {
-		$interval = array_search( (int) $row['check_interval'], Feeds\intervals(), true );
+		$interval = array_search( (int) $row['check_interval'], self::intervals(), true );
 		return new self(
 			id: (int) $row['id'],
 			url: $row['url'],
@@ -92,7 +114,7 @@ final class Feed {
 			author: (int) $row['author_id'],
 			category: (int) $row['category_id'],
 			max_posts: (int) $row['max_posts'],
-			interval: false === $interval ? Feeds\DEFAULT_INTERVAL : $interval,
+			interval: false === $interval ? self::DEFAULT_INTERVAL : $interval,
 			interval_seconds: (int) $row['check_interval'],
 			embeds: (bool) $row['embeds'],
 			next_run_at: $row['next_run_at'],
@@ -129,7 +151,7 @@ final class Feed {
 			category: $fields['category'],
 			max_posts: $fields['max_posts'],
 			interval: $fields['interval'],
-			interval_seconds: Feeds\intervals()[ $fields['interval'] ],
+			interval_seconds: self::intervals()[ $fields['interval'] ],
 			embeds: $fields['embeds'],
 		);
 	}

@@ -22,26 +22,6 @@ const POST_STATUSES = array( 'draft', 'publish', 'pending', 'private' );
 const MAX_POSTS_MIN     = 1;
 const MAX_POSTS_MAX     = 100;
 const DEFAULT_MAX_POSTS = 10;
-const DEFAULT_INTERVAL  = 'hourly';
-
-/**
- * Check intervals by key, in seconds.
- *
- * @since 0.1.0
- *
- * @return array<string, int>
- */
-function intervals(): array {
-	return array(
-		'15min'   => 15 * MINUTE_IN_SECONDS,
-		'30min'   => 30 * MINUTE_IN_SECONDS,
-		'hourly'  => HOUR_IN_SECONDS,
-		'2hours'  => 2 * HOUR_IN_SECONDS,
-		'6hours'  => 6 * HOUR_IN_SECONDS,
-		'12hours' => 12 * HOUR_IN_SECONDS,
-		'daily'   => DAY_IN_SECONDS,
-	);
-}
 
 /**
  * Check interval labels by key.
@@ -145,7 +125,7 @@ function check_field( string $field, $value ) {
 			return (int) $value;
 
 		case 'interval':
-			return is_string( $value ) && isset( intervals()[ $value ] ) ? $value : field_error( $field, __( 'choose one of the offered intervals.', 'automationtools-ai' ) );
+			return is_string( $value ) && isset( Feed::intervals()[ $value ] ) ? $value : field_error( $field, __( 'choose one of the offered intervals.', 'automationtools-ai' ) );
 
 		case 'embeds':
 			return rest_is_boolean( $value ) ? rest_sanitize_boolean( $value ) : field_error( $field, __( 'choose on or off.', 'automationtools-ai' ) );
@@ -266,7 +246,7 @@ function defaults(): array {
 		'author'      => get_current_user_id(),
 		'category'    => (int) get_option( 'default_category', 1 ),
 		'max_posts'   => DEFAULT_MAX_POSTS,
-		'interval'    => DEFAULT_INTERVAL,
+		'interval'    => Feed::DEFAULT_INTERVAL,
 		// Off: a URL a feed wrote stays a link and the site never requests it (inc/embeds.php).
 		'embeds'      => false,
 	);

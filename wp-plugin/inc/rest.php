@@ -352,7 +352,7 @@ function feed_schema(): array {
 			'interval'    => array(
 				'description' => __( 'Check interval.', 'automationtools-ai' ),
 				'type'        => 'string',
-				'enum'        => array_keys( Feeds\intervals() ),
+				'enum'        => array_keys( Feed::intervals() ),
 			),
 			'embeds'      => array(
 				'description' => __( 'Whether WordPress may turn URLs in the feed\'s posts into embeds, which makes the site request them (default false).', 'automationtools-ai' ),
