@@ -38,6 +38,7 @@ require_once __DIR__ . '/inc/worker.php';
 require_once __DIR__ . '/inc/class-import-batch.php';
 require_once __DIR__ . '/inc/posts.php';
 require_once __DIR__ . '/inc/embeds.php';
+require_once __DIR__ . '/inc/feed-options.php';
 require_once __DIR__ . '/inc/run-state.php';
 require_once __DIR__ . '/inc/runs.php';
 require_once __DIR__ . '/inc/cron.php';

@@ -137,7 +137,7 @@ final class AdminScreensTest extends TestCase {
 		$this->assertSame( 'https://news.example.org/rss', $feed->url );
 		$this->assertSame( 5, $feed->max_posts );
 		$this->assertSame( '30min', $feed->interval );
-		$this->assertFalse( $feed->embeds );
+		$this->assertFalse( $feed->options['embeds'] );
 	}
 
 	public function test_the_embeds_box_on_the_edit_form_turns_embeds_on_and_off(): void {
@@ -159,7 +159,7 @@ final class AdminScreensTest extends TestCase {
 
 		$unticked = self::render( 'ATAI\\Admin\\Feeds_Page\\render', 'toplevel_page_atai-feeds' );
 		Feeds_Page\save_from_form( $form + array( 'embeds' => '1' ) ); // The box ticked: its "1" comes after the hidden "0".
-		$on     = Feeds\get( $feed->id )->embeds;
+		$on     = Feeds\get( $feed->id )->options['embeds'];
 		$ticked = self::render( 'ATAI\\Admin\\Feeds_Page\\render', 'toplevel_page_atai-feeds' );
 		Feeds_Page\save_from_form( $form + array( 'embeds' => '0' ) ); // Not ticked: only the hidden field is posted.
 
@@ -167,7 +167,7 @@ final class AdminScreensTest extends TestCase {
 		$this->assertStringContainsString( 'Off (recommended): links stay links.', $unticked );
 		$this->assertTrue( $on );
 		$this->assertStringContainsString( 'id="atai-embeds" value="1" checked=\'checked\' />', $ticked );
-		$this->assertFalse( Feeds\get( $feed->id )->embeds );
+		$this->assertFalse( Feeds\get( $feed->id )->options['embeds'] );
 	}
 
 	public function test_the_edit_screen_shows_the_feeds_fields_and_recent_items_with_their_errors(): void {

@@ -52,7 +52,7 @@ final class FeedTest extends TestCase {
 		$fields = Feeds\validate( array( 'url' => 'https://news.example.org/rss' ) );
 
 		$this->assertSame( $fields, Feed::from_fields( $fields )->fields() );
-		$this->assertSame( Feed::EDITABLE, array_keys( $fields ) );
+		$this->assertSame( Feed::editable(), array_keys( $fields ) );
 	}
 
 	public function test_the_rest_shape_has_exactly_the_properties_of_the_feed_schema(): void {

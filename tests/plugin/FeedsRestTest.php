@@ -123,7 +123,7 @@ final class FeedsRestTest extends RestTestCase {
 		$this->assertSame( 400, $unclear->get_status() );
 		$this->assertStringContainsString( 'Embeds: choose on or off.', self::error_text( $unclear ) );
 		$this->assertFalse( $off->get_data()['embeds'] );
-		$this->assertFalse( Feeds\get( $id )->embeds );
+		$this->assertFalse( Feeds\get( $id )->options['embeds'] );
 	}
 
 	public function test_a_feed_is_read_changed_and_deleted(): void {

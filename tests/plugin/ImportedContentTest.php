@@ -210,7 +210,7 @@ final class ImportedContentTest extends TestCase {
 
 		self::shown( $post_id );
 
-		$this->assertTrue( $feed->embeds );
+		$this->assertTrue( $feed->options['embeds'] );
 		$this->assertTrue( self::requested( $url ) );
 	}
 

@@ -196,4 +196,29 @@ final class WorkerIntegrationTest extends RestTestCase {
 		$this->assertContains( $feed->id, array_column( Runs\due_feeds(), 'id' ) );
 		$this->assertCount( 1, self::posts_of( $this->run_to_the_end( Feeds\get( $feed->id ) )->id ) );
 	}
+
+	public function test_a_feed_set_to_always_take_the_full_article_has_the_worker_fetch_each_page(): void {
+		$path = static fn( string $name ): array => array_values(
+			array_filter(
+				array_column( self::origin_log(), 'path' ),
+				static fn( string $requested ) => str_starts_with( $requested, '/gen/articles/' . $name . '-' )
+			)
+		);
+		// Entries with their whole text: the worker takes the page only when the feed says so.
+		$auto   = self::create_feed( array( 'url' => self::origin( '/gen/fulltext-auto.xml?items=2&size=3000' ) ) );
+		$always = self::create_feed(
+			array(
+				'url'       => self::origin( '/gen/fulltext-always.xml?items=2&size=3000' ),
+				'full_text' => 'always',
+			)
+		);
+
+		$this->run_to_the_end( $auto );
+		$this->run_to_the_end( $always );
+
+		$this->assertSame( 'always', Feeds\get( $always->id )->options['full_text'] );
+		$this->assertSame( array(), $path( 'fulltext-auto' ) );
+		$this->assertCount( 2, $path( 'fulltext-always' ) );
+		$this->assertCount( 2, self::posts_of( $always->id ) );
+	}
 }

@@ -210,6 +210,19 @@ def test_a_summary_only_entry_gets_its_full_article(runner, feed_server):
         assert "full_text_unavailable" not in [f["code"] for f in draft["findings"]]
 
 
+def test_a_feed_set_to_always_take_the_full_article_has_each_page_fetched(runner, feed_server):
+    url = feed_server.url("/gen/whole.xml?items=2&size=3000")
+    feed_server.reset_log()
+    run(runner, request_for(url))
+    assert not [r for r in feed_server.requests if r["path"].startswith("/gen/articles/whole-")]
+
+    always = request_for(feed_server.url("/gen/always.xml?items=2&size=3000"))
+    always["options"] = {"full_text": "always"}
+    document = run(runner, always)
+    fetched = [r for r in feed_server.requests if r["path"].startswith("/gen/articles/always-")]
+    assert len(fetched) == 2 and len(document["drafts"]) == 2
+
+
 def test_a_missing_article_page_keeps_the_summary_with_a_finding(runner, feed_files):
     url = feed_files.add("teaser", ["Short one"])
     feed_path = feed_files.directory / "teaser.xml"

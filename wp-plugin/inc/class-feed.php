@@ -16,8 +16,8 @@ namespace ATAI;
  */
 final class Feed {
 
-	/** Fields a site owner edits, by their REST (and property) names. */
-	public const EDITABLE = array( 'url', 'title', 'status', 'post_status', 'author', 'category', 'max_posts', 'interval', 'embeds' );
+	/** Core fields a site owner edits, by their REST (and property) names; the options are the others. */
+	public const CORE_FIELDS = array( 'url', 'title', 'status', 'post_status', 'author', 'category', 'max_posts', 'interval' );
 
 	/** The check interval of a new feed, and of a row whose interval is no longer offered. */
 	public const DEFAULT_INTERVAL = 'hourly';
@@ -56,7 +56,7 @@ final class Feed {
 	 * @param int         $max_posts        Maximum posts per run.
 	 * @param string      $interval         Check interval key (self::intervals()).
 	 * @param int         $interval_seconds Check interval in seconds.
-	 * @param bool        $embeds           Whether WordPress may turn URLs in its posts into embeds.
+	 * @param array       $options          Every option's clean value by name (Feed_Options\definitions()).
 	 * @param string|null $next_run_at      When it is due next.
 	 * @param string|null $last_run_at      When its last run closed.
 	 * @param string      $last_status      done, failed, or '' before any run.
@@ -81,7 +81,7 @@ final class Feed {
 		public readonly int $max_posts,
 		public readonly string $interval,
 		public readonly int $interval_seconds,
-		public readonly bool $embeds,
+		public readonly array $options,
 		public readonly ?string $next_run_at = null,
 		public readonly ?string $last_run_at = null,
 		public readonly string $last_status = '',
@@ -116,7 +116,7 @@ final class Feed {
 			max_posts: (int) $row['max_posts'],
 			interval: false === $interval ? self::DEFAULT_INTERVAL : $interval,
 			interval_seconds: (int) $row['check_interval'],
-			embeds: (bool) $row['embeds'],
+			options: Feed_Options\from_stored( $row['options'] ?? null ),
 			next_run_at: $row['next_run_at'],
 			last_run_at: $row['last_run_at'],
 			last_status: $row['last_status'],
@@ -152,7 +152,7 @@ final class Feed {
 			max_posts: $fields['max_posts'],
 			interval: $fields['interval'],
 			interval_seconds: self::intervals()[ $fields['interval'] ],
-			embeds: $fields['embeds'],
+			options: array_intersect_key( $fields, Feed_Options\definitions() ),
 		);
 	}
 
@@ -164,7 +164,18 @@ final class Feed {
 	 * @return array<string, mixed>
 	 */
 	public function fields(): array {
-		return array_intersect_key( get_object_vars( $this ), array_flip( self::EDITABLE ) );
+		return array_intersect_key( get_object_vars( $this ), array_flip( self::CORE_FIELDS ) ) + $this->options;
+	}
+
+	/**
+	 * Every field a site owner edits: the core fields, then the options.
+	 *
+	 * @since 0.2.0
+	 *
+	 * @return string[]
+	 */
+	public static function editable(): array {
+		return array_merge( self::CORE_FIELDS, array_keys( Feed_Options\definitions() ) );
 	}
 
 	/**
@@ -184,7 +195,7 @@ final class Feed {
 			'category_id'    => $this->category,
 			'max_posts'      => $this->max_posts,
 			'check_interval' => $this->interval_seconds,
-			'embeds'         => $this->embeds ? 1 : 0,
+			'options'        => Feed_Options\to_stored( $this->options ),
 		);
 	}
 
@@ -207,7 +218,6 @@ final class Feed {
 			'category'    => $this->category,
 			'max_posts'   => $this->max_posts,
 			'interval'    => $this->interval,
-			'embeds'      => $this->embeds,
 			'next_run'    => Clock\rfc3339( $this->next_run_at ),
 			'last_run'    => Clock\rfc3339( $this->last_run_at ),
 			'last_status' => '' === $this->last_status ? null : $this->last_status,
@@ -219,6 +229,6 @@ final class Feed {
 			'current_run' => $this->run_id,
 			'run_started' => Clock\rfc3339( $this->run_started_at ),
 			'created'     => Clock\rfc3339( $this->created_at ),
-		);
+		) + $this->options;
 	}
 }

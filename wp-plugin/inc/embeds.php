@@ -13,8 +13,29 @@
 
 namespace ATAI\Embeds;
 
+use ATAI\Feeds;
 use ATAI\Posts;
-use ATAI\Schema;
+
+/**
+ * The feed option this file reads.
+ *
+ * @since 0.2.0
+ *
+ * @return array<string, array<string, mixed>>
+ */
+function feed_options(): array {
+	return array(
+		'embeds' => array(
+			'group'   => 'post',
+			'type'    => 'boolean',
+			// Off: a URL a feed wrote stays a link and the site never requests it.
+			'default' => false,
+			'label'   => __( 'Embeds', 'automationtools-ai' ),
+			'box'     => __( 'Turn links alone on their line into embedded videos, posts and previews', 'automationtools-ai' ),
+			'help'    => __( 'Off (recommended): links stay links. On: to build an embed, your site fetches the linked address, so the feed decides which addresses your site contacts. Your own posts always keep their embeds.', 'automationtools-ai' ),
+		),
+	);
+}
 
 /**
  * Whether WordPress may embed URLs of this post: any post not imported, or one whose feed allows it.
@@ -31,11 +52,14 @@ function allowed( $post ): bool {
 	if ( $feed_id <= 0 ) {
 		return true;
 	}
-	global $wpdb;
-	$table = Schema\feeds_table();
-	// A deleted feed's posts stay, and keep the safe default.
-	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-	return '1' === $wpdb->get_var( $wpdb->prepare( "SELECT embeds FROM {$table} WHERE id = %d", $feed_id ) );
+	// Asked for every post a page shows: each feed is read once a request. A deleted feed's posts stay,
+	// and keep the safe default.
+	static $allowed = array();
+	if ( ! isset( $allowed[ $feed_id ] ) ) {
+		$feed                = Feeds\get( $feed_id );
+		$allowed[ $feed_id ] = null !== $feed && true === $feed->options['embeds'];
+	}
+	return $allowed[ $feed_id ];
 }
 
 /**

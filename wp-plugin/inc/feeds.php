@@ -13,6 +13,7 @@ namespace ATAI\Feeds;
 
 use ATAI\Clock;
 use ATAI\Feed;
+use ATAI\Feed_Options;
 use ATAI\Schema;
 use WP_Error;
 
@@ -73,9 +74,8 @@ function field_label( string $field ): string {
 		'category'    => __( 'Category', 'automationtools-ai' ),
 		'max_posts'   => __( 'Maximum posts per run', 'automationtools-ai' ),
 		'interval'    => __( 'Check interval', 'automationtools-ai' ),
-		'embeds'      => __( 'Embeds', 'automationtools-ai' ),
 	);
-	return $labels[ $field ] ?? $field;
+	return $labels[ $field ] ?? Feed_Options\label( $field );
 }
 
 /**
@@ -127,10 +127,9 @@ function check_field( string $field, $value ) {
 		case 'interval':
 			return is_string( $value ) && isset( Feed::intervals()[ $value ] ) ? $value : field_error( $field, __( 'choose one of the offered intervals.', 'automationtools-ai' ) );
 
-		case 'embeds':
-			return rest_is_boolean( $value ) ? rest_sanitize_boolean( $value ) : field_error( $field, __( 'choose on or off.', 'automationtools-ai' ) );
 	}
-	return field_error( $field, __( 'unknown field.', 'automationtools-ai' ) );
+	$clean = Feed_Options\check( $field, $value );
+	return is_wp_error( $clean ) ? field_error( $field, $clean->get_error_message() ) : $clean;
 }
 
 /**
@@ -190,10 +189,10 @@ function field_error( string $field, string $reason ): WP_Error {
  */
 function validate( array $input, ?Feed $current = null ) {
 	$values = $current ? $current->fields() : defaults();
-	$values = array_merge( $values, array_intersect_key( $input, array_flip( Feed::EDITABLE ) ) );
+	$values = array_merge( $values, array_intersect_key( $input, array_flip( Feed::editable() ) ) );
 	$errors = new WP_Error();
 	// Every field, not only the given ones: an author deleted since must be replaced on the next save.
-	foreach ( Feed::EDITABLE as $field ) {
+	foreach ( Feed::editable() as $field ) {
 		$value = check_field( $field, $values[ $field ] );
 		if ( is_wp_error( $value ) ) {
 			$errors->add( 'atai_invalid_feed', $value->get_error_message(), array( 'field' => $field ) );
@@ -247,9 +246,7 @@ function defaults(): array {
 		'category'    => (int) get_option( 'default_category', 1 ),
 		'max_posts'   => DEFAULT_MAX_POSTS,
 		'interval'    => Feed::DEFAULT_INTERVAL,
-		// Off: a URL a feed wrote stays a link and the site never requests it (inc/embeds.php).
-		'embeds'      => false,
-	);
+	) + Feed_Options\defaults();
 }
 
 /**

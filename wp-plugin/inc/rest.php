@@ -12,6 +12,7 @@ namespace ATAI\REST;
 use ATAI\Callback;
 use ATAI\Clock;
 use ATAI\Feed;
+use ATAI\Feed_Options;
 use ATAI\Feeds;
 use ATAI\Ledger;
 use ATAI\Runs;
@@ -257,7 +258,7 @@ function update_settings( WP_REST_Request $request ) {
 function feed_args(): array {
 	$properties = feed_schema()['properties'];
 	$args       = array();
-	foreach ( Feed::EDITABLE as $field ) {
+	foreach ( Feed::editable() as $field ) {
 		$args[ $field ] = array(
 			'description'       => $properties[ $field ]['description'] ?? '',
 			'type'              => $properties[ $field ]['type'],
@@ -354,10 +355,6 @@ function feed_schema(): array {
 				'type'        => 'string',
 				'enum'        => array_keys( Feed::intervals() ),
 			),
-			'embeds'      => array(
-				'description' => __( 'Whether WordPress may turn URLs in the feed\'s posts into embeds, which makes the site request them (default false).', 'automationtools-ai' ),
-				'type'        => 'boolean',
-			),
 			'next_run'    => $date,
 			'last_run'    => $date,
 			'last_status' => array(
@@ -379,7 +376,7 @@ function feed_schema(): array {
 			) + $read_only,
 			'run_started' => $date,
 			'created'     => $date,
-		),
+		) + Feed_Options\rest_properties(),
 	);
 }
 
@@ -445,7 +442,7 @@ function create_feed( WP_REST_Request $request ) {
  */
 function feed_params( WP_REST_Request $request ): array {
 	$params = array();
-	foreach ( Feed::EDITABLE as $field ) {
+	foreach ( Feed::editable() as $field ) {
 		if ( $request->has_param( $field ) ) {
 			$params[ $field ] = $request->get_param( $field );
 		}

@@ -13,6 +13,7 @@
 namespace ATAI\Runs;
 
 use ATAI\Feed;
+use ATAI\Feed_Options;
 use ATAI\Ledger;
 use ATAI\Lock;
 use ATAI\Posts;
@@ -90,6 +91,7 @@ function run_request( Feed $feed ): array {
 		'max_items'    => $feed->max_posts,
 		'seen_keys'    => Ledger\seen_keys( $feed->id, null ),
 		'ai'           => $ai,
+		'options'      => (object) Feed_Options\for_worker( $feed->options ),
 		'callback_url' => Settings\callback_url(),
 	);
 }

@@ -8,7 +8,7 @@
 namespace ATAI\Schema;
 
 /** Bump when a CREATE TABLE below changes; the next page load runs dbDelta. */
-const VERSION = '3';
+const VERSION = '4';
 
 const VERSION_OPTION = 'atai_db_version';
 
@@ -68,7 +68,7 @@ function statements(): array {
   category_id bigint(20) unsigned NOT NULL DEFAULT 0,
   max_posts smallint(5) unsigned NOT NULL DEFAULT 10,
   check_interval int(10) unsigned NOT NULL DEFAULT 3600,
-  embeds tinyint(1) NOT NULL DEFAULT 0,
+  options longtext,
   next_run_at datetime DEFAULT NULL,
   last_run_at datetime DEFAULT NULL,
   last_status varchar(20) NOT NULL DEFAULT '',

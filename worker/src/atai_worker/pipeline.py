@@ -13,7 +13,7 @@ from .fetch import Fetcher
 from .models import Draft, Entry, Finding, Image
 from .rewrite import Endpoint, Rewriter
 from .sanitize import plain_text, sanitize_html, text_start
-from .urls import web_url
+from .urls import is_web_url, web_url
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +29,17 @@ class Pipeline:
         self.fetcher = fetcher
         self.rewriter = rewriter
 
-    def draft_for(self, entry: Entry, endpoint: Endpoint | None) -> Draft:
-        """Full text, sanitize, rewrite (or the cleaned original), guards: one entry's Draft, or a WorkerError."""
+    def draft_for(self, entry: Entry, endpoint: Endpoint | None, options: dict | None = None) -> Draft:
+        """Full text, sanitize, rewrite (or the cleaned original), guards: one entry's Draft, or a WorkerError.
+
+        options: the feed's options from the run request (contract RunRequest.options).
+        """
+        options = options or {}
         stage = "extract"
         try:
             findings: list[Finding] = []
-            if entry.link and extract.needs_full_text(entry):
+            always = options.get("full_text") == "always"
+            if entry.link and (extract.needs_full_text(entry) or (always and is_web_url(entry.link))):
                 entry, finding = self._full_text(entry)
                 findings += [finding] if finding else []
             stage = "sanitize"

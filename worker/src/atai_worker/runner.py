@@ -246,7 +246,7 @@ class Runner:
             if run.lost:
                 return
             try:
-                draft = self.pipeline.draft_for(item.entry, run.endpoint)
+                draft = self.pipeline.draft_for(item.entry, run.endpoint, run.record.request.get("options"))
             except WorkerError as exc:
                 stage = exc.stage if exc.stage in ITEM_STAGES else "extract"
                 log.info("item failed run_id=%s key=%s stage=%s code=%s", run_id, item.key, stage, exc.code)

@@ -13,6 +13,7 @@ namespace ATAI\Admin\Feeds_Page;
 use ATAI\Admin\Feeds_List_Table;
 use ATAI\Admin\Notices;
 use ATAI\Feed;
+use ATAI\Feed_Options;
 use ATAI\Feeds;
 use ATAI\Ledger;
 use ATAI\Runs;
@@ -238,19 +239,10 @@ function render_form( ?Feed $feed ): void {
 		__( 'New items beyond this wait for the next run.', 'automationtools-ai' )
 	);
 	form_row( 'interval', $errors, select( 'interval', Feeds\interval_labels(), (string) $values['interval'] ), '' );
-	form_row(
-		'embeds',
-		$errors,
-		sprintf(
-			// The hidden field posts "off" when the box is not ticked (a check box alone posts nothing).
-			'<input type="hidden" name="embeds" value="0" /><label><input type="checkbox" name="embeds" id="atai-embeds" value="1"%1$s /> %2$s</label>',
-			checked( rest_sanitize_boolean( $values['embeds'] ), true, false ),
-			esc_html__( 'Turn links alone on their line into embedded videos, posts and previews', 'automationtools-ai' )
-		),
-		__( 'Off (recommended): links stay links. On: to build an embed, your site fetches the linked address, so the feed decides which addresses your site contacts. Your own posts always keep their embeds.', 'automationtools-ai' )
-	);
-
 	echo '</tbody></table>';
+	foreach ( Feed_Options\GROUPS as $group ) {
+		render_option_group( $group, $values, $errors );
+	}
 	submit_button( $feed ? __( 'Save feed', 'automationtools-ai' ) : __( 'Add feed', 'automationtools-ai' ) );
 	echo '</form>';
 
@@ -258,6 +250,92 @@ function render_form( ?Feed $feed ): void {
 		render_items( $feed_id );
 	}
 	echo '</div>';
+}
+
+/**
+ * The rows of one group of the feed's options, under its heading; nothing for a group without options.
+ *
+ * @since 0.2.0
+ *
+ * @param string                $group  One of Feed_Options\GROUPS.
+ * @param array<string, mixed>  $values Values by field.
+ * @param array<string, string> $errors Messages by field.
+ */
+function render_option_group( string $group, array $values, array $errors ): void {
+	$options = Feed_Options\in_group( $group );
+	if ( ! $options ) {
+		return;
+	}
+	$headings = array(
+		'source'   => __( 'Source', 'automationtools-ai' ),
+		'filters'  => __( 'Filters', 'automationtools-ai' ),
+		'post'     => __( 'Posts', 'automationtools-ai' ),
+		'ai'       => __( 'AI', 'automationtools-ai' ),
+		'schedule' => __( 'Schedule', 'automationtools-ai' ),
+	);
+	echo '<h2 class="title">' . esc_html( $headings[ $group ] ) . '</h2>';
+	echo '<table class="form-table" role="presentation"><tbody>';
+	foreach ( $options as $name => $definition ) {
+		form_row( $name, $errors, option_control( $name, $definition, $values[ $name ] ?? $definition['default'], isset( $errors[ $name ] ) ), $definition['help'] );
+	}
+	echo '</tbody></table>';
+}
+
+/**
+ * The form control of one option, by its type.
+ *
+ * @since 0.2.0
+ *
+ * @param string               $name       Option name.
+ * @param array<string, mixed> $definition Its definition.
+ * @param mixed                $value      Its value (clean, or as typed).
+ * @param bool                 $invalid    Whether it has an error.
+ */
+function option_control( string $name, array $definition, $value, bool $invalid ): string {
+	$id        = 'atai-' . $name;
+	$described = $invalid ? sprintf( ' aria-invalid="true" aria-describedby="%s-error"', esc_attr( $id ) ) : '';
+	switch ( $definition['type'] ) {
+		case 'boolean':
+			return sprintf(
+				// The hidden field posts "off" when the box is not ticked (a check box alone posts nothing).
+				'<input type="hidden" name="%1$s" value="0" /><label><input type="checkbox" name="%1$s" id="%2$s" value="1"%3$s%4$s /> %5$s</label>',
+				esc_attr( $name ),
+				esc_attr( $id ),
+				checked( rest_sanitize_boolean( $value ), true, false ),
+				$described,
+				esc_html( $definition['box'] ?? $definition['label'] )
+			);
+		case 'enum':
+			return select( $name, $definition['choices'], (string) $value );
+		case 'integer':
+			return sprintf(
+				'<input type="number" name="%1$s" id="%2$s" class="small-text"%3$s%4$s value="%5$s"%6$s />',
+				esc_attr( $name ),
+				esc_attr( $id ),
+				isset( $definition['minimum'] ) ? ' min="' . esc_attr( (string) $definition['minimum'] ) . '"' : '',
+				isset( $definition['maximum'] ) ? ' max="' . esc_attr( (string) $definition['maximum'] ) . '"' : '',
+				esc_attr( is_scalar( $value ) ? (string) $value : '' ),
+				$described
+			);
+		case 'text':
+		case 'list':
+			$text = is_array( $value ) ? implode( "\n", $value ) : ( is_scalar( $value ) ? (string) $value : '' );
+			return sprintf(
+				'<textarea name="%1$s" id="%2$s" class="large-text" rows="%3$d"%4$s>%5$s</textarea>',
+				esc_attr( $name ),
+				esc_attr( $id ),
+				'list' === $definition['type'] ? 4 : 3,
+				$described,
+				esc_textarea( $text )
+			);
+	}
+	return sprintf(
+		'<input type="text" name="%1$s" id="%2$s" class="regular-text" value="%3$s"%4$s />',
+		esc_attr( $name ),
+		esc_attr( $id ),
+		esc_attr( is_scalar( $value ) ? (string) $value : '' ),
+		$described
+	);
 }
 
 /**
@@ -406,7 +484,7 @@ function handle_save(): void {
 function save_from_form( array $post ): string {
 	$feed_id = absint( $post['feed_id'] ?? 0 );
 	$input   = array();
-	foreach ( Feed::EDITABLE as $field ) {
+	foreach ( Feed::editable() as $field ) {
 		if ( isset( $post[ $field ] ) && is_scalar( $post[ $field ] ) ) {
 			$input[ $field ] = (string) $post[ $field ];
 		}
