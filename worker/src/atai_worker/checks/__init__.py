@@ -1,0 +1,51 @@
+"""Rule-based checks of an AI draft against its source, with findings a person can read.
+
+A finding that holds (Finding.hold) is something that would embarrass the site: a changed number, date or
+name, a claim the source does not make, a near-copy, a cut-off text, or something only an instruction
+planted in the article could have put there. The draft then waits for review. Other findings are shown
+beside the post. Both sides are sanitized HTML; each check lives in its own module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..models import Finding
+from . import complete, faithful, leaks, original, supported
+from .text import Document
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """Limits of the checks; the defaults were chosen on tests/fixtures/drafts (bench/trust_bench.py)."""
+
+    copy_limit: float = 0.4  # share of the draft's 8-grams that may be the source's
+    claim_hold_share: float = 0.75  # a sentence with this share of its content words not in the source is held
+    claim_hold_words: int = 4  # ... if that is at least this many words
+    claim_note_share: float = 0.6  # with this share (and three words), it is noted
+
+
+DEFAULT_SETTINGS = CheckSettings()
+
+
+def review(source_html: str, draft_html: str, *, source_title: str = "", draft_title: str = "",
+           draft_excerpt: str = "", language: str | None = None, raw_content: str | None = None,
+           finish_reason: str | None = None, allowed_links=(),
+           settings: CheckSettings = DEFAULT_SETTINGS) -> list[Finding]:
+    """Every finding of every check on a draft; `raw_content` is the model's HTML before sanitizing."""
+    source = Document(source_html, title=source_title, language=language)
+    draft = Document(draft_html, title=draft_title, excerpt=draft_excerpt, language=language)
+    # What a planted instruction says supports nothing in the draft.
+    clean = source.without(leaks.instruction_blocks(source))
+    findings = complete.check(draft, raw_html=raw_content, finish_reason=finish_reason)
+    findings += faithful.check(clean, draft)
+    findings += supported.check(clean, draft, hold_share=settings.claim_hold_share,
+                                note_share=settings.claim_note_share, hold_words=settings.claim_hold_words)
+    findings += original.check(source, draft, limit=settings.copy_limit)
+    findings += leaks.check(source, clean, draft, allowed_links=set(allowed_links))
+    return findings
+
+
+def held(findings) -> bool:
+    """Whether any finding holds the draft for review."""
+    return any(finding.hold for finding in findings)

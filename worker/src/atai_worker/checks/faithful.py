@@ -1,0 +1,173 @@
+"""Faithful: every number, amount, percentage, date and proper name of the draft is in the source."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..models import Finding
+from . import words as W
+from .names import Name, NameIndex, document_names
+from .numbers import Mention, mentions
+from .supported import stem
+from .text import WORD, Document, Sentence, content_words, fold, strip_possessive
+
+# Kinds that stand in for each other when a changed value is paired with the source's.
+_PAIRED_KINDS = {"money": ("money", "number"), "percent": ("percent",), "year": ("year",), "date": ("date",),
+                 "time": ("time",), "number": ("number", "money"), "month": ("month", "date"),
+                 "weekday": ("weekday",)}
+# Share by which a hedged amount ("about 6.5 billion") may differ from the source's.
+HEDGE_TOLERANCE = 0.1
+# Small counts ("seven", "11") recur in any article: one is supported only where the source has it in a
+# sentence that shares a word with the draft's.
+SMALL_NUMBER = 100
+
+
+def _context(sentence: Sentence) -> set[str]:
+    return {w for w in sentence.words if w not in W.FUNCTION_WORDS and len(w) > 2}
+
+
+def check(source: Document, draft: Document) -> list[Finding]:
+    """Findings for the draft's numbers, dates and names that the source does not have; all are holds."""
+    findings = _check_mentions(source, draft)
+    findings += _check_names(source, draft)
+    return findings
+
+
+_NOT_AROUND = W.FUNCTION_WORDS | frozenset(W.CARDINALS) | frozenset(W.ORDINALS) | frozenset(W.WEAK_NUMBER_WORDS) \
+    | frozenset(W.SCALES)
+
+
+def _words_around(sentence: str) -> list[str]:
+    """The words that tell what a number in the sentence counts: content words and units ("years", "votes")."""
+    return content_words(sentence, leave_out=_NOT_AROUND)
+
+
+def _small(mention: Mention) -> bool:
+    return mention.kind == "number" and all(v < SMALL_NUMBER for v in mention.values)
+
+
+def _check_mentions(source: Document, draft: Document) -> list[Finding]:
+    source_mentions = [(sentence, m) for sentence in source.sentences for m in mentions(sentence.text, sentence.words)]
+    keys: set = set()
+    # For each key, the prefixes of the words around each place the source gives it.
+    surroundings: dict = {}
+    for sentence, mention in source_mentions:
+        keys |= mention.gives
+        prefixes = {word[:n] for word in _words_around(sentence.text) for n in range(3, min(len(word), 6) + 1)}
+        for key in mention.gives:
+            surroundings.setdefault(key, []).append(prefixes)
+    amounts = [(value, m.unit) for _, m in source_mentions for value in m.values]
+    findings: list[Finding] = []
+    reported: set[str] = set()
+    for sentence, mention in ((s, m) for s in draft.sentences for m in mentions(s.text, s.words)):
+        if mention.weak or fold(mention.text) in reported:
+            continue
+        found = mention.need & keys
+        if found and _small(mention):
+            around = {stem(word) for word in _words_around(sentence.text)}
+            found = {key for key in found if any(around & prefixes for prefixes in surroundings[key])}
+        if found or (mention.hedged and _near(mention, amounts)):
+            continue
+        reported.add(fold(mention.text))
+        finding = _changed(mention, sentence, source_mentions)
+        if mention.spelled and _small(mention) and not _replaced(mention, sentence, source_mentions):
+            # "Two goals", "added a third": a count the rewrite made itself, as often as a changed one.
+            finding = replace(finding, hold=False, message=finding.message.replace(
+                "checks: the draft says", "checks: check the count: the draft says", 1))
+        findings.append(finding)
+    return findings
+
+
+def _neighbours(sentence: str, mention: Mention) -> tuple[str, str]:
+    """The nearest content words before and after a mention (within three words), folded."""
+    before = [w for w in WORD.findall(fold(sentence[:mention.start]))[-3:] if w not in _NOT_AROUND]
+    after = [w for w in WORD.findall(fold(sentence[mention.start + len(mention.text):]))[:3] if w not in _NOT_AROUND]
+    return (strip_possessive(before[-1]) if before else ""), (strip_possessive(after[0]) if after else "")
+
+
+def _replaced(mention: Mention, sentence: Sentence, source_mentions: list[tuple[Sentence, Mention]]) -> bool:
+    """Whether the source has another number by the same words: "won seven games" for "won eight games"."""
+    left, right = _neighbours(sentence.text, mention)
+    for other_sentence, other in source_mentions:
+        if other.kind not in ("number", "money", "percent"):
+            continue
+        other_left, other_right = _neighbours(other_sentence.text, other)
+        if (left and left == other_left) or (right and right == other_right):
+            return True
+    return False
+
+
+def _near(mention: Mention, amounts: list[tuple[float, str | None]]) -> bool:
+    for value in mention.values:
+        for other, unit in amounts:
+            if (mention.unit is None or unit in (None, mention.unit)) and value \
+                    and abs(other - value) <= HEDGE_TOLERANCE * abs(value):
+                return True
+    return False
+
+
+def _changed(mention: Mention, sentence: Sentence, source_mentions: list[tuple[Sentence, Mention]]) -> Finding:
+    code = "date_not_in_source" if mention.kind in ("date", "month", "weekday", "year", "time") \
+        else "number_not_in_source"
+    counterpart = _counterpart(mention, sentence, source_mentions)
+    if counterpart is None:
+        message = f"checks: the draft says {mention.text}, which is not in the source"
+        return Finding(code, message, hold=True, draft_text=mention.text)
+    message = f"checks: the draft says {mention.text}; the source says {counterpart.text}"
+    return Finding(code, message, hold=True, draft_text=mention.text, source_text=counterpart.text)
+
+
+def _counterpart(mention: Mention, sentence: Sentence,
+                 source_mentions: list[tuple[Sentence, Mention]]) -> Mention | None:
+    """The source's value of the same kind written in the most similar words: what the draft changed."""
+    kinds = _PAIRED_KINDS[mention.kind]
+    candidates = [(s, m) for s, m in source_mentions if m.kind in kinds]
+    if not candidates:
+        return None
+    context = _context(sentence)
+
+    def score(pair: tuple[Sentence, Mention]) -> tuple[int, int, float]:
+        other_sentence, other = pair
+        same_kind = other.kind == mention.kind
+        closeness = 0.0
+        if mention.values and other.values:
+            a, b = mention.values[0], other.values[0]
+            closeness = -abs(a - b) / max(abs(a), abs(b), 1e-9)
+        return len(context & _context(other_sentence)), same_kind, closeness
+
+    return max(candidates, key=score)[1]
+
+
+def _check_names(source: Document, draft: Document) -> list[Finding]:
+    source_names = document_names(source)
+    index = NameIndex(source, [name for _, name in source_names])
+    findings: list[Finding] = []
+    reported: set[tuple[str, ...]] = set()
+    for sentence, name in document_names(draft):
+        if name.parts in reported or index.supports(name):
+            continue
+        reported.add(name.parts)
+        findings.append(_unknown_name(name, sentence, source_names, index))
+    return findings
+
+
+def _unknown_name(name: Name, sentence: Sentence, source_names: list[tuple[Sentence, Name]],
+                  index: NameIndex) -> Finding:
+    """The finding for a name the source lacks, beside the source's name it most likely replaced."""
+    missing = [part for part in name.parts if not index.has_word(part)]
+    context = _context(sentence) - set(name.parts)
+    best, best_score = None, 0
+    for other_sentence, other in source_names:
+        if set(other.parts) & set(missing):
+            continue
+        shared = len(set(other.parts) & set(name.parts))
+        overlap = len(context & (_context(other_sentence) - set(other.parts)))
+        score = 2 * shared + overlap
+        if score > best_score:
+            best, best_score = other, score
+    if best is None or best_score < 2:
+        return Finding("name_not_in_source", f"checks: the draft names '{name.text}', a name the source does "
+                                             "not have", hold=True, draft_text=name.text)
+    return Finding("name_not_in_source", f"checks: the draft names '{name.text}', a name the source does not "
+                                         f"have (the source has '{best.text}' there)", hold=True,
+                   draft_text=name.text, source_text=best.text)
