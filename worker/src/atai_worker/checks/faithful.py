@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from ..models import Finding
 from . import words as W
 from .names import Name, NameIndex, document_names
-from .numbers import Mention, mentions
+from .numbers import WORDS_READ as _WORDS_READ, Mention, mentions
 from .supported import stem
-from .text import WORD, Document, Sentence, content_words, fold, strip_possessive
+from .text import NOT_AROUND, WORD, Document, Sentence, fold, strip_possessive
 
+_NOT_DIGIT = re.compile(r"\D")
 # Kinds that stand in for each other when a changed value is paired with the source's.
 _PAIRED_KINDS = {"money": ("money", "number"), "percent": ("percent",), "year": ("year",), "date": ("date",),
                  "time": ("time",), "number": ("number", "money"), "month": ("month", "date"),
@@ -33,44 +35,69 @@ def check(source: Document, draft: Document) -> list[Finding]:
     return findings
 
 
-_NOT_AROUND = W.FUNCTION_WORDS | frozenset(W.CARDINALS) | frozenset(W.ORDINALS) | frozenset(W.WEAK_NUMBER_WORDS) \
-    | frozenset(W.SCALES)
-
-
-def _words_around(sentence: str) -> list[str]:
-    """The words that tell what a number in the sentence counts: content words and units ("years", "votes")."""
-    return content_words(sentence, leave_out=_NOT_AROUND)
-
-
 def _small(mention: Mention) -> bool:
     return mention.kind == "number" and all(v < SMALL_NUMBER for v in mention.values)
 
 
+def _digits(text: str) -> str:
+    """The digits of a text, without the zeros at either end: '6,500' and '6.5' are both '65'."""
+    return _NOT_DIGIT.sub("", text).strip("0")
+
+
+def _sources_for(source: Document, draft_mentions: list[Mention]) -> list[Sentence]:
+    """The source sentences that may hold what the draft's mentions need: a shared figure, or words for numbers
+    and dates. Reading only these saves most of the work on a long source."""
+    cores = {_digits(m.text) for m in draft_mentions} | {_digits(f"{v:.6g}") for m in draft_mentions for v in m.values}
+    cores.discard("")
+    wanted = []
+    for sentence in source.sentences:
+        if sentence.words & _WORDS_READ:
+            wanted.append(sentence)
+            continue
+        digits = _NOT_DIGIT.sub("", sentence.text)
+        if digits and any(core in digits for core in cores):
+            wanted.append(sentence)
+    return wanted
+
+
 def _check_mentions(source: Document, draft: Document) -> list[Finding]:
-    source_mentions = [(sentence, m) for sentence in source.sentences for m in mentions(sentence.text, sentence.words)]
+    draft_mentions = [(s, m) for s in draft.sentences for m in mentions(s.text, s.words)]
+    if not draft_mentions:
+        return []
+    read: dict[int, list[Mention]] = {}
+
+    def mentions_of(sentence: Sentence) -> list[Mention]:
+        if id(sentence) not in read:
+            read[id(sentence)] = mentions(sentence.text, sentence.words)
+        return read[id(sentence)]
+
+    source_mentions = [(sentence, m) for sentence in _sources_for(source, [m for _, m in draft_mentions])
+                       for m in mentions_of(sentence)]
     keys: set = set()
     # For each key, the prefixes of the words around each place the source gives it.
     surroundings: dict = {}
     for sentence, mention in source_mentions:
         keys |= mention.gives
-        prefixes = {word[:n] for word in _words_around(sentence.text) for n in range(3, min(len(word), 6) + 1)}
         for key in mention.gives:
-            surroundings.setdefault(key, []).append(prefixes)
+            surroundings.setdefault(key, []).append(sentence)
     amounts = [(value, m.unit) for _, m in source_mentions for value in m.values]
     findings: list[Finding] = []
     reported: set[str] = set()
-    for sentence, mention in ((s, m) for s in draft.sentences for m in mentions(s.text, s.words)):
+    every_source_mention = None
+    for sentence, mention in draft_mentions:
         if mention.weak or fold(mention.text) in reported:
             continue
         found = mention.need & keys
         if found and _small(mention):
-            around = {stem(word) for word in _words_around(sentence.text)}
-            found = {key for key in found if any(around & prefixes for prefixes in surroundings[key])}
+            around = {stem(word) for word in sentence.unit_words}
+            found = {key for key in found if any(around & other.unit_prefixes for other in surroundings[key])}
         if found or (mention.hedged and _near(mention, amounts)):
             continue
         reported.add(fold(mention.text))
-        finding = _changed(mention, sentence, source_mentions)
-        if mention.spelled and _small(mention) and not _replaced(mention, sentence, source_mentions):
+        if every_source_mention is None:  # the counterpart may be in any sentence
+            every_source_mention = [(s, m) for s in source.sentences for m in mentions_of(s)]
+        finding = _changed(mention, sentence, every_source_mention)
+        if mention.spelled and _small(mention) and not _replaced(mention, sentence, every_source_mention):
             # "Two goals", "added a third": a count the rewrite made itself, as often as a changed one.
             finding = replace(finding, hold=False, message=finding.message.replace(
                 "checks: the draft says", "checks: check the count: the draft says", 1))
@@ -80,8 +107,8 @@ def _check_mentions(source: Document, draft: Document) -> list[Finding]:
 
 def _neighbours(sentence: str, mention: Mention) -> tuple[str, str]:
     """The nearest content words before and after a mention (within three words), folded."""
-    before = [w for w in WORD.findall(fold(sentence[:mention.start]))[-3:] if w not in _NOT_AROUND]
-    after = [w for w in WORD.findall(fold(sentence[mention.start + len(mention.text):]))[:3] if w not in _NOT_AROUND]
+    before = [w for w in WORD.findall(fold(sentence[:mention.start]))[-3:] if w not in NOT_AROUND]
+    after = [w for w in WORD.findall(fold(sentence[mention.start + len(mention.text):]))[:3] if w not in NOT_AROUND]
     return (strip_possessive(before[-1]) if before else ""), (strip_possessive(after[0]) if after else "")
 
 
@@ -139,15 +166,14 @@ def _counterpart(mention: Mention, sentence: Sentence,
 
 
 def _check_names(source: Document, draft: Document) -> list[Finding]:
-    source_names = document_names(source)
-    index = NameIndex(source, [name for _, name in source_names])
+    index = NameIndex(source)
     findings: list[Finding] = []
     reported: set[tuple[str, ...]] = set()
     for sentence, name in document_names(draft):
         if name.parts in reported or index.supports(name):
             continue
         reported.add(name.parts)
-        findings.append(_unknown_name(name, sentence, source_names, index))
+        findings.append(_unknown_name(name, sentence, index.names, index))
     return findings
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from . import words as W
 from .text import WORD, Document, Sentence, fold, strip_possessive
@@ -128,16 +129,34 @@ def related(one: str, other: str) -> bool:
 
 
 class NameIndex:
-    """What the source offers to support a name: its words, their prefixes and the initials of its names."""
+    """What the source offers to support a name: its words, their stems and the initials of its names.
 
-    def __init__(self, source: Document, source_names: list[Name]):
+    The source's own names are read only when a draft name is not simply among the source's words.
+    """
+
+    def __init__(self, source: Document):
+        self.source = source
         self.words = source.words
-        self.by_prefix: dict[str, list[str]] = {}
+
+    @cached_property
+    def names(self) -> list[tuple[Sentence, Name]]:
+        return document_names(self.source)
+
+    @cached_property
+    def _by_prefix(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
         for word in self.words:
             if len(word) >= 4:
-                self.by_prefix.setdefault(word[:4], []).append(word)
-        self.initials = {"".join(p[0] for p in n.parts) for n in source_names if len(n.parts) >= 2}
-        self.acronyms = {n.parts[0] for n in source_names if n.acronym}
+                found.setdefault(word[:4], []).append(word)
+        return found
+
+    @cached_property
+    def _initials(self) -> set[str]:
+        return {"".join(p[0] for p in n.parts) for _, n in self.names if len(n.parts) >= 2}
+
+    @cached_property
+    def _acronyms(self) -> set[str]:
+        return {n.parts[0] for _, n in self.names if n.acronym}
 
     def has_word(self, part: str) -> bool:
         """A word of a name is in the source as written, as a place for its adjective, or sharing its stem."""
@@ -146,7 +165,7 @@ class NameIndex:
         if "-" in part and all(self.has_word(p) for p in part.split("-") if p):
             return True
         if len(part) >= 5:
-            for word in self.by_prefix.get(part[:4], ()):
+            for word in self._by_prefix.get(part[:4], ()):
                 if related(part, word):
                     return True
         return False
@@ -154,9 +173,9 @@ class NameIndex:
     def supports(self, name: Name) -> bool:
         if all(self.has_word(part) for part in name.parts):
             return True
-        if name.acronym and name.parts[0] in self.initials:
+        if name.acronym and name.parts[0] in self._initials:
             return True  # "EU" for the source's "European Union"
-        return len(name.parts) >= 2 and "".join(p[0] for p in name.parts) in self.acronyms
+        return len(name.parts) >= 2 and "".join(p[0] for p in name.parts) in self._acronyms
 
 
 def document_names(document: Document) -> list[tuple[Sentence, Name]]:

@@ -15,17 +15,22 @@ from .contacts import EMAIL, URL, phones
 from .text import fold, strip_possessive
 
 _TOKENS = re.compile(r"""
-    (?P<time>(?<![\w.,:])\d{1,2}(?::\d{2}|[.h]\d{2}(?=\s?[ap]\.?m\b|\s?h\b|\s?uhr\b))(?:\s?[ap]\.?m\.?(?!\w))?
+    (?P<word>[^\W\d_]+(?:['’\-][^\W\d_]+)*\$?)
+   |(?P<time>(?<![\w.,:])\d{1,2}(?::\d{2}|[.h]\d{2}(?=\s?[ap]\.?m\b|\s?h\b|\s?uhr\b))(?:\s?[ap]\.?m\.?(?!\w))?
             |(?<![\w.,])\d{1,2}\s?[ap]\.?m\.?(?!\w))
    |(?P<num>(?<![\w.,])\d{1,3}(?:(?:,|\.|'|[\u00a0\u202f\u2009 ])\d{3})+(?:[.,]\d+)?(?![\d])
             |(?<![\w,])(?<!\d\.)\d+(?:[.,]\d+)?(?!\d))
-   |(?P<word>[^\W\d_]+(?:['’\-][^\W\d_]+)*\$?)
    |(?P<sym>[$€£¥₹%])
 """, re.VERBOSE | re.IGNORECASE)
 # Words that can start a mention; every other word is passed over at once.
-_WORDS_READ = frozenset(W.MONTHS) | frozenset(W.WEEKDAYS) | frozenset(W.CARDINALS) | frozenset(W.ORDINALS) \
+WORDS_READ = frozenset(W.MONTHS) | frozenset(W.WEEKDAYS) | frozenset(W.CARDINALS) | frozenset(W.ORDINALS) \
     | frozenset(W.WEAK_NUMBER_WORDS)
 _ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th", "e", "er", "eme", "o", "a", "te", "ten"})
+# Words that can stand beside a figure as part of its mention.
+_NEIGHBOURS = frozenset(W.SCALES) | frozenset(W.AMBIGUOUS_SCALES) | frozenset(W.CURRENCY_WORDS) \
+    | frozenset(W.CURRENCY_PREFIXES) | frozenset(f"d'{w}" for w in W.CURRENCY_WORDS) | W.HEDGES | _ORDINAL_SUFFIXES \
+    | frozenset(word for phrase in W.PERCENT_WORDS for word in phrase.split()) | {"of", "de", "and"}
+_KEPT_WORDS = _NEIGHBOURS | WORDS_READ
 _GROUPED = re.compile(r"^\d{1,3}(?:([,.'\u00a0\u202f\u2009 ])\d{3})+(?:([.,])\d+)?$")
 
 
@@ -91,13 +96,13 @@ def _number_keys(values, unit: str | None) -> tuple[frozenset, frozenset]:
 
 _DIGITS = re.compile(r"\d+")
 # How much text around a figure or a number word can belong to its mention ("US$ 6.5 billion dollars").
-_BEFORE, _AFTER = 40, 60
+_BEFORE, _AFTER = 25, 35
 
 
 def _regions(text: str, words: frozenset[str]) -> list[tuple[int, int]]:
     """Stretches of a sentence around its figures and number, month and weekday words, whole words only."""
     spots = [m.start() for m in _DIGITS.finditer(text)]
-    keywords = [w for w in words if w.partition("-")[0] in _WORDS_READ]
+    keywords = [w for w in words if w.partition("-")[0] in WORDS_READ]
     if keywords:
         folded = fold(text)
         if len(folded) != len(text):
@@ -140,7 +145,12 @@ def mentions(sentence: str, words: frozenset[str] | None = None) -> list[Mention
     for start, end in regions:
         for match in _TOKENS.finditer(text, start, end):
             raw = match.group(0)
-            tokens.append(_Token(match.lastgroup, raw, raw.lower() if raw.isascii() else fold(raw), *match.span()))
+            folded = raw.lower() if raw.isascii() else fold(raw)
+            # Other words only separate tokens; the text between two tokens shows whether they are adjacent.
+            if match.lastgroup == "word" and folded not in _KEPT_WORDS and not (
+                    ("-" in folded or "'" in folded) and strip_possessive(folded).partition("-")[0] in WORDS_READ):
+                continue
+            tokens.append(_Token(match.lastgroup, raw, folded, *match.span()))
     found: list[Mention] = []
     used: set[int] = set()
     for index, token in enumerate(tokens):
@@ -153,7 +163,7 @@ def mentions(sentence: str, words: frozenset[str] | None = None) -> list[Mention
             mention, taken = _figure(text, tokens, index)
             found.append(mention)
             used.update(taken)
-        elif token.kind == "word" and strip_possessive(token.folded).partition("-")[0] in _WORDS_READ:
+        elif token.kind == "word" and strip_possessive(token.folded).partition("-")[0] in WORDS_READ:
             mention, taken = _word(text, tokens, index)
             if mention is not None:
                 found.append(mention)
@@ -176,9 +186,12 @@ def _month_at(tokens: list[_Token], index: int) -> int | None:
     return month
 
 
-def _hedged(tokens: list[_Token], index: int) -> bool:
-    before = [t.folded for t in tokens[max(0, index - 2):index] if t.kind == "word"]
-    return any(word in W.HEDGES for word in before)
+def _hedged(text: str, tokens: list[_Token], index: int) -> bool:
+    """A hedge word ("about", "nearly") among the two words before the token."""
+    for token in tokens[max(0, index - 2):index]:
+        if token.folded in W.HEDGES and len(text[token.end:tokens[index].start].split()) <= 1:
+            return True
+    return False
 
 
 def _time(token: _Token, index: int) -> Mention:
@@ -275,7 +288,7 @@ def _figure(text: str, tokens: list[_Token], index: int) -> tuple[Mention, set[i
     elif not scaled and not ordinal and re.fullmatch(r"1\d{3}|20\d{2}", token.text):
         kind = "year"
     need, gives = _number_keys(values, unit)
-    return Mention(kind, surface, need, gives, tuple(values), unit, _hedged(tokens, first), start=tokens[first].start), taken
+    return Mention(kind, surface, need, gives, tuple(values), unit, _hedged(text, tokens, first), start=tokens[first].start), taken
 
 
 def _date(surface: str, day: int, month: int, start: int) -> Mention:
@@ -302,12 +315,12 @@ def _word(text: str, tokens: list[_Token], index: int) -> tuple[Mention | None, 
         need, gives = _number_keys((float(W.ORDINALS[word]),), None)
         return (Mention("number", token.text, need, gives, (float(W.ORDINALS[word]),), start=token.start, spelled=True),
                 {index})
-    value, last, weak = _spelled_number(tokens, index)
+    value, last, weak = _spelled_number(text, tokens, index)
     if value is None:
         return None, set()
     unit = None
     following = last + 1
-    if following < len(tokens):
+    if following < len(tokens) and not _gap(text, tokens[last], tokens[following]).strip():
         phrase = " ".join(t.folded for t in tokens[following:following + 2])
         if tokens[following].folded in W.PERCENT_WORDS:
             unit, last = "%", following
@@ -318,16 +331,18 @@ def _word(text: str, tokens: list[_Token], index: int) -> tuple[Mention | None, 
     need, gives = _number_keys((value,), unit)
     kind = "percent" if unit == "%" else "money" if unit else "number"
     surface = text[token.start:tokens[last].end]
-    return (Mention(kind, surface, need, gives, (value,), unit, _hedged(tokens, index), weak, True, start=token.start),
+    return (Mention(kind, surface, need, gives, (value,), unit, _hedged(text, tokens, index), weak, True, start=token.start),
             set(range(index, last + 1)))
 
 
-def _spelled_number(tokens: list[_Token], index: int) -> tuple[float | None, int, bool]:
+def _spelled_number(text: str, tokens: list[_Token], index: int) -> tuple[float | None, int, bool]:
     """The value of number words starting at `index`, the index of the last one, and whether it is weak."""
     total, current, last, seen = 0.0, 0.0, index, False
     weak_only = True
     position = index
     while position < len(tokens) and tokens[position].kind == "word":
+        if position > index and _gap(text, tokens[position - 1], tokens[position]).strip():
+            break
         parts = tokens[position].folded.split("-")
         if parts[0] in W.CARDINALS and not all(part in W.CARDINALS for part in parts):
             parts = parts[:1]  # "nine-year-old", "two-day": the number leads a compound

@@ -21,7 +21,7 @@ WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 # Every run of letters or digits: the units of the 8-grams (original.py).
 TOKEN = re.compile(r"\w+")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
+_POSSESSIVE = re.compile(r"(?<=\w)'s\b|(?<=s)'(?!\w)")
 
 # A sentence ends at . ! ? or … followed by space and what can start a sentence; "Mr. Smith",
 # "U.S. officials" and "J. K. Rowling" do not end one.
@@ -35,8 +35,13 @@ def fold(text: str) -> str:
     """Lower case, typographic apostrophes made plain, diacritics dropped: 'Zürich’s' -> "zurich's"."""
     if text.isascii():
         return text.lower()
-    text = text.casefold().translate(_APOSTROPHES)
+    text = text.casefold().replace("’", "'").replace("‘", "'").replace("ʼ", "'")
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+
+
+def folded_words(folded: str) -> list[str]:
+    """The words of a folded text, possessives dropped ("smith's" -> "smith")."""
+    return WORD.findall(_POSSESSIVE.sub("", folded) if "'" in folded else folded)
 
 
 def strip_possessive(word: str) -> str:
@@ -54,11 +59,15 @@ NOT_CONTENT = W.FUNCTION_WORDS | W.GENERIC_WORDS | frozenset(W.MONTHS) | frozens
     | frozenset(W.CARDINALS) | frozenset(W.ORDINALS) | frozenset(W.WEAK_NUMBER_WORDS) | frozenset(W.SCALES) | W.TITLES
 
 
+# Words left out when telling one number from another by the words around it.
+NOT_AROUND = W.FUNCTION_WORDS | frozenset(W.CARDINALS) | frozenset(W.ORDINALS) | frozenset(W.WEAK_NUMBER_WORDS) \
+    | frozenset(W.SCALES)
+
+
 def content_words(text: str, *, leave_out: frozenset[str] = NOT_CONTENT) -> list[str]:
     """The folded words of a text that carry its meaning, each part of a hyphenated word apart."""
     found = []
-    for word in WORD.findall(fold(text)):
-        word = strip_possessive(word)
+    for word in folded_words(fold(text)):
         for part in word.split("-") if "-" in word else (word,):
             if len(part) >= 3 and part not in leave_out:
                 found.append(part)
@@ -130,12 +139,22 @@ class Sentence:
     @cached_property
     def words(self) -> frozenset[str]:
         """Its folded words, possessives dropped."""
-        return frozenset(strip_possessive(word) for word in WORD.findall(self.folded))
+        return frozenset(folded_words(self.folded))
 
     @cached_property
     def content(self) -> list[str]:
         """Its content words (content_words)."""
         return content_words(self.folded)
+
+    @cached_property
+    def unit_words(self) -> list[str]:
+        """The words that tell what its numbers count: content words and units ("years", "votes")."""
+        return content_words(self.folded, leave_out=NOT_AROUND)
+
+    @cached_property
+    def unit_prefixes(self) -> set[str]:
+        """The 3- to 6-letter prefixes of its unit_words."""
+        return {word[:n] for word in self.unit_words for n in range(3, min(len(word), 6) + 1)}
 
 
 class Document:
@@ -178,12 +197,9 @@ class Document:
     @cached_property
     def words(self) -> set[str]:
         """Every folded word, possessives dropped, and each part of a hyphenated one."""
-        found = set()
-        for word in WORD.findall(self.folded):
-            word = strip_possessive(word)
-            found.add(word)
-            if "-" in word:
-                found.update(word.split("-"))
+        found = set(folded_words(self.folded))
+        for word in [w for w in found if "-" in w]:
+            found.update(word.split("-"))
         return found
 
     @cached_property
