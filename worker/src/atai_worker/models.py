@@ -101,6 +101,7 @@ class Draft:
     model: str | None = None
     usage: dict | None = None
     findings: tuple[Finding, ...] = field(default_factory=tuple)
+    hold: bool = False  # a finding holds the draft for review: it must not be published as it is
 
     def replace(self, **changes) -> "Draft":
         return dataclasses.replace(self, **changes)

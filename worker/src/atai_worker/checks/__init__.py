@@ -8,7 +8,7 @@ beside the post. Both sides are sanitized HTML; each check lives in its own modu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..models import Finding
 from . import complete, faithful, leaks, original, supported
@@ -37,13 +37,27 @@ def review(source_html: str, draft_html: str, *, source_title: str = "", draft_t
     draft = Document(draft_html, title=draft_title, excerpt=draft_excerpt, language=language)
     # What a planted instruction says supports nothing in the draft.
     clean = source.without(leaks.instruction_blocks(source))
-    findings = complete.check(draft, raw_html=raw_content, finish_reason=finish_reason)
-    findings += faithful.check(clean, draft)
-    findings += supported.check(clean, draft, hold_share=settings.claim_hold_share,
-                                note_share=settings.claim_note_share, hold_words=settings.claim_hold_words)
+    findings = complete.check(draft, source=source, raw_html=raw_content, finish_reason=finish_reason)
+    facts = faithful.check(clean, draft)
+    claims = supported.check(clean, draft, hold_share=settings.claim_hold_share,
+                             note_share=settings.claim_note_share, hold_words=settings.claim_hold_words)
+    findings += facts + _two_signs(claims, facts)
     findings += original.check(source, draft, limit=settings.copy_limit)
     findings += leaks.check(source, clean, draft, allowed_links=set(allowed_links))
     return findings
+
+
+def _two_signs(claims: list[Finding], facts: list[Finding]) -> list[Finding]:
+    """A sentence noted for its words that also carries a count the source lacks holds: two signs, one place."""
+    notes = [f for f in facts if not f.hold and f.draft_text]
+    upgraded = []
+    for claim in claims:
+        if not claim.hold and any(note.draft_text in claim.draft_text for note in notes):
+            claim = replace(claim, hold=True, message=claim.message.replace(
+                "checks: this sentence of the draft may go beyond the source:",
+                "checks: the draft says something the source does not:", 1))
+        upgraded.append(claim)
+    return upgraded
 
 
 def held(findings) -> bool:

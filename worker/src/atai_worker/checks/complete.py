@@ -48,8 +48,21 @@ def unclosed(raw_html: str) -> list[str]:
     return parser.open
 
 
-def check(draft: Document, *, raw_html: str | None = None, finish_reason: str | None = None) -> list[Finding]:
-    """Holds for a draft cut at the token limit, ending mid-sentence, or with unclosed markup."""
+def ends_finished(document: Document) -> bool:
+    """Whether a document's last block ends a sentence (or is a list item, a cell, a caption)."""
+    if not document.body_blocks:
+        return True
+    last = document.body_blocks[-1]
+    return not last.heading and (last.tag in _LOOSE_ENDINGS or
+                                  last.text.rstrip(_CLOSERS + " ").endswith(_SENTENCE_END))
+
+
+def check(draft: Document, *, source: Document | None = None, raw_html: str | None = None,
+          finish_reason: str | None = None) -> list[Finding]:
+    """Holds for a draft cut at the token limit, ending mid-sentence, or with unclosed markup.
+
+    A source that itself stops without a full stop (a teaser, "Read more") lets its draft do the same.
+    """
     if finish_reason == "length":
         # rewrite.py retries such an answer with more room before it gets here; one that still arrives is cut.
         return [Finding("draft_cut_off", "checks: the model stopped at its output limit, so the draft is cut off",
@@ -61,16 +74,14 @@ def check(draft: Document, *, raw_html: str | None = None, finish_reason: str | 
             shown = "a tag cut in half" if still_open == ["<"] else ", ".join(f"<{t}>" for t in still_open)
             findings.append(Finding("draft_incomplete", f"checks: the draft ends with unclosed markup ({shown})",
                                     hold=True))
-    if not draft.body_blocks:
+    if ends_finished(draft) or (source is not None and not ends_finished(source)):
         return findings
     last = draft.body_blocks[-1]
-    ending = last.text.rstrip(_CLOSERS + " ")
-    words = last.text.split()
-    tail = " ".join(words[-6:])
     if last.heading:
         findings.append(Finding("draft_incomplete", f"checks: the draft ends with a heading ('{last.text[:80]}') "
                                                     "and nothing under it", hold=True, draft_text=last.text))
-    elif last.tag not in _LOOSE_ENDINGS and not ending.endswith(_SENTENCE_END):
+    else:
+        tail = " ".join(last.text.split()[-6:])
         findings.append(Finding("draft_incomplete", f"checks: the draft ends mid-sentence ('…{tail}')", hold=True,
                                 draft_text=tail))
     return findings

@@ -116,7 +116,7 @@ def _replaced(mention: Mention, sentence: Sentence, source_mentions: list[tuple[
     """Whether the source has another number by the same words: "won seven games" for "won eight games"."""
     left, right = _neighbours(sentence.text, mention)
     for other_sentence, other in source_mentions:
-        if other.kind not in ("number", "money", "percent"):
+        if other.kind not in ("number", "money", "percent") or other.weak:
             continue
         other_left, other_right = _neighbours(other_sentence.text, other)
         if (left and left == other_left) or (right and right == other_right):
@@ -148,7 +148,7 @@ def _counterpart(mention: Mention, sentence: Sentence,
                  source_mentions: list[tuple[Sentence, Mention]]) -> Mention | None:
     """The source's value of the same kind written in the most similar words: what the draft changed."""
     kinds = _PAIRED_KINDS[mention.kind]
-    candidates = [(s, m) for s, m in source_mentions if m.kind in kinds]
+    candidates = [(s, m) for s, m in source_mentions if m.kind in kinds and not m.weak]
     if not candidates:
         return None
     context = _context(sentence)

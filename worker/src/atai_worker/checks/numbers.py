@@ -227,7 +227,7 @@ def _figure(text: str, tokens: list[_Token], index: int) -> tuple[Mention, set[i
     if position < len(tokens) and tokens[position].kind == "word" and tokens[position].start == token.end:
         suffix = tokens[position].folded
         if suffix in _ORDINAL_SUFFIXES:
-            ordinal, position = True, position + 1
+            ordinal, last, position = True, position, position + 1
         elif suffix in W.SCALES or suffix in W.AMBIGUOUS_SCALES:
             pass  # read with the spaced scales below
         else:

@@ -147,6 +147,11 @@ class Sentence:
         return content_words(self.folded)
 
     @cached_property
+    def content_prefixes(self) -> set[str]:
+        """The 3- to 6-letter prefixes of its content words."""
+        return {word[:n] for word in self.content for n in range(3, min(len(word), 6) + 1)}
+
+    @cached_property
     def unit_words(self) -> list[str]:
         """The words that tell what its numbers count: content words and units ("years", "votes")."""
         return content_words(self.folded, leave_out=NOT_AROUND)
