@@ -65,7 +65,8 @@ def long_article(drafts: list[SetDraft]) -> tuple[str, str, int, int]:
     """A source of at least LONG_ARTICLE_WORDS words and its faithful rewrite, joined from the set's articles."""
     sources, rewrites = [], []
     for draft in drafts:
-        if draft.kind != "faithful_rewrite":
+        # One language, as one article has: English, the set's commonest (or whatever the first draft is in).
+        if draft.kind != "faithful_rewrite" or draft.language != drafts[0].language:
             continue
         sources.append(sanitize_html(draft.source_html))
         rewrites.append(sanitize_html(draft.content))

@@ -94,46 +94,16 @@ def _number_keys(values, unit: str | None) -> tuple[frozenset, frozenset]:
     return frozenset(need), frozenset(gives)
 
 
-_DIGITS = re.compile(r"\d+")
-# How much text around a figure or a number word can belong to its mention ("US$ 6.5 billion dollars").
-_BEFORE, _AFTER = 25, 35
-
-
-def _regions(text: str, words: frozenset[str]) -> list[tuple[int, int]]:
-    """Stretches of a sentence around its figures and number, month and weekday words, whole words only."""
-    spots = [m.start() for m in _DIGITS.finditer(text)]
-    keywords = [w for w in words if w.partition("-")[0] in WORDS_READ]
-    if keywords:
-        folded = fold(text)
-        if len(folded) != len(text):
-            return [(0, len(text))]
-        for keyword in keywords:
-            at = folded.find(keyword)
-            while at >= 0:
-                spots.append(at)
-                at = folded.find(keyword, at + 1)
-    regions: list[list[int]] = []
-    for spot in sorted(spots):
-        start, end = max(0, spot - _BEFORE), min(len(text), spot + _AFTER)
-        if regions and start <= regions[-1][1]:
-            regions[-1][1] = max(regions[-1][1], end)
-        else:
-            regions.append([start, end])
-    for region in regions:  # widen to whole words, so that no token is cut
-        while region[0] > 0 and not text[region[0] - 1].isspace():
-            region[0] -= 1
-        while region[1] < len(text) and not text[region[1]].isspace():
-            region[1] += 1
-    return [(start, end) for start, end in regions]
+_DIGIT = re.compile(r"\d")
 
 
 def mentions(sentence: str, words: frozenset[str] | None = None) -> list[Mention]:
     """Every numeric fact and date word in one sentence, in order; `words` (its folded words) saves a pass."""
-    if words is None:
-        words = frozenset(strip_possessive(w) for w in fold(sentence).split())
-    regions = _regions(sentence, words)
-    if not regions:
-        return []
+    if not _DIGIT.search(sentence):
+        if words is None:
+            words = frozenset(strip_possessive(w) for w in fold(sentence).split())
+        if not any(word.partition("-")[0] in WORDS_READ for word in words):
+            return []
     # Web addresses, e-mail addresses and phone numbers are not amounts (leaks.py reads them).
     text = sentence
     if "@" in text or "/" in text or "www" in text:
@@ -142,15 +112,14 @@ def mentions(sentence: str, words: frozenset[str] | None = None) -> list[Mention
     for phone in phones(text):
         text = text.replace(phone, " " * len(phone))
     tokens = []
-    for start, end in regions:
-        for match in _TOKENS.finditer(text, start, end):
-            raw = match.group(0)
-            folded = raw.lower() if raw.isascii() else fold(raw)
-            # Other words only separate tokens; the text between two tokens shows whether they are adjacent.
-            if match.lastgroup == "word" and folded not in _KEPT_WORDS and not (
-                    ("-" in folded or "'" in folded) and strip_possessive(folded).partition("-")[0] in WORDS_READ):
-                continue
-            tokens.append(_Token(match.lastgroup, raw, folded, *match.span()))
+    for match in _TOKENS.finditer(text):
+        raw = match.group(0)
+        folded = raw.lower() if raw.isascii() else fold(raw)
+        # Other words only separate tokens; the text between two tokens shows whether they are adjacent.
+        if match.lastgroup == "word" and folded not in _KEPT_WORDS and not (
+                ("-" in folded or "'" in folded) and strip_possessive(folded).partition("-")[0] in WORDS_READ):
+            continue
+        tokens.append(_Token(match.lastgroup, raw, folded, *match.span()))
     found: list[Mention] = []
     used: set[int] = set()
     for index, token in enumerate(tokens):
