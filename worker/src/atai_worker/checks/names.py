@@ -17,6 +17,8 @@ from . import words as W
 from .text import WORD, Document, Sentence, fold, strip_possessive
 
 _NOUN_LANGUAGE_CONNECTORS = frozenset({"von", "van", "zu", "de", "del", "da", "di"})
+# The other way round: "Finland" in a draft is supported by "Finnish" in the source.
+_PLACES = {place: adjective for adjective, place in W.DEMONYMS.items()}
 _INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
 _OPENERS = ("\"", "“", "«", "„", "‘", "(", ":", "—", "–")
 
@@ -160,7 +162,7 @@ class NameIndex:
 
     def has_word(self, part: str) -> bool:
         """A word of a name is in the source as written, as a place for its adjective, or sharing its stem."""
-        if part in self.words or W.DEMONYMS.get(part) in self.words:
+        if part in self.words or W.DEMONYMS.get(part) in self.words or _PLACES.get(part) in self.words:
             return True
         if "-" in part and all(self.has_word(p) for p in part.split("-") if p):
             return True
