@@ -137,6 +137,11 @@ def fake_rewrite(html: str) -> str:
     return re.sub(r"(?<=>)[^<]+|^[^<]+", lambda text: re.sub(r"(?<![&#\w])\w[\w'’-]*", fill, text.group(0)), html)
 
 
+def as_rewritten(phrase: str) -> re.Pattern:
+    """A pattern that finds a phrase of the source in the fake's rewrite, fillers and all."""
+    return re.compile(rf"\s+(?:{FILLER}\s+)?".join(re.escape(word) for word in phrase.split()))
+
+
 def answer_for(article: dict, scripted: dict[str, dict] | None = None) -> tuple[str, str | None]:
     """(finish_reason, text): the deterministic answer content for an article."""
     title = article.get("title") or ""

@@ -8,11 +8,14 @@ from dataclasses import replace
 from ..models import Finding
 from . import words as W
 from .names import Name, NameIndex, document_names
-from .numbers import WORDS_READ as _WORDS_READ, Mention, mentions
+from .numbers import Mention, mentions
 from .supported import stem
 from .text import NOT_AROUND, WORD, Document, Sentence, fold, strip_possessive
 
 _NOT_DIGIT = re.compile(r"\D")
+_MONTH_WORDS = frozenset(W.MONTHS)
+_WEEKDAY_WORDS = frozenset(W.WEEKDAYS)
+_NUMBER_WORDS = frozenset(W.CARDINALS) | frozenset(W.ORDINALS) | frozenset(W.WEAK_NUMBER_WORDS)
 # Kinds that stand in for each other when a changed value is paired with the source's.
 _PAIRED_KINDS = {"money": ("money", "number"), "percent": ("percent",), "year": ("year",), "date": ("date",),
                  "time": ("time",), "number": ("number", "money"), "month": ("month", "date"),
@@ -46,12 +49,20 @@ def _digits(text: str) -> str:
 
 def _sources_for(source: Document, draft_mentions: list[Mention]) -> list[Sentence]:
     """The source sentences that may hold what the draft's mentions need: a shared figure, or words for numbers
-    and dates. Reading only these saves most of the work on a long source."""
+    and dates where the draft's are in words. Reading only these saves most of the work on a long source."""
     cores = {_digits(m.text) for m in draft_mentions} | {_digits(f"{v:.6g}") for m in draft_mentions for v in m.values}
     cores.discard("")
+    words: set[str] = set()
+    for mention in draft_mentions:
+        if mention.kind in ("month", "date"):
+            words |= _MONTH_WORDS
+        elif mention.kind == "weekday":
+            words |= _WEEKDAY_WORDS
+        elif mention.spelled or not any(c.isdigit() for c in mention.text):
+            words |= _NUMBER_WORDS
     wanted = []
     for sentence in source.sentences:
-        if sentence.words & _WORDS_READ:
+        if sentence.words & words:
             wanted.append(sentence)
             continue
         digits = _NOT_DIGIT.sub("", sentence.text)
@@ -60,8 +71,34 @@ def _sources_for(source: Document, draft_mentions: list[Mention]) -> list[Senten
     return wanted
 
 
+def _written_in(folded_source: str, mention: Mention) -> bool:
+    """Whether the source writes the mention exactly so, as a whole ("2,400" is not found in "12,400")."""
+    wanted = fold(mention.text)
+    at = folded_source.find(wanted)
+    while at >= 0:
+        before = folded_source[at - 1:at]
+        after = folded_source[at + len(wanted):at + len(wanted) + 2]
+        if not (before.isalnum() or before in ".,") and not (after[:1].isalnum() or
+                                                             (after[:1] in ".," and after[1:].isdigit())):
+            return True
+        at = folded_source.find(wanted, at + 1)
+    return False
+
+
+def _written_alike(source: Document, sentence: Sentence, mention: Mention) -> bool:
+    """Whether the source writes the mention exactly so; for a small count, in a sentence with a word in common."""
+    if not _written_in(source.folded, mention):
+        return False
+    if not _small(mention):
+        return True
+    around = {stem(word) for word in sentence.unit_words}
+    return any(around & other.unit_prefixes for other in source.sentences if _written_in(other.folded, mention))
+
+
 def _check_mentions(source: Document, draft: Document) -> list[Finding]:
-    draft_mentions = [(s, m) for s in draft.sentences for m in mentions(s.text, s.words)]
+    # A figure the source writes the same way needs no reading of the source (most do: it saves the time).
+    draft_mentions = [(s, m) for s in draft.sentences for m in mentions(s.text, s.words)
+                      if not m.weak and not _written_alike(source, s, m)]
     if not draft_mentions:
         return []
     read: dict[int, list[Mention]] = {}
@@ -83,7 +120,6 @@ def _check_mentions(source: Document, draft: Document) -> list[Finding]:
     amounts = [(value, m.unit) for _, m in source_mentions for value in m.values]
     findings: list[Finding] = []
     reported: set[str] = set()
-    every_source_mention = None
     for sentence, mention in draft_mentions:
         if mention.weak or fold(mention.text) in reported:
             continue
@@ -94,15 +130,25 @@ def _check_mentions(source: Document, draft: Document) -> list[Finding]:
         if found or (mention.hedged and _near(mention, amounts)):
             continue
         reported.add(fold(mention.text))
-        if every_source_mention is None:  # the counterpart may be in any sentence
-            every_source_mention = [(s, m) for s in source.sentences for m in mentions_of(s)]
-        finding = _changed(mention, sentence, every_source_mention)
-        if mention.spelled and _small(mention) and not _replaced(mention, sentence, every_source_mention):
+        # The counterpart is sought in the source sentences most like the draft's, and then everywhere.
+        nearby = [(s, m) for s in _most_alike(source, sentence) for m in mentions_of(s)]
+        finding = _changed(mention, sentence, nearby)
+        if finding.source_text is None:
+            finding = _changed(mention, sentence, [(s, m) for s in source.sentences for m in mentions_of(s)])
+        if mention.spelled and _small(mention) and not _replaced(mention, sentence, nearby):
             # "Two goals", "added a third": a count the rewrite made itself, as often as a changed one.
             finding = replace(finding, hold=False, message=finding.message.replace(
                 "checks: the draft says", "checks: check the count: the draft says", 1))
         findings.append(finding)
     return findings
+
+
+def _most_alike(source: Document, sentence: Sentence, count: int = 6) -> list[Sentence]:
+    """The source sentences that share the most words with a draft sentence."""
+    context = _context(sentence)
+    scored = sorted(((len(context & _context(other)), index) for index, other in enumerate(source.sentences)),
+                    reverse=True)
+    return [source.sentences[index] for shared, index in scored[:count] if shared]
 
 
 def _neighbours(sentence: str, mention: Mention) -> tuple[str, str]:
