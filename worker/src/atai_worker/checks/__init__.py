@@ -36,14 +36,15 @@ def review(source_html: str, draft_html: str, *, source_title: str = "", draft_t
     source = Document(source_html, title=source_title, language=language)
     draft = Document(draft_html, title=draft_title, excerpt=draft_excerpt, language=language)
     # What a planted instruction says supports nothing in the draft.
-    clean = source.without(leaks.instruction_blocks(source))
+    planted = leaks.instruction_blocks(source)
+    clean = source.without(planted)
     findings = complete.check(draft, source=source, raw_html=raw_content, finish_reason=finish_reason)
     facts = faithful.check(clean, draft)
     claims = supported.check(clean, draft, hold_share=settings.claim_hold_share,
                              note_share=settings.claim_note_share, hold_words=settings.claim_hold_words)
     findings += facts + _two_signs(claims, facts)
     findings += original.check(source, draft, limit=settings.copy_limit)
-    findings += leaks.check(source, clean, draft, allowed_links=set(allowed_links))
+    findings += leaks.check(source, clean, draft, planted=planted, allowed_links=set(allowed_links))
     return findings
 
 

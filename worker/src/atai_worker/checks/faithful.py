@@ -13,9 +13,13 @@ from .supported import stem
 from .text import NOT_AROUND, WORD, Document, Sentence, fold, strip_possessive
 
 _NOT_DIGIT = re.compile(r"\D")
+_FIGURE = re.compile(r"\d(?:[\d.,\u00a0\u202f\u2009]*\d)?")
 _MONTH_WORDS = frozenset(W.MONTHS)
 _WEEKDAY_WORDS = frozenset(W.WEEKDAYS)
-_NUMBER_WORDS = frozenset(W.CARDINALS) | frozenset(W.ORDINALS) | frozenset(W.WEAK_NUMBER_WORDS)
+# Articles that are also "one" ("a", "un") are left out: they are in every sentence.
+_NUMBER_WORDS = frozenset(W.CARDINALS) | frozenset(W.ORDINALS) | {"one", "first", "second", "half", "premier",
+                                                                  "primero", "erste"}
+_SCALE_WORDS = frozenset(W.SCALES)
 # Kinds that stand in for each other when a changed value is paired with the source's.
 _PAIRED_KINDS = {"money": ("money", "number"), "percent": ("percent",), "year": ("year",), "date": ("date",),
                  "time": ("time",), "number": ("number", "money"), "month": ("month", "date"),
@@ -27,8 +31,6 @@ HEDGE_TOLERANCE = 0.1
 SMALL_NUMBER = 100
 
 
-def _context(sentence: Sentence) -> set[str]:
-    return {w for w in sentence.words if w not in W.FUNCTION_WORDS and len(w) > 2}
 
 
 def check(source: Document, draft: Document) -> list[Finding]:
@@ -60,15 +62,10 @@ def _sources_for(source: Document, draft_mentions: list[Mention]) -> list[Senten
             words |= _WEEKDAY_WORDS
         elif mention.spelled or not any(c.isdigit() for c in mention.text):
             words |= _NUMBER_WORDS
-    wanted = []
-    for sentence in source.sentences:
-        if sentence.words & words:
-            wanted.append(sentence)
-            continue
-        digits = _NOT_DIGIT.sub("", sentence.text)
-        if digits and any(core in digits for core in cores):
-            wanted.append(sentence)
-    return wanted
+        if any(value >= 1000 for value in mention.values):
+            words |= _SCALE_WORDS  # "a million"
+    return [sentence for sentence in source.sentences
+            if sentence.words & words or cores & {_digits(figure) for figure in _FIGURE.findall(sentence.text)}]
 
 
 def _written_in(folded_source: str, mention: Mention) -> bool:
@@ -78,7 +75,8 @@ def _written_in(folded_source: str, mention: Mention) -> bool:
     while at >= 0:
         before = folded_source[at - 1:at]
         after = folded_source[at + len(wanted):at + len(wanted) + 2]
-        if not (before.isalnum() or before in ".,") and not (after[:1].isalnum() or
+        # A letter may follow ("14.5p"); a digit may not, nor a separator and a digit ("2,400" in "12,400.5").
+        if not (before.isalnum() or before in ".,") and not (after[:1].isdigit() or
                                                              (after[:1] in ".," and after[1:].isdigit())):
             return True
         at = folded_source.find(wanted, at + 1)
@@ -92,7 +90,9 @@ def _written_alike(source: Document, sentence: Sentence, mention: Mention) -> bo
     if not _small(mention):
         return True
     around = {stem(word) for word in sentence.unit_words}
-    return any(around & other.unit_prefixes for other in source.sentences if _written_in(other.folded, mention))
+    wanted = fold(mention.text)
+    return any(around & other.unit_prefixes for other in source.sentences
+               if wanted in other.folded and _written_in(other.folded, mention))
 
 
 def _check_mentions(source: Document, draft: Document) -> list[Finding]:
@@ -145,8 +145,8 @@ def _check_mentions(source: Document, draft: Document) -> list[Finding]:
 
 def _most_alike(source: Document, sentence: Sentence, count: int = 6) -> list[Sentence]:
     """The source sentences that share the most words with a draft sentence."""
-    context = _context(sentence)
-    scored = sorted(((len(context & _context(other)), index) for index, other in enumerate(source.sentences)),
+    context = sentence.context
+    scored = sorted(((len(context & other.context), index) for index, other in enumerate(source.sentences)),
                     reverse=True)
     return [source.sentences[index] for shared, index in scored[:count] if shared]
 
@@ -197,7 +197,7 @@ def _counterpart(mention: Mention, sentence: Sentence,
     candidates = [(s, m) for s, m in source_mentions if m.kind in kinds and not m.weak]
     if not candidates:
         return None
-    context = _context(sentence)
+    context = sentence.context
 
     def score(pair: tuple[Sentence, Mention]) -> tuple[int, int, float]:
         other_sentence, other = pair
@@ -206,7 +206,7 @@ def _counterpart(mention: Mention, sentence: Sentence,
         if mention.values and other.values:
             a, b = mention.values[0], other.values[0]
             closeness = -abs(a - b) / max(abs(a), abs(b), 1e-9)
-        return len(context & _context(other_sentence)), same_kind, closeness
+        return len(context & other_sentence.context), same_kind, closeness
 
     return max(candidates, key=score)[1]
 
@@ -227,13 +227,13 @@ def _unknown_name(name: Name, sentence: Sentence, source_names: list[tuple[Sente
                   index: NameIndex) -> Finding:
     """The finding for a name the source lacks, beside the source's name it most likely replaced."""
     missing = [part for part in name.parts if not index.has_word(part)]
-    context = _context(sentence) - set(name.parts)
+    context = sentence.context - set(name.parts)
     best, best_score = None, 0
     for other_sentence, other in source_names:
         if set(other.parts) & set(missing):
             continue
         shared = len(set(other.parts) & set(name.parts))
-        overlap = len(context & (_context(other_sentence) - set(other.parts)))
+        overlap = len(context & (other_sentence.context - set(other.parts)))
         score = 2 * shared + overlap
         if score > best_score:
             best, best_score = other, score

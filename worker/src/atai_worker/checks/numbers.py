@@ -31,6 +31,8 @@ _NEIGHBOURS = frozenset(W.SCALES) | frozenset(W.AMBIGUOUS_SCALES) | frozenset(W.
     | frozenset(W.CURRENCY_PREFIXES) | frozenset(f"d'{w}" for w in W.CURRENCY_WORDS) | W.HEDGES | _ORDINAL_SUFFIXES \
     | frozenset(word for phrase in W.PERCENT_WORDS for word in phrase.split()) | {"of", "de", "and"}
 _KEPT_WORDS = _NEIGHBOURS | WORDS_READ
+# The same as usually written: in lower case, with a capital, in capitals.
+_KEPT_WRITTEN = frozenset(form for word in _KEPT_WORDS for form in (word, word.capitalize(), word.upper()))
 _GROUPED = re.compile(r"^\d{1,3}(?:([,.'\u00a0\u202f\u2009 ])\d{3})+(?:([.,])\d+)?$")
 
 
@@ -114,11 +116,15 @@ def mentions(sentence: str, words: frozenset[str] | None = None) -> list[Mention
     tokens = []
     for match in _TOKENS.finditer(text):
         raw = match.group(0)
-        folded = raw.lower() if raw.isascii() else fold(raw)
         # Other words only separate tokens; the text between two tokens shows whether they are adjacent.
-        if match.lastgroup == "word" and folded not in _KEPT_WORDS and not (
-                ("-" in folded or "'" in folded) and strip_possessive(folded).partition("-")[0] in WORDS_READ):
-            continue
+        if match.lastgroup == "word" and raw not in _KEPT_WRITTEN:
+            if raw.isascii() and "-" not in raw and "'" not in raw and not raw.endswith("$"):
+                continue  # the common case, decided without folding
+            folded = fold(raw)
+            if folded not in _KEPT_WORDS and strip_possessive(folded).partition("-")[0] not in WORDS_READ:
+                continue
+        else:
+            folded = raw.lower() if raw.isascii() else fold(raw)
         tokens.append(_Token(match.lastgroup, raw, folded, *match.span()))
     found: list[Mention] = []
     used: set[int] = set()

@@ -8,7 +8,7 @@ nouns and verbs, or words of the same stem, for most of what it says; an added c
 from __future__ import annotations
 
 from ..models import Finding
-from .text import Document, Sentence
+from .text import Document, Sentence, prefixes
 
 # A sentence with fewer words not in the source is not worth a note.
 NOTE_WORDS = 3
@@ -31,10 +31,7 @@ class WordIndex:
     """The source's words and every prefix of 3 to 6 letters of them."""
 
     def __init__(self, source: Document):
-        self.prefixes: set[str] = set()
-        for word in source.words:
-            for part in word.split("-"):
-                self.prefixes.update(part[:n] for n in range(3, min(len(part), 6) + 1))
+        self.prefixes = prefixes(part for word in source.words for part in word.split("-"))
 
     def has(self, word: str) -> bool:
         return stem(word) in self.prefixes

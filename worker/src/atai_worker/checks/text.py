@@ -64,14 +64,23 @@ NOT_AROUND = W.FUNCTION_WORDS | frozenset(W.CARDINALS) | frozenset(W.ORDINALS) |
     | frozenset(W.SCALES)
 
 
-def content_words(text: str, *, leave_out: frozenset[str] = NOT_CONTENT) -> list[str]:
+def content_words(text: str) -> list[str]:
     """The folded words of a text that carry its meaning, each part of a hyphenated word apart."""
+    return _meaningful(folded_words(fold(text)), NOT_CONTENT)
+
+
+def _meaningful(words: list[str], leave_out: frozenset[str]) -> list[str]:
     found = []
-    for word in folded_words(fold(text)):
+    for word in words:
         for part in word.split("-") if "-" in word else (word,):
             if len(part) >= 3 and part not in leave_out:
                 found.append(part)
     return found
+
+
+def prefixes(words) -> set[str]:
+    """Every 3- to 6-letter prefix of the words: what supported.stem() looks words up by."""
+    return {word[:n] for word in words for n in range(3, min(len(word), 6) + 1)}
 
 
 def split_sentences(text: str) -> list[str]:
@@ -91,14 +100,8 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in sentences if s]
 
 
-# Opening and closing marks of a quotation; straight quotes pair up in order.
-_QUOTE_PAIRS = {"“": "”", "«": "»", "„": "“", "‚": "‘", "‘": "’", '"': '"', "「": "」"}
+# A quotation in any of the usual marks; straight quotes pair up in order.
 _QUOTE_SPAN = re.compile(r'“[^”]*”|«[^»]*»|„[^“”]*[“”]|"[^"]*"|(?<![\w])‘[^’]*’(?![\w])|「[^」]*」')
-
-
-def quotations(text: str) -> list[str]:
-    """The quoted passages of a block, in any of the usual quotation marks."""
-    return [match.group(0)[1:-1] for match in _QUOTE_SPAN.finditer(text)]
 
 
 def outside_quotations(text: str) -> list[str]:
@@ -137,29 +140,39 @@ class Sentence:
         return fold(self.text)
 
     @cached_property
+    def word_list(self) -> list[str]:
+        """Its folded words in order, possessives dropped."""
+        return folded_words(self.folded)
+
+    @cached_property
     def words(self) -> frozenset[str]:
         """Its folded words, possessives dropped."""
-        return frozenset(folded_words(self.folded))
+        return frozenset(self.word_list)
+
+    @cached_property
+    def context(self) -> frozenset[str]:
+        """Its words of more than two letters that are not function words: what it is about."""
+        return frozenset(w for w in self.words if len(w) > 2 and w not in W.FUNCTION_WORDS)
 
     @cached_property
     def content(self) -> list[str]:
         """Its content words (content_words)."""
-        return content_words(self.folded)
+        return _meaningful(self.word_list, NOT_CONTENT)
 
     @cached_property
     def content_prefixes(self) -> set[str]:
         """The 3- to 6-letter prefixes of its content words."""
-        return {word[:n] for word in self.content for n in range(3, min(len(word), 6) + 1)}
+        return prefixes(self.content)
 
     @cached_property
     def unit_words(self) -> list[str]:
         """The words that tell what its numbers count: content words and units ("years", "votes")."""
-        return content_words(self.folded, leave_out=NOT_AROUND)
+        return _meaningful(self.word_list, NOT_AROUND)
 
     @cached_property
     def unit_prefixes(self) -> set[str]:
         """The 3- to 6-letter prefixes of its unit_words."""
-        return {word[:n] for word in self.unit_words for n in range(3, min(len(word), 6) + 1)}
+        return prefixes(self.unit_words)
 
 
 class Document:
@@ -202,7 +215,7 @@ class Document:
     @cached_property
     def words(self) -> set[str]:
         """Every folded word, possessives dropped, and each part of a hyphenated one."""
-        found = set(folded_words(self.folded))
+        found = set().union(*(sentence.words for sentence in self.sentences))
         for word in [w for w in found if "-" in w]:
             found.update(word.split("-"))
         return found
