@@ -25,6 +25,8 @@ _TOKENS = re.compile(r"""
 # Words that can start a mention; every other word is passed over at once.
 WORDS_READ = frozenset(W.MONTHS) | frozenset(W.WEEKDAYS) | frozenset(W.CARDINALS) | frozenset(W.ORDINALS) \
     | frozenset(W.WEAK_NUMBER_WORDS)
+# Words without which a sentence with no digit has nothing to read ("a" counts only before "million").
+_TRIGGERS = (WORDS_READ - {"a", "an", "un", "une", "ein", "eine", "uno", "una"}) | frozenset(W.SCALES)
 _ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th", "e", "er", "eme", "o", "a", "te", "ten"})
 # Words that can stand beside a figure as part of its mention.
 _NEIGHBOURS = frozenset(W.SCALES) | frozenset(W.AMBIGUOUS_SCALES) | frozenset(W.CURRENCY_WORDS) \
@@ -104,7 +106,7 @@ def mentions(sentence: str, words: frozenset[str] | None = None) -> list[Mention
     if not _DIGIT.search(sentence):
         if words is None:
             words = frozenset(strip_possessive(w) for w in fold(sentence).split())
-        if not any(word.partition("-")[0] in WORDS_READ for word in words):
+        if not any(word.partition("-")[0] in _TRIGGERS for word in words):
             return []
     # Web addresses, e-mail addresses and phone numbers are not amounts (leaks.py reads them).
     text = sentence
