@@ -125,16 +125,18 @@ def article_from_prompt(messages: list[dict]) -> dict | None:
 
 
 def fake_rewrite(html: str) -> str:
-    """The source HTML with FILLER before every sixth word of its text, markup untouched."""
+    """The source HTML with FILLER before every sixth plain word of its text; markup, addresses and other
+    tokens (URLs, numbers, "[shortcodes]") untouched."""
     count = 0
 
-    def fill(match: re.Match) -> str:
+    def fill(token: re.Match) -> str:
         nonlocal count
         count += 1
-        return f"{FILLER} {match.group(0)}" if count % FILLER_EVERY == 0 else match.group(0)
+        return f"{FILLER} {token.group(0)}" if count % FILLER_EVERY == 0 else token.group(0)
 
-    # Text is what lies between tags; entities and tags are left as they are.
-    return re.sub(r"(?<=>)[^<]+|^[^<]+", lambda text: re.sub(r"(?<![&#\w])\w[\w'’-]*", fill, text.group(0)), html)
+    # Text is what lies between tags; a plain word is letters alone between spaces, perhaps with a comma or a stop.
+    return re.sub(r"(?<=>)[^<]+|^[^<]+",
+                  lambda text: re.sub(r"(?<!\S)[^\W\d_]+(?=[.,;:!?]?(?:\s|$))", fill, text.group(0)), html)
 
 
 def as_rewritten(phrase: str) -> re.Pattern:
