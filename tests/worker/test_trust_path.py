@@ -4,6 +4,7 @@ answering each article with the stored draft over HTTP. Faulty drafts are held (
 
 import pytest
 
+from atai_worker.api import contract_validator
 from tests.fakes.draft_replay import Replay
 from tests.fakes.draft_set import load_set
 from tests.fakes.model_server import ModelServer
@@ -20,6 +21,11 @@ def replay():
 @pytest.mark.parametrize("draft", DRAFTS, ids=lambda d: f"{d.article}/{d.name}")
 def test_the_worker_holds_faulty_drafts_and_passes_faithful_ones(replay, draft):
     outcome = replay.run(draft)
+    if outcome.result is not None:
+        # What the plugin gets: valid against the contract, held exactly when a finding holds it.
+        data = outcome.result.to_dict()
+        contract_validator("Draft").validate(data)
+        assert data["hold"] == any(finding["hold"] for finding in data["findings"])
     if draft.faithful:
         assert outcome.result is not None, outcome.error
         assert not outcome.held, [f.message for f in outcome.result.findings if f.hold]
