@@ -66,7 +66,7 @@ _NOUN_LANGUAGE_RUN = _run_pattern(_NOUN_LANGUAGE_CONNECTORS)
 def names_in(sentence: Sentence, nouns_capitalised: bool) -> list[Name]:
     """The proper names of one sentence."""
     text = sentence.text
-    if not nouns_capitalised and _title_case(text):
+    if sentence.heading and not nouns_capitalised and _title_case(text):
         return []
     found: list[Name] = []
     for match in (_NOUN_LANGUAGE_RUN if nouns_capitalised else _RUN).finditer(text):
