@@ -148,7 +148,7 @@ def test_hostile_markup_in_a_feed_article_and_in_a_model_answer_never_reaches_th
         assert markup_problems(fragment_tree(stored)) == [], stored
         assert "grab()" not in stored and "alert(" not in stored and "steal()" not in stored, stored
         assert ADDED_LINK not in stored, "a link the model made up was posted"
-        if post["title"]["raw"] == TITLE_PREFIX + stories[1].title:
+        if html.unescape(post["title"]["raw"]) == TITLE_PREFIX + stories[1].title:
             # The model added a link the article does not have: the draft waits for a person, unpublished.
             assert post["status"] == "pending"
             assert e2e.anonymous(post["link"]).status_code == 404
@@ -159,7 +159,8 @@ def test_hostile_markup_in_a_feed_article_and_in_a_model_answer_never_reaches_th
         contents = elements_with_class(lxml_html.fromstring(page.text), "wp-block-post-content")
         assert len(contents) == 1 and markup_problems(contents[0], inside_only=True) == []
         assert "grab()" not in page.text and ADDED_LINK not in page.text
-    article = next(post["content"]["raw"] for post in posts if post["title"]["raw"] == TITLE_PREFIX + stories[0].title)
+    article = next(post["content"]["raw"] for post in posts
+                   if html.unescape(post["title"]["raw"]) == TITLE_PREFIX + stories[0].title)
     assert as_rewritten("This paragraph would run code").search(article) and "A picture with a handler" in article
 
 
