@@ -15,8 +15,8 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # Cheap signs that a text may hold a domain or a phone number; the full patterns run only then.
-_DOTTED = re.compile(r"\w\.[a-zA-Z]")
-_GROUPED_DIGITS = re.compile(r"\d[ .-]\d")
+_DOTTED = re.compile(r"\w\.[a-zA-Z]{2}")
+_GROUPED_DIGITS = re.compile(r"\d{2}[ .-]\d{2,4}[ .-]\d")
 
 
 def phones(text: str) -> list[str]:

@@ -81,7 +81,7 @@ _MODEL_TALK_WORDS = frozenset("""here ai language i i'm let feel ignore disregar
 sure certainly course absolutely note title headline content excerpt tags im_start im_end inst voici aqui hier""".split())
 _CALL_WORDS = frozenset("""buy click shop order act don't miss limited subscribe sign use promo discount coupon
 link follow visit abonnez-vous suscribete jetzt tap join download register check head grab get donate discover claim
-do readers so and please now why be make remember""".split())
+readers""".split())
 
 
 def _search(pattern, triggers: frozenset[str], sentence: Sentence):

@@ -120,7 +120,7 @@ def mentions(sentence: str, words: frozenset[str] | None = None) -> list[Mention
         raw = match.group(0)
         # Other words only separate tokens; the text between two tokens shows whether they are adjacent.
         if match.lastgroup == "word" and raw not in _KEPT_WRITTEN:
-            if raw.isascii() and "-" not in raw and "'" not in raw and not raw.endswith("$"):
+            if raw.isalpha() and raw.isascii():
                 continue  # the common case, decided without folding
             folded = fold(raw)
             if folded not in _KEPT_WORDS and strip_possessive(folded).partition("-")[0] not in WORDS_READ:

@@ -15,7 +15,7 @@ MIN_GRAMS = 12
 
 
 def _grams(tokens: list[str]) -> list[tuple[str, ...]]:
-    return [tuple(tokens[i:i + GRAM]) for i in range(len(tokens) - GRAM + 1)]
+    return list(zip(*(tokens[i:] for i in range(GRAM))))
 
 
 def copied_share(source: Document, draft: Document) -> float | None:

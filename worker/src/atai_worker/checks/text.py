@@ -223,7 +223,7 @@ class Document:
     @cached_property
     def capitalises_nouns(self) -> bool:
         """German capitalises every noun: a capital alone then says little about a name."""
-        return (self.language or guess_language(self.folded)) == "de"
+        return (self.language or guess_language(self.sentences[:30])) == "de"
 
 
 # The commonest words of each language we have word lists for; enough to tell them apart in a paragraph.
@@ -235,10 +235,9 @@ _MARKERS = {
 }
 
 
-def guess_language(folded: str) -> str:
-    """The language whose commonest words the text uses most, from its first 400 words."""
-    words = WORD.findall(folded[:3000])
-    counts = {language: sum(word in markers for word in words) for language, markers in _MARKERS.items()}
+def guess_language(sentences: list[Sentence]) -> str:
+    """The language whose commonest words the most of these sentences use."""
+    counts = {language: sum(len(s.words & markers) for s in sentences) for language, markers in _MARKERS.items()}
     return max(counts, key=counts.get) if any(counts.values()) else ""
 
 
