@@ -8,6 +8,7 @@ from collections import Counter
 from lxml import html as lxml_html
 
 from harness import Stack, StoryItem, unique_name, wait_until
+from tests.fakes.model_server import TITLE_PREFIX
 
 FEEDS_SCREEN = "/wp-admin/admin.php?page=atai-feeds"
 
@@ -102,7 +103,7 @@ def test_a_model_failure_leaves_that_item_unposted_with_its_error_and_posts_the_
         assert items[story.title]["state"] == "posted" and items[story.title]["error"] is None
 
     posts = e2e.posts_of_feed(feed_id)
-    assert sorted(post["title"]["raw"] for post in posts) == sorted("AI: " + s.title for s in (stories[0], stories[2]))
+    assert sorted(post["title"]["raw"] for post in posts) == sorted(TITLE_PREFIX + s.title for s in (stories[0], stories[2]))
     assert feed["posts_made"] == 2
     assert feed["last_error"] is not None and "items list" in feed["last_error"]["message"]
     leaked = [post["id"] for post in e2e.all_posts()

@@ -11,6 +11,7 @@ import html
 from lxml import html as lxml_html
 
 from harness import Stack, StoryItem, elements_with_class, unique_name
+from tests.fakes.model_server import TITLE_PREFIX
 
 
 def origin_was_asked_for(e2e: Stack, marker: str) -> bool:
@@ -48,7 +49,7 @@ def test_shortcodes_and_lone_urls_from_a_feed_show_as_text_and_links_and_the_sit
     assert content.xpath(embedded) == []
     assert not origin_was_asked_for(e2e, f"lone-url={name}"), "the site fetched a URL the feed put alone in a paragraph"
     assert not origin_was_asked_for(e2e, f"embed-shortcode={name}"), "the site fetched a URL of the feed's [embed]"
-    assert html.unescape(post["title"]["raw"]) == "AI: " + story.title
+    assert html.unescape(post["title"]["raw"]) == TITLE_PREFIX + story.title
     assert "[" not in post["title"]["raw"] + post["content"]["raw"] + post["excerpt"]["raw"]
 
 

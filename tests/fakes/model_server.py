@@ -1,14 +1,19 @@
 """A fake OpenAI-compatible model: a real HTTP server on 127.0.0.1 that answers deterministically.
 
 It finds the article in the prompt (the JSON object on the last line of the last user message, as the
-worker sends it) and answers with title "AI: <original title>", the source HTML with a marker paragraph
-prepended, an excerpt and two tags. Markers in the article title choose a failure:
+worker sends it) and answers with a faithful rewrite: title "Rewritten: <original title>", a marker paragraph,
+then the source HTML with a filler word before every sixth word (its facts, none of its 8-word runs, so the
+checks on drafts let it through), an excerpt and two tags. Markers in the article title choose a failure:
 
   [model-500]     HTTP 500                   [model-429]      HTTP 429
   [model-400]     HTTP 400 about the prompt (context too long)
   [model-garbage] text that is not JSON      [model-shape]    JSON without the "content" field
   [model-slow]    waits `slow_seconds` first [model-short]    a one-line article
   [model-inject]  HTML with a script, an event handler, a javascript: link and an added link
+  [model-copy]    the source word for word (a near-copy the checks hold)
+
+`scripted` maps an article title to the exact answer to give for it ({"title", "content", "excerpt", "tags"},
+and optionally "finish_reason"): the seeded drafts of tests/fixtures/drafts go through the worker this way.
 
 The model name "no-such-model" answers 404. Usable in-process (`with ModelServer(delay=1.0) as model:`)
 or as a process: `python tests/fakes/model_server.py --port 8091 --delay 1.0`.
@@ -18,12 +23,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 REWRITE_MARKER = "<p>Rewritten by the fake model.</p>"
+TITLE_PREFIX = "Rewritten: "
 ADDED_LINK = "https://added-by-model.example/offer"
+# A word that carries no claim; one before every sixth word leaves no 8-word run of the source intact.
+FILLER = "also"
+FILLER_EVERY = 6
 
 
 class _Server(ThreadingHTTPServer):
@@ -36,6 +46,7 @@ class ModelServer:
 
     def __init__(self, *, port: int = 0, delay: float = 0.0, api_key: str | None = None,
                  slow_seconds: float = 30.0, reject_json_schema: bool = False):
+        self.scripted: dict[str, dict] = {}
         self.delay = delay
         self.api_key = api_key
         self.slow_seconds = slow_seconds
@@ -113,26 +124,52 @@ def article_from_prompt(messages: list[dict]) -> dict | None:
     return article if isinstance(article, dict) else None
 
 
-def answer_for(article: dict) -> tuple[str, str | None]:
-    """(kind, text): the deterministic answer content for an article; kind names a failure or "ok"."""
+def fake_rewrite(html: str) -> str:
+    """The source HTML with FILLER before every sixth plain word of its text; markup, addresses and other
+    tokens (URLs, numbers, "[shortcodes]") untouched."""
+    count = 0
+
+    def fill(token: re.Match) -> str:
+        nonlocal count
+        count += 1
+        return f"{FILLER} {token.group(0)}" if count % FILLER_EVERY == 0 else token.group(0)
+
+    # Text is what lies between tags; a plain word is letters alone between spaces, perhaps with a comma or a stop.
+    return re.sub(r"(?<=>)[^<]+|^[^<]+",
+                  lambda text: re.sub(r"(?<!\S)[^\W\d_]+(?=[.,;:!?]?(?:\s|$))", fill, text.group(0)), html)
+
+
+def as_rewritten(phrase: str) -> re.Pattern:
+    """A pattern that finds a phrase of the source in the fake's rewrite, fillers and all."""
+    return re.compile(rf"\s+(?:{FILLER}\s+)?".join(re.escape(word) for word in phrase.split()))
+
+
+def answer_for(article: dict, scripted: dict[str, dict] | None = None) -> tuple[str, str | None]:
+    """(finish_reason, text): the deterministic answer content for an article."""
     title = article.get("title") or ""
     source = article.get("content_html") or ""
+    if scripted and title in scripted:
+        answer = dict(scripted[title])
+        finish_reason = answer.pop("finish_reason", "stop")
+        return finish_reason, json.dumps(answer)
     if "[model-garbage]" in title:
-        return "ok", "Sure! Here is the rewritten article: <p>not json at all</p>"
+        return "stop", "Sure! Here is the rewritten article: <p>not json at all</p>"
     if "[model-shape]" in title:
-        return "ok", json.dumps({"title": "AI: " + title, "excerpt": "", "tags": []})
+        return "stop", json.dumps({"title": TITLE_PREFIX + title, "excerpt": "", "tags": []})
     if "[model-short]" in title:
         content = "<p>Short.</p>"
     elif "[model-inject]" in title:
         content = (REWRITE_MARKER + '<script>alert("model")</script>'
                    + '<p onclick="steal()">Click <a href="javascript:alert(1)">here</a>.</p>'
-                   + f'<p>See <a href="{ADDED_LINK}">this offer</a>.</p>' + source)
+                   + f'<p>See <a href="{ADDED_LINK}">this offer</a>.</p>' + fake_rewrite(source))
+    elif "[model-copy]" in title:
+        content = source
     else:
-        content = REWRITE_MARKER + source
-    return "ok", json.dumps({
-        "title": "AI: " + title,
+        content = REWRITE_MARKER + fake_rewrite(source)
+    return "stop", json.dumps({
+        "title": TITLE_PREFIX + title,
         "content": content,
-        "excerpt": "AI summary of " + title,
+        "excerpt": "A summary of " + title,
         "tags": ["fake model", "rewritten"],
     })
 
@@ -216,14 +253,14 @@ def _handler_for(server: ModelServer):
                 return self._error(429, "Rate limit reached.", "rate_limit_exceeded")
             if "[model-slow]" in title:
                 time.sleep(server.slow_seconds)
-            _, text = answer_for(article)
+            finish_reason, text = answer_for(article, server.scripted)
             prompt_chars = sum(len(m.get("content") or "") for m in request.get("messages") or [])
             self._send(200, {
                 "id": f"chatcmpl-fake-{len(server.requests)}",
                 "object": "chat.completion",
                 "created": int(time.time()),
                 "model": request.get("model") or "fake-model",
-                "choices": [{"index": 0, "finish_reason": "stop",
+                "choices": [{"index": 0, "finish_reason": finish_reason,
                              "message": {"role": "assistant", "content": text}}],
                 "usage": {"prompt_tokens": prompt_chars // 4, "completion_tokens": len(text) // 4,
                           "total_tokens": prompt_chars // 4 + len(text) // 4},

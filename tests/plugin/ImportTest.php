@@ -90,6 +90,45 @@ final class ImportTest extends RestTestCase {
 		$this->assertEqualsCanonicalizing( array( 'cranes', 'port city' ), wp_get_post_tags( $post_id, array( 'fields' => 'names' ) ) );
 	}
 
+	public function test_a_held_draft_is_never_published_and_waits_as_pending_whatever_the_feed_says(): void {
+		$feed  = self::create_feed( array( 'post_status' => 'publish' ) );
+		$held  = Contract_Fixtures::draft(
+			$feed['id'],
+			'held-1',
+			array(
+				'hold'     => true,
+				'findings' => array(
+					array(
+						'code'        => 'number_not_in_source',
+						'message'     => 'checks: the draft says 5.6 billion; the source says 6.5 billion',
+						'hold'        => true,
+						'draft_text'  => '5.6 billion',
+						'source_text' => '6.5 billion',
+					),
+				),
+			)
+		);
+		$clear = Contract_Fixtures::draft( $feed['id'], 'clear-1' );
+
+		$posted = self::import( $feed, array( $held, $clear ) )['posted'];
+
+		$this->assertSame( 'pending', get_post( $posted[ $held['key'] ] )->post_status );
+		$this->assertSame( 'publish', get_post( $posted[ $clear['key'] ] )->post_status );
+		$this->assertSame( 'posted', Ledger\get( $held['key'] )['state'] );
+	}
+
+	public function test_a_draft_that_does_not_say_whether_it_is_held_is_refused_and_never_posted(): void {
+		$feed  = self::create_feed( array( 'post_status' => 'publish' ) );
+		$draft = Contract_Fixtures::draft( $feed['id'], 'unsure-1' );
+		unset( $draft['hold'] );
+
+		$result = self::import( $feed, array( $draft ) );
+
+		$this->assertSame( array( $draft['key'] ), $result['failed'] );
+		$this->assertSame( 'draft_invalid', Ledger\get( $draft['key'] )['error_code'] );
+		$this->assertSame( array(), self::posts_with_key( $draft['key'] ) );
+	}
+
 	public function test_tags_are_created_once_and_their_counts_are_updated_when_the_batch_ends(): void {
 		$feed   = self::create_feed( array( 'post_status' => 'publish' ) );
 		$drafts = array(

@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from tests.fakes.model_server import REWRITE_MARKER, ModelServer
+from tests.fakes.model_server import REWRITE_MARKER, TITLE_PREFIX, ModelServer, fake_rewrite
 
 from atai_worker.errors import RewriteError
 from atai_worker.models import Entry, item_key
@@ -70,8 +70,8 @@ def test_an_endpoint_without_a_key_gets_a_placeholder_key():
 
 def test_a_rewrite_returns_the_models_fields_and_usage(model_server):
     result = Rewriter(timeout=10).rewrite(endpoint(model_server), entry(), SOURCE)
-    assert result.title == "AI: Spring tide"
-    assert result.content == REWRITE_MARKER + SOURCE
+    assert result.title == TITLE_PREFIX + "Spring tide"
+    assert result.content == REWRITE_MARKER + fake_rewrite(SOURCE)
     assert result.tags == ("fake model", "rewritten")
     assert result.usage["prompt_tokens"] > 0 and result.usage["completion_tokens"] > 0
     assert model_server.requests[0]["response_format"] == "json_schema"
@@ -87,8 +87,8 @@ def test_the_article_is_sent_as_data_after_the_instructions(model_server):
 def test_an_endpoint_without_json_schema_support_gets_json_object():
     with ModelServer(reject_json_schema=True) as model:
         rewriter = Rewriter(timeout=10)
-        assert rewriter.rewrite(endpoint(model), entry(), SOURCE).title == "AI: Spring tide"
-        assert rewriter.rewrite(endpoint(model), entry("Second"), SOURCE).title == "AI: Second"
+        assert rewriter.rewrite(endpoint(model), entry(), SOURCE).title == TITLE_PREFIX + "Spring tide"
+        assert rewriter.rewrite(endpoint(model), entry("Second"), SOURCE).title == TITLE_PREFIX + "Second"
         # Refused once, then asked for json_object directly.
         assert [r["response_format"] for r in model.requests] == ["json_schema", "json_object", "json_object"]
 

@@ -10,7 +10,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from tests.fakes.model_server import ADDED_LINK, REWRITE_MARKER
+from tests.fakes.model_server import ADDED_LINK, REWRITE_MARKER, TITLE_PREFIX
 
 from atai_worker import parse
 from atai_worker.api import contract_validator
@@ -108,8 +108,9 @@ def test_ai_on_gives_rewritten_drafts_with_usage(runner, feed_server, model_serv
     assert document["rewrite"] == {"mode": "ai", "model": "fake-model", "reason": None}
     assert len(document["drafts"]) == 4 and document["errors"] == []
     for draft in document["drafts"]:
-        assert draft["rewritten"] and draft["title"] == "AI: " + draft["source_title"]
+        assert draft["rewritten"] and draft["title"] == TITLE_PREFIX + draft["source_title"]
         assert draft["content"].startswith(REWRITE_MARKER)
+        assert not draft["hold"], draft["findings"]
         assert draft["usage"]["prompt_tokens"] > 0
     assert len(model_server.requests) == 4
 
@@ -129,13 +130,29 @@ def test_hostile_model_output_is_sanitized_and_added_links_removed(runner, feed_
     assert_clean(draft["content"])
     assert ADDED_LINK not in draft["content"] and "this offer" in draft["content"]
     assert "links_removed" in [f["code"] for f in draft["findings"]]
+    # The model obeyed something: the draft waits for a person, with the reason.
+    assert draft["hold"]
+    assert f"checks: the draft links to {ADDED_LINK}, which the source does not" in \
+        [f["message"] for f in draft["findings"] if f["hold"]]
+
+
+def test_a_near_copy_is_stored_as_a_held_draft(runner, feed_files, model_server):
+    draft = run(runner, request_for(feed_files.add("copy", ["[model-copy] Tide tables"]), ai=ai_on(model_server)))[
+        "drafts"][0]
+    assert draft["hold"] and [f["code"] for f in draft["findings"] if f["hold"]] == ["copied_from_source"]
+
+
+def test_a_much_shorter_rewrite_is_a_draft_with_a_note(runner, feed_files, model_server):
+    document = run(runner, request_for(feed_files.add("short", ["[model-short] Tide tables"]), ai=ai_on(model_server)))
+    [draft] = document["drafts"]
+    assert document["errors"] == [] and not draft["hold"]
+    assert "content_short" in [f["code"] for f in draft["findings"] if not f["hold"]]
 
 
 @pytest.mark.parametrize("marker, stage, code, message", [
     ("[model-garbage]", "rewrite", "model_invalid_output", "rewrite: the model returned text that is not valid JSON"),
     ("[model-500]", "rewrite", "model_http_error", "rewrite: the AI endpoint answered HTTP 500"),
     ("[model-slow]", "rewrite", "model_timeout", "rewrite: the model did not answer within 3 s"),
-    ("[model-short]", "guards", "content_too_short", None),
 ])
 def test_a_model_failure_is_an_item_error_never_the_original(runner, feed_files, model_server,
                                                              marker, stage, code, message):
@@ -147,7 +164,7 @@ def test_a_model_failure_is_an_item_error_never_the_original(runner, feed_files,
     assert all(d["rewritten"] for d in document["drafts"])
     [error] = document["errors"]
     assert (error["stage"], error["code"], error["title"]) == (stage, code, f"{marker} Bad news")
-    assert error["message"] == message or (message is None and error["message"].startswith("guards: "))
+    assert error["message"] == message
     assert [i["state"] for i in document["items"]] == ["ready", "failed", "ready"]
 
 

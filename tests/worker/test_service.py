@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from atai_worker.api import contract_validator
+from tests.fakes.model_server import TITLE_PREFIX
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRET = "service-test-secret"
@@ -181,7 +182,7 @@ def test_ai_on_gives_rewritten_drafts_and_the_hostile_item_comes_out_clean(worke
     assert run["rewrite"] == {"mode": "ai", "model": "fake-model", "reason": None}
     assert len(run["drafts"]) == 3, run["errors"]
     for draft in run["drafts"]:
-        assert draft["rewritten"] and draft["title"] == "AI: " + draft["source_title"]
+        assert draft["rewritten"] and draft["title"] == TITLE_PREFIX + draft["source_title"]
         content = draft["content"].lower()
         assert "<script" not in content and "javascript:" not in content and " onclick" not in content
         assert " onerror" not in content and "<iframe" not in content
@@ -334,7 +335,7 @@ def test_the_redis_backend_runs_end_to_end(tmp_path, free_port, redis_url, feed_
         url = feed_files.add("service-redis", ["Red one", "Red two"])
         run_id = worker.create_run(url, ai=ai_on(model_server))
         run = worker.wait(run_id)
-        assert sorted(d["title"] for d in run["drafts"]) == ["AI: Red one", "AI: Red two"]
+        assert sorted(d["title"] for d in run["drafts"]) == [TITLE_PREFIX + "Red one", TITLE_PREFIX + "Red two"]
         assert worker.ack(run_id, [d["key"] for d in run["drafts"]])["deleted"]
     finally:
         worker.stop()

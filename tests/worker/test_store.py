@@ -44,7 +44,7 @@ def entry(n: int) -> Entry:
 def draft_for(e: Entry) -> dict:
     return {"key": e.key, "guid": e.guid, "source_url": e.link, "source_title": e.title, "title": e.title,
             "content": "<p>x</p>", "excerpt": "x", "tags": [], "categories": [], "image": None, "published": None,
-            "author": None, "rewritten": False, "model": None, "usage": None, "findings": []}
+            "author": None, "rewritten": False, "model": None, "usage": None, "findings": [], "hold": False}
 
 
 def error_for(e: Entry) -> dict:

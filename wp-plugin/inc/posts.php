@@ -197,7 +197,8 @@ function prepare_post( array $draft, Feed $feed ): array {
 		'post_title'    => $title,
 		'post_content'  => $content,
 		'post_excerpt'  => plain_text( $draft['excerpt'] ),
-		'post_status'   => $feed->post_status,
+		// A draft the worker's checks hold (a changed fact, a near-copy...) waits for a person, whatever the feed says.
+		'post_status'   => $draft['hold'] ? 'pending' : $feed->post_status,
 		'post_author'   => $feed->author,
 		'post_category' => array( $category > 0 ? $category : (int) get_option( 'default_category', 1 ) ),
 		// Our own GUID saves wp_insert_post() the UPDATE that sets one after the insert.

@@ -56,6 +56,7 @@ final class Contract_Fixtures {
 					'completion_tokens' => 400,
 				),
 				'findings'     => array(),
+				'hold'         => false,
 			),
 			$fields
 		);

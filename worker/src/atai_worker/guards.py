@@ -1,7 +1,9 @@
 """Checks on a Draft against the entry it came from, before it is stored.
 
-A failed check is a GuardError and the item gets no draft; what a guard repairs or merely notices
-travels on the Draft as a finding, so the site owner sees it next to the post.
+A failed check is a GuardError and the item gets no draft (no title, no text). A rewritten draft then goes
+through the trust checks (checks/): what would embarrass the site holds it (Draft.hold; the plugin keeps it
+for review), and everything else a guard repairs or merely notices travels on the Draft as a finding, so
+the site owner sees it next to the post.
 """
 
 from __future__ import annotations
@@ -11,17 +13,24 @@ import re
 
 import lxml.html
 
+from . import checks
 from .errors import GuardError
 from .models import Draft, Finding
 from .sanitize import plain_text, text_start
 
 TITLE_MAX = 300
-# A rewrite much shorter than its source has been summarized or cut off, not rewritten.
+# A rewrite much shorter than its source may have left things out: worth a note, not a hold (issue 10).
 MIN_REWRITE_RATIO = 0.3
 
 
-def check_draft(draft: Draft, source_html: str) -> Draft:
-    """Return the draft with its title trimmed, added links removed and findings noted; raise GuardError if unusable."""
+def check_draft(draft: Draft, source_html: str, *, language: str | None = None, raw_content: str | None = None,
+                finish_reason: str | None = None,
+                settings: checks.CheckSettings = checks.DEFAULT_SETTINGS) -> Draft:
+    """Return the draft with its title trimmed, added links removed and findings noted; raise GuardError if unusable.
+
+    A rewritten draft is also checked against its source (checks.review); `raw_content` is the model's HTML
+    before sanitizing and `finish_reason` the endpoint's, so a cut-off answer is held whatever it says.
+    """
     findings = list(draft.findings)
     title = re.sub(r"\s+", " ", plain_text(draft.title)).strip()
     if not title:
@@ -36,13 +45,19 @@ def check_draft(draft: Draft, source_html: str) -> Draft:
     if not draft_text:
         raise GuardError("guards: the draft has no text", code="content_empty", retryable=draft.rewritten)
 
+    hold = False
     if draft.rewritten:
+        # Before the added links are taken out: a link the model added is itself a reason to hold.
+        trust = checks.review(source_html, content, source_title=draft.source_title, draft_title=title,
+                              draft_excerpt=draft.excerpt, language=language, raw_content=raw_content,
+                              finish_reason=finish_reason, allowed_links=[draft.source_url or ""], settings=settings)
+        findings += trust
+        hold = checks.held(trust)
         source_length = len(plain_text(source_html).strip())
         if len(draft_text) < MIN_REWRITE_RATIO * source_length:
-            raise GuardError(
-                f"guards: the rewritten text is much shorter than the original ({len(draft_text)} of "
-                f"{source_length} characters); the model summarized or cut the article",
-                code="content_too_short", retryable=True)
+            findings.append(Finding(
+                "content_short", f"guards: the rewritten text is much shorter than the original ({len(draft_text)} of "
+                                 f"{source_length} characters)"))
         allowed = set(links(source_html))
         if draft.source_url:
             allowed.add(draft.source_url)
@@ -54,7 +69,7 @@ def check_draft(draft: Draft, source_html: str) -> Draft:
         if dropped:
             findings.append(Finding("images_dropped", f"guards: the rewrite dropped {len(dropped)} image(s) of the "
                                                       "original: " + ", ".join(dropped[:5])))
-    return draft.replace(title=title, content=content, findings=tuple(findings))
+    return draft.replace(title=title, content=content, findings=tuple(findings), hold=hold)
 
 
 def _fragment(markup: str):

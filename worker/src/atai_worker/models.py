@@ -72,8 +72,13 @@ class Entry:
 
 @dataclass(frozen=True)
 class Finding:
+    """What a check noticed: a hold keeps the draft for review; the rest is shown beside the post."""
+
     code: str
     message: str
+    hold: bool = False
+    draft_text: str | None = None  # the words of the draft it is about, to highlight them
+    source_text: str | None = None  # the source's words it compares them with, where there are any
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ class Draft:
     model: str | None = None
     usage: dict | None = None
     findings: tuple[Finding, ...] = field(default_factory=tuple)
+    hold: bool = False  # a finding holds the draft for review: it must not be published as it is
 
     def replace(self, **changes) -> "Draft":
         return dataclasses.replace(self, **changes)

@@ -61,7 +61,10 @@ class Pipeline:
                     excerpt=" ".join(plain_text(rewritten.excerpt).split()),
                     tags=rewritten.tags, rewritten=True, model=rewritten.model, usage=rewritten.usage)
             stage = "guards"
-            return guards.check_draft(draft, source_html)
+            if endpoint is None:
+                return guards.check_draft(draft, source_html)
+            # finish_reason "length" never gets here: rewrite.py handles it (and may retry with more room).
+            return guards.check_draft(draft, source_html, language=entry.language, raw_content=rewritten.content)
         except WorkerError:
             raise
         except Exception as exc:
