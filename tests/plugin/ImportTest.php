@@ -93,7 +93,7 @@ final class ImportTest extends RestTestCase {
 	public function test_a_held_draft_is_never_published_and_waits_as_pending_whatever_the_feed_says(): void {
 		$feed  = self::create_feed( array( 'post_status' => 'publish' ) );
 		$held  = Contract_Fixtures::draft(
-			$feed['id'],
+			$feed->id,
 			'held-1',
 			array(
 				'hold'     => true,
@@ -108,7 +108,7 @@ final class ImportTest extends RestTestCase {
 				),
 			)
 		);
-		$clear = Contract_Fixtures::draft( $feed['id'], 'clear-1' );
+		$clear = Contract_Fixtures::draft( $feed->id, 'clear-1' );
 
 		$posted = self::import( $feed, array( $held, $clear ) )['posted'];
 
@@ -119,7 +119,7 @@ final class ImportTest extends RestTestCase {
 
 	public function test_a_draft_that_does_not_say_whether_it_is_held_is_refused_and_never_posted(): void {
 		$feed  = self::create_feed( array( 'post_status' => 'publish' ) );
-		$draft = Contract_Fixtures::draft( $feed['id'], 'unsure-1' );
+		$draft = Contract_Fixtures::draft( $feed->id, 'unsure-1' );
 		unset( $draft['hold'] );
 
 		$result = self::import( $feed, array( $draft ) );
