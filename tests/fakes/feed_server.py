@@ -15,7 +15,12 @@ Routes
   /slow?seconds=S            waits S seconds, then answers with a small feed
   /drip?seconds=S            sends a feed one byte at a time, spread over S seconds
   /big?bytes=N               N bytes; &chunked=1 leaves out Content-Length
-  /redirect?to=<url>         302 (or &status=301/303/307/308) to <url>
+  /redirect?to=<url>         302 (or &status=301/303/307/308) to <url>; with &localhost=<port> instead of
+                             &to, to http://localhost:<port>/files/feeds/rss20-cdata.xml (a name, not 127.0.0.1)
+  /bomb?mb=N&coding=gzip,gzip   N MB of zeros (1000) under that Content-Encoding, compressed as it says
+                             (one coding or two; gzip or deflate): see hostile.py
+  /flood.xml?pattern=P&where=W&size=N   a feed whose first entry repeats pattern P (img, img-src, tag,
+                             description, entity) to N bytes (1000000) in its content, title or categories
   /notfeed                   an HTML page
   /garbage                   random-looking bytes
   GET /_log, POST /_log/reset   the request log as JSON (method, path, status, headers), and clearing it
@@ -44,6 +49,11 @@ from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+if __package__:
+    from . import hostile as hostile_documents
+else:  # run as a script: python tests/fakes/feed_server.py
+    import hostile as hostile_documents  # type: ignore[no-redef]
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -440,11 +450,25 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/big":
             return self._big(_int(query, "bytes", 1_000_000, 0, 2_000_000_000), query.get("chunked") == "1")
         if path == "/redirect":
+            target = query.get("to", "/")
+            if "localhost" in query:
+                target = f"http://localhost:{_int(query, 'localhost', 80, 1, 65535)}/files/feeds/rss20-cdata.xml"
             self.send_response(_int(query, "status", 302, 301, 308))
-            self.send_header("Location", query.get("to", "/"))
+            self.send_header("Location", target)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return None
+        if path == "/bomb":
+            codings = tuple(c.strip() for c in query.get("coding", "gzip").split(",")
+                            if c.strip() in ("gzip", "deflate")) or ("gzip",)
+            body = hostile_documents.bomb(_int(query, "mb", 1000, 1, 4000), codings)
+            return self._send(200, body, "application/rss+xml", {"Content-Encoding": ", ".join(codings)})
+        if path == "/flood.xml":
+            pattern = query.get("pattern", "img")
+            pattern = pattern if pattern in hostile_documents.FLOOD_PATTERNS else "img"
+            feed = hostile_documents.flood_feed(self.origin.base_url, pattern, query.get("where", "content"),
+                                                _int(query, "size", 1_000_000, 10, 20_000_000))
+            return self._send(200, feed, "application/rss+xml; charset=utf-8")
         if path == "/notfeed":
             return self._send(200, _NOT_A_FEED, "text/html; charset=utf-8")
         if path == "/garbage":

@@ -11,6 +11,7 @@ checks on drafts let it through), an excerpt and two tags. Markers in the articl
   [model-slow]    waits `slow_seconds` first [model-short]    a one-line article
   [model-inject]  HTML with a script, an event handler, a javascript: link and an added link
   [model-copy]    the source word for word (a near-copy the checks hold)
+  [model-control] text with characters XML does not allow (a NUL, an escape, U+FFFE)
 
 `scripted` maps an article title to the exact answer to give for it ({"title", "content", "excerpt", "tags"},
 and optionally "finish_reason"): the seeded drafts of tests/fixtures/drafts go through the worker this way.
@@ -164,12 +165,14 @@ def answer_for(article: dict, scripted: dict[str, dict] | None = None) -> tuple[
                    + f'<p>See <a href="{ADDED_LINK}">this offer</a>.</p>' + fake_rewrite(source))
     elif "[model-copy]" in title:
         content = source
+    elif "[model-control]" in title:
+        content = "Rewritten\x00 with\x1b[1m control\ufffe characters. " + REWRITE_MARKER + fake_rewrite(source)
     else:
         content = REWRITE_MARKER + fake_rewrite(source)
     return "stop", json.dumps({
         "title": TITLE_PREFIX + title,
         "content": content,
-        "excerpt": "A summary of " + title,
+        "excerpt": "A summary of " + title + ("\x1b\x00" if "[model-control]" in title else ""),
         "tags": ["fake model", "rewritten"],
     })
 
@@ -231,7 +234,9 @@ def _handler_for(server: ModelServer):
             title = (article or {}).get("title")
             response_format = (request.get("response_format") or {}).get("type")
             server._record({"title": title, "model": request.get("model"), "response_format": response_format,
-                            "authorization": self.headers.get("Authorization")})
+                            "authorization": self.headers.get("Authorization"),
+                            "content_html": (article or {}).get("content_html"),
+                            "max_tokens": request.get("max_tokens"), "body_bytes": len(raw)})
             if server.delay:
                 time.sleep(server.delay)
             if not self._authorized():

@@ -19,11 +19,11 @@ import jsonschema
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .contract import load_contract
 from .jobs import Jobs
-from .rewrite import resolve_endpoint
+from .rewrite import EndpointKeyRequired, resolve_endpoint
 from .settings import OPENAI_DEFAULT_BASE_URL, Settings
 from .store import RunStore
 
@@ -144,8 +144,13 @@ def describe_error(error: jsonschema.ValidationError) -> tuple[str, str]:
 
 def json_body(schema_name: str) -> dict:
     """The request body parsed and validated against a contract schema, or an ApiError(400)."""
+    data = request.get_data(cache=False)
+    # A chunked body has no Content-Length to refuse up front; werkzeug stops reading it at the limit and
+    # hands over what it read, which would be answered "not valid JSON". Anything left unread means 413.
+    if len(data) >= MAX_BODY_BYTES and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
     try:
-        body = json.loads(request.get_data(cache=False) or b"")
+        body = json.loads(data or b"")
     except ValueError:
         raise ApiError(400, "invalid_json", "request: the body is not valid JSON") from None
     problem = jsonschema.exceptions.best_match(contract_validator(schema_name).iter_errors(body))
@@ -192,7 +197,10 @@ def create_run():
     body = json_body("RunRequest")
     svc = services()
     run_id = uuid.uuid4().hex
-    _, rewrite = resolve_endpoint(body["ai"], svc.settings)
+    try:
+        _, rewrite = resolve_endpoint(body["ai"], svc.settings)
+    except EndpointKeyRequired as exc:
+        raise ApiError(400, "invalid_request", exc.message, "ai.api_key") from None
     svc.store.create_run(run_id, body["feed"]["id"], body, rewrite)
     try:
         svc.jobs.enqueue(run_id)

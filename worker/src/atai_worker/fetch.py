@@ -14,6 +14,7 @@ import socket
 import ssl
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import certifi
 import httpx
 
 from .errors import FetchError
+from .settings import allowed_host
 from .urls import WEB_SCHEMES
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -64,14 +66,18 @@ class Fetcher:
         """verify: the TLS context that checks certificates; by default the certifi CA bundle."""
         if isinstance(allowed_hosts, str):
             allowed_hosts = allowed_hosts.split(",")
-        self._allowed = frozenset(_normalize_host(h) for h in allowed_hosts if h.strip())
+        # (host, port or None): a host as a URL writes it, never an address it resolves to, so allowing
+        # 127.0.0.1 does not allow localhost, nor another name a feed points at 127.0.0.1.
+        self._allowed = frozenset(
+            (_normalize_host(host), port) for host, port in (allowed_host(h) for h in allowed_hosts if h.strip()))
         self._timeout = float(timeout)
         # Connecting is quick or hopeless; reading a large feed may legitimately take longer.
         self._connect_timeout = min(5.0, self._timeout / 2)
         self._max_bytes = int(max_bytes)
         self._client = httpx.Client(
             transport=_PinnedTransport(verify or ssl.create_default_context(cafile=certifi.where())),
-            headers={"User-Agent": user_agent},
+            # Only the codings _BodyDecoder undoes, whatever compression libraries happen to be installed.
+            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
             follow_redirects=False,  # each hop is checked before we follow it
             trust_env=False,  # a proxy from the environment would bypass the address checks
             cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
@@ -139,12 +145,10 @@ class Fetcher:
     def _checked_addresses(self, url: httpx.URL, *, redirected_from: httpx.URL | None) -> list[IPAddress]:
         """The addresses we may connect to for url, in resolver order; refuses when there are none."""
         host = _normalize_host(url.host)
-        host_allowed = host in self._allowed
+        port = url.port or (443 if url.scheme == "https" else 80)
+        host_allowed = (host, None) in self._allowed or (host, port) in self._allowed
         resolved = _resolve(url)
-        permitted = [
-            address for address in resolved
-            if host_allowed or str(address) in self._allowed or _non_public_kind(address) is None
-        ]
+        permitted = [address for address in resolved if host_allowed or _non_public_kind(address) is None]
         if permitted:
             return permitted
         address = resolved[0]
@@ -195,33 +199,102 @@ class Fetcher:
                 f"{_megabytes(self._max_bytes)} limit (ATAI_FETCH_MAX_BYTES)",
                 code="too_large", retryable=False,
             )
+        decoder = _BodyDecoder(response.headers.get("Content-Encoding", ""), self._max_bytes, url)
         chunks = []
-        size = 0
         try:
-            # iter_bytes() undoes Content-Encoding, so the cap also stops compression bombs.
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > self._max_bytes:
-                    raise FetchError(
-                        f"fetch: {_display(url)} sent more than the {_megabytes(self._max_bytes)} "
-                        f"limit (ATAI_FETCH_MAX_BYTES); stopped reading",
-                        code="too_large", retryable=False,
-                    )
-                chunks.append(chunk)
+            # Raw bytes, decoded here: httpx would inflate each chunk whole before we could count it.
+            for raw in response.iter_raw():
+                chunks.append(decoder.decode(raw))
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise _timeout_error(url, self._timeout)
                 # httpcore reads this mapping before every socket read: a server that stops
                 # sending mid-body is cut off at the deadline, not a full read timeout later.
                 timeouts["read"] = min(timeouts.get("read") or remaining, remaining)
+            chunks.append(decoder.finish())
         except httpx.TimeoutException as exc:
             raise _timeout_error(url, self._timeout) from exc
-        except httpx.DecodingError as exc:
-            raise FetchError(f"fetch: could not decode the compressed response from {_display(url)}: {exc}",
-                             code="decoding_failed") from exc
         except httpx.HTTPError as exc:
             raise _connection_error(url, exc) from exc
         return b"".join(chunks)
+
+
+class _BodyDecoder:
+    """Undoes at most one content coding, counting decoded bytes against the cap as they are produced.
+
+    Each piece is inflated with an output limit of what is left under the cap, so a compression bomb
+    stops after at most the cap, never after one whole chunk's worth of expansion. A second coding on top
+    of the first (gzip, gzip) would multiply the ratio again; no server needs one, so it is refused.
+    """
+
+    _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+    def __init__(self, content_encoding: str, max_bytes: int, url: httpx.URL):
+        self._url = url
+        self._max_bytes = max_bytes
+        self._raw_size = 0
+        self._size = 0
+        codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if len(codings) > 1:
+            raise FetchError(f"fetch: {_display(url)} is compressed more than once (Content-Encoding: "
+                             f"{', '.join(codings)}); only one content coding is accepted",
+                             code="decoding_failed", retryable=False)
+        self._coding = codings[0] if codings else None
+        if self._coding is not None and self._coding not in self._WBITS:
+            raise FetchError(f"fetch: {_display(url)} uses the content coding '{self._coding[:40]}', which is not "
+                             f"supported (only gzip and deflate are)", code="decoding_failed", retryable=False)
+        self._inflater = zlib.decompressobj(self._WBITS[self._coding]) if self._coding else None
+        self._started = False
+
+    def decode(self, raw: bytes) -> bytes:
+        """The decoded bytes of one raw piece; FetchError once the cap is passed."""
+        self._raw_size += len(raw)
+        if self._raw_size > self._max_bytes:
+            raise self._too_large()
+        if self._inflater is None:
+            return self._counted(raw)
+        try:
+            try:
+                data = self._inflater.decompress(raw, self._room())
+            except zlib.error:
+                if self._coding != "deflate" or self._started:
+                    raise
+                # Some servers send raw deflate without the zlib header HTTP asks for.
+                self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                data = self._inflater.decompress(raw, self._room())
+        except zlib.error as exc:
+            raise self._undecodable(exc) from exc
+        self._started = True
+        if self._inflater.unconsumed_tail:
+            raise self._too_large()  # the output limit was reached with input left over
+        return self._counted(data)
+
+    def finish(self) -> bytes:
+        """What the inflater still holds, once the body has ended."""
+        if self._inflater is None:
+            return b""
+        try:
+            return self._counted(self._inflater.flush(self._room()))
+        except zlib.error as exc:
+            raise self._undecodable(exc) from exc
+
+    def _room(self) -> int:
+        return self._max_bytes - self._size + 1  # one byte more than allowed tells that the cap was passed
+
+    def _counted(self, data: bytes) -> bytes:
+        self._size += len(data)
+        if self._size > self._max_bytes:
+            raise self._too_large()
+        return data
+
+    def _too_large(self) -> FetchError:
+        return FetchError(f"fetch: {_display(self._url)} sent more than the {_megabytes(self._max_bytes)} limit "
+                          f"(ATAI_FETCH_MAX_BYTES); stopped reading", code="too_large", retryable=False)
+
+    def _undecodable(self, exc: Exception) -> FetchError:
+        return FetchError(f"fetch: could not decode the compressed response from {_display(self._url)}: {exc}",
+                          code="decoding_failed")
 
 
 class _PinnedTransport(httpx.BaseTransport):

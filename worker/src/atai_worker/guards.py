@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime, timezone
 
 import lxml.html
 
@@ -21,6 +22,8 @@ from .sanitize import plain_text, text_start
 TITLE_MAX = 300
 # A rewrite much shorter than its source may have left things out: worth a note, not a hold (issue 10).
 MIN_REWRITE_RATIO = 0.3
+# No web page was published before 1991; a later date than now would make WordPress schedule the post.
+EARLIEST_PUBLISHED = datetime(1991, 1, 1, tzinfo=timezone.utc)
 
 
 def check_draft(draft: Draft, source_html: str, *, language: str | None = None, raw_content: str | None = None,
@@ -69,7 +72,28 @@ def check_draft(draft: Draft, source_html: str, *, language: str | None = None, 
         if dropped:
             findings.append(Finding("images_dropped", f"guards: the rewrite dropped {len(dropped)} image(s) of the "
                                                       "original: " + ", ".join(dropped[:5])))
-    return draft.replace(title=title, content=content, findings=tuple(findings), hold=hold)
+    published, finding = clamped_published(draft.published)
+    if finding:
+        findings.append(finding)
+    return draft.replace(title=title, content=content, published=published, findings=tuple(findings), hold=hold)
+
+
+def clamped_published(published: str | None, now: datetime | None = None) -> tuple[str | None, Finding | None]:
+    """The publish date inside [1991, now], and a finding when it had to be moved there."""
+    if not published:
+        return published, None
+    moment = datetime.fromisoformat(published)
+    now = now or datetime.now(timezone.utc)
+    if moment < EARLIEST_PUBLISHED:
+        return EARLIEST_PUBLISHED.isoformat(), Finding(
+            "published_clamped", f"guards: the publish date {moment.date().isoformat()} is before "
+                                 f"{EARLIEST_PUBLISHED.year}, when no web page existed; "
+                                 f"{EARLIEST_PUBLISHED.date().isoformat()} is used instead")
+    if moment > now:
+        return now.replace(microsecond=0).isoformat(), Finding(
+            "published_clamped", f"guards: the publish date {moment.date().isoformat()} is in the future; "
+                                 "the time of the import is used instead")
+    return published, None
 
 
 def _fragment(markup: str):

@@ -8,6 +8,7 @@ duplicate task finds the run held or finished and does nothing.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from huey import RedisHuey, SqliteHuey
+from huey.registry import Message
+from huey.serializer import Serializer
 
 from .settings import Settings
 from .store import LEASE_SECONDS, RunStore
@@ -29,17 +32,40 @@ QUEUE_NAME = "atai"
 REAP_EVERY = 10.0
 
 
+class JsonSerializer(Serializer):
+    """Huey messages as JSON: what is in the queue is data, never code.
+
+    Huey's default serializer is pickle, and unpickling runs whatever the bytes say: anyone who could
+    write to the queue (a Redis on the network, a writable SQLite file) would run code in the worker.
+    Our one task takes a run id, so JSON holds every message we make; anything else is refused.
+    """
+
+    def _serialize(self, data) -> bytes:
+        if not isinstance(data, Message):
+            raise TypeError(f"jobs: only task messages are queued, not {type(data).__name__}")
+        return json.dumps(data._asdict(), separators=(",", ":")).encode()
+
+    def _deserialize(self, data: bytes) -> Message:
+        fields = json.loads(data)
+        if not isinstance(fields, dict) or not set(fields) <= set(Message._fields) or \
+                not isinstance(fields.get("args"), list) or not all(isinstance(a, str) for a in fields["args"]):
+            raise ValueError("jobs: a queue entry is not a task message of ours; ignored")
+        fields["args"] = tuple(fields["args"])
+        return Message(**fields)
+
+
 class Jobs:
     """The Huey instance and the process_run task; the API enqueues, the consumer executes."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         if settings.redis_url:
-            self.huey = RedisHuey(QUEUE_NAME, url=settings.redis_url, results=False)
+            self.huey = RedisHuey(QUEUE_NAME, url=settings.redis_url, results=False, serializer=JsonSerializer())
             self.backend = "redis"
         else:
             Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-            self.huey = SqliteHuey(QUEUE_NAME, filename=str(Path(settings.data_dir) / "queue.db"), results=False)
+            self.huey = SqliteHuey(QUEUE_NAME, filename=str(Path(settings.data_dir) / "queue.db"), results=False,
+                                   serializer=JsonSerializer())
             self.backend = "sqlite"
         self.runner: "Runner | None" = None
 
@@ -62,7 +88,15 @@ class Jobs:
 
     def pending_run_ids(self) -> set[str]:
         """The run ids of every task waiting in the queue."""
-        return {task.args[0] for task in self.huey.pending() if task.args}
+        run_ids = set()
+        for data in self.huey.storage.enqueued_items():
+            try:
+                task = self.huey.deserialize_task(data)
+            except Exception:
+                continue  # not ours (JsonSerializer refused it): the consumer drops it when it comes up
+            if task.args:
+                run_ids.add(task.args[0])
+        return run_ids
 
 
 class Reaper:

@@ -2,54 +2,43 @@
 
 from __future__ import annotations
 
-import codecs
 import html as html_lib
 import io
 import json
 import re
 import secrets
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
-import charset_normalizer
 import feedparser
 
+from .decode import EntityDeclarations, clean_text, decode_text, gunzip, refuse_entity_declarations
 from .errors import ParseError
 from .models import Entry, Image, item_key
 from .sanitize import plain_text
 from .urls import is_web_url, web_url
 
-# A gzip file served without Content-Encoding is unpacked up to this size; beyond it, it is
-# more likely a decompression bomb than a feed.
-MAX_UNPACKED_BYTES = 64_000_000
-
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: its BOM starts with the same bytes
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
-_CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
-# Labels that browsers decode as a wider encoding (WHATWG Encoding Standard), because that is
-# what servers that send them really mean.
-_ENCODING_ALIASES = {
-    "iso-8859-1": "windows-1252", "iso8859-1": "windows-1252", "latin1": "windows-1252",
-    "latin-1": "windows-1252", "us-ascii": "windows-1252", "ascii": "windows-1252",
-    "gb2312": "gb18030", "gbk": "gb18030", "x-sjis": "shift_jis",
-}
 _ENTITY = re.compile(r"&(?:#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
-_TAG = re.compile(r"</?[A-Za-z][^>]*>")
-_FIRST_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))[^>]*>", re.IGNORECASE)
-_ALT = re.compile(r"\balt\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.IGNORECASE)
+# Patterns run on text a feed chose, so none of them may backtrack over it: a tag ends at the next "<" or
+# ">", and an <img> tag is read one attribute after the other, never searched for from every position.
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_IMG_START = re.compile(r"<img\b", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""[\s/]*([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]*)))?""")
+# Only the first few <img> tags of an entry, and only tags of sane length, are read for its image.
+IMG_TAGS_READ = 20
+IMG_TAG_MAX_CHARS = 8192
+# Longest title, author and category kept, in characters of text; markup beyond four times as much is
+# cut before anything reads it.
+TITLE_MAX_CHARS = 1000
+AUTHOR_MAX_CHARS = 200
+CATEGORY_MAX_CHARS = 100
+MAX_CATEGORIES = 50
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 # CDATA bodies of the RSS elements that carry article HTML, and how long one must be to be set
 # aside while feedparser parses (see _feedparser_result).
-_HTML_CDATA_START = re.compile(r"<(?:(?:[A-Za-z][\w.-]*:)?encoded|description)\b[^>]*>\s*<!\[CDATA\[")
+_HTML_CDATA_START = re.compile(r"<(?:(?:[A-Za-z][\w.-]*:)?encoded|description)\b[^<>]*>\s*<!\[CDATA\[")
 SET_ASIDE_MIN_CHARS = 2048
 _C1 = re.compile("[\x80-\x9f]")
 _C1_IN_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
@@ -67,70 +56,21 @@ class ParsedFeed:
 def parse_feed(body: bytes, *, feed_id: int, feed_url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse feed bytes of any supported format, detected from the bytes themselves."""
     if body[:2] == b"\x1f\x8b":
-        body = _gunzip(body, feed_url)
-    text = _decode(body, content_type)
+        try:
+            body = gunzip(body)
+        except OverflowError as exc:
+            raise ParseError(f"parse: {feed_url} {exc}; refused", code="too_large") from exc
+        except ValueError as exc:
+            raise ParseError(f"parse: {feed_url} is not an RSS, Atom or JSON feed ({exc})") from exc
+    text = decode_text(body, content_type)
+    try:
+        refuse_entity_declarations(text)
+    except EntityDeclarations:
+        raise ParseError("parse: the feed declares XML entities, which are not accepted",
+                         code="xml_entities") from None
     if text.lstrip()[:1] in ("{", "["):
         return _parse_json_feed(text, feed_id=feed_id, feed_url=feed_url)
     return _parse_xml_feed(text, feed_id=feed_id, feed_url=feed_url)
-
-
-# ---------------------------------------------------------------------------------------------
-# Bytes to text
-
-
-def _gunzip(body: bytes, feed_url: str) -> bytes:
-    unpacker = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    try:
-        data = unpacker.decompress(body, MAX_UNPACKED_BYTES)
-    except zlib.error as exc:
-        raise ParseError(
-            f"parse: {feed_url} is not an RSS, Atom or JSON feed (it looks like damaged gzip data: {exc})"
-        ) from exc
-    if unpacker.unconsumed_tail:
-        raise ParseError(
-            f"parse: {feed_url} unpacks to more than {MAX_UNPACKED_BYTES // 1_000_000} MB; refused",
-            code="too_large",
-        )
-    return data
-
-
-def _decode(data: bytes, content_type: str | None) -> str:
-    """Text of a document, by BOM, then UTF-8, then the declared encodings, then a guess."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom):].decode(encoding, "replace")
-    if data[:4] == b"<\x00?\x00":
-        return data.decode("utf-16-le", "replace")
-    if data[:4] == b"\x00<\x00?":
-        return data.decode("utf-16-be", "replace")
-    try:
-        # Legacy-encoded text almost never happens to be valid UTF-8, while feeds that are UTF-8
-        # but declare something else (often a server default) are common: UTF-8 wins.
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    declared = _XML_ENCODING.search(data[:256])
-    http_charset = _CHARSET_PARAM.search(content_type or "")
-    # The document's own declaration is preferred over the header, which is often a server default.
-    for match in (declared, http_charset):
-        if match is None:
-            continue
-        label = match.group(1)
-        label = label.decode("ascii") if isinstance(label, bytes) else label
-        label = _ENCODING_ALIASES.get(label.lower(), label)
-        try:
-            return data.decode(label)
-        except LookupError:
-            continue
-        except UnicodeDecodeError:
-            if codecs.lookup(label).name == "cp1252":
-                return data.decode("latin-1")  # windows-1252 leaves five bytes undefined
-            if codecs.lookup(label).name == "utf-8":
-                return data.decode("utf-8", "replace")
-    guess = charset_normalizer.from_bytes(data).best()
-    if guess is not None:
-        return str(guess)
-    return data.decode("windows-1252", "replace")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,6 +79,7 @@ def _decode(data: bytes, content_type: str | None) -> str:
 
 def _parse_xml_feed(text: str, *, feed_id: int, feed_url: str) -> ParsedFeed:
     parsed = _feedparser_result(text, SET_ASIDE_MIN_CHARS)
+    _change_strings(parsed, clean_text)  # once, before keys are computed from guids and titles
     if not parsed.get("version") and not parsed.entries:
         raise ParseError(f"parse: {feed_url} is not an RSS, Atom or JSON feed ({_describe(text)})")
 
@@ -194,8 +135,9 @@ def _feedparser_result(text: str, set_aside_min_chars: float):
     # One search of the whole feed tells whether any body can hold a C1 character at all. Searching the
     # UTF-8 bytes is twice as fast as searching a str that is not ASCII.
     has_c1 = bool(_C1_IN_UTF8.search(text.encode("utf-8", "surrogatepass")))
-    _put_back(parsed, lambda value: placeholder.sub(
-        lambda m: _as_feedparser_would(set_aside[int(m.group(1))], has_c1), value))
+    _change_strings(parsed, lambda value: placeholder.sub(
+        lambda m: _as_feedparser_would(set_aside[int(m.group(1))], has_c1), value)
+        if "atai-set-aside-" in value else value)
     return parsed
 
 
@@ -213,15 +155,16 @@ def _feedparser(text: str):
     )
 
 
-def _put_back(node, restore) -> None:
-    """Replace placeholders in every string of a feedparser result, in place."""
+def _change_strings(node, change) -> None:
+    """Replace every string of a parsed document (dicts and lists) by change(string), in place."""
     items = node.items() if isinstance(node, dict) else enumerate(node)
     for key, value in list(items):
         if isinstance(value, str):
-            if "atai-set-aside-" in value:
-                node[key] = restore(value)
+            changed = change(value)
+            if changed is not value:
+                node[key] = changed
         elif isinstance(value, (dict, list)):
-            _put_back(value, restore)
+            _change_strings(value, change)
 
 
 def _as_feedparser_would(text: str, has_c1: bool) -> str:
@@ -324,14 +267,14 @@ def _text_of(detail) -> str:
     """Plain text of a feedparser text construct (title), whatever type the feed gave it."""
     if not detail or not detail.get("value"):
         return ""
-    value = detail["value"]
+    value = detail["value"][:4 * TITLE_MAX_CHARS]
     # Tags in a title declared plain text are still dropped: they are markup sent by mistake or
     # on purpose (a <script> in a title), never words the reader should see.
     if detail.get("type") == "text/plain" and not _TAG.search(value):
         text = " ".join(value.split())
     else:
         text = plain_text(value)
-    return _undo_double_escaping(text)
+    return _capped(_undo_double_escaping(text), TITLE_MAX_CHARS)
 
 
 def _html_of(detail) -> str:
@@ -350,8 +293,9 @@ def _person_name(context) -> str | None:
             name = author.get("name") or ""
             if name:
                 break
+    name = name[:4 * AUTHOR_MAX_CHARS]
     name = plain_text(name) if _TAG.search(name) or "&" in name else " ".join(name.split())
-    return name or None
+    return _capped(name, AUTHOR_MAX_CHARS) or None
 
 
 def _images_of_item(item, html: str, base_url: str) -> tuple[Image, ...]:
@@ -380,6 +324,7 @@ def _images_of_item(item, html: str, base_url: str) -> tuple[Image, ...]:
 def _parse_json_feed(text: str, *, feed_id: int, feed_url: str) -> ParsedFeed:
     try:
         document = json.loads(text)
+        _change_strings(document, clean_text)  # "\u0000" and lone surrogates arrive only now
     except json.JSONDecodeError as exc:
         raise ParseError(
             f"parse: {feed_url} is JSON that cannot be read, perhaps cut short "
@@ -453,17 +398,22 @@ def _json_author(obj: dict) -> str | None:
     authors = obj.get("authors")
     people = authors if isinstance(authors, list) else [obj.get("author")]  # 1.1, else 1.0
     for person in people:
-        if isinstance(person, dict) and _json_text(person.get("name")):
-            return _json_text(person.get("name"))
+        if isinstance(person, dict) and _json_text(person.get("name"), AUTHOR_MAX_CHARS):
+            return _json_text(person.get("name"), AUTHOR_MAX_CHARS)
     return None
 
 
-def _json_text(value) -> str:
+def _json_text(value, limit: int = TITLE_MAX_CHARS) -> str:
     """JSON Feed text fields are plain text, but some publishers put HTML or entities in them."""
-    text = _string(value)
+    text = _string(value)[:4 * limit]
     if _TAG.search(text):
         text = plain_text(text)
-    return _undo_double_escaping(" ".join(text.split()))
+    return _capped(_undo_double_escaping(" ".join(text.split())), limit)
+
+
+def _capped(text: str, limit: int) -> str:
+    """The text, cut to `limit` characters with an ellipsis when longer."""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def _text_to_html(text: str) -> str:
@@ -520,15 +470,38 @@ def _looks_like_image(url: str | None, mime_type: str | None, medium: str | None
 
 
 def _first_image_in(html: str) -> Image | None:
-    match = _FIRST_IMG.search(html or "")
-    if not match:
-        return None
-    src = html_lib.unescape(next(g for g in match.groups() if g is not None)).strip()
-    if not src or src.lower().startswith("data:"):
-        return None
-    alt = _ALT.search(match.group(0))
-    alt_text = html_lib.unescape(next(g for g in alt.groups() if g is not None)) if alt else ""
-    return Image(url=src, alt=" ".join(alt_text.split()))
+    """The src and alt of the first <img> tag that has a src, among the first IMG_TAGS_READ tags."""
+    for count, start in enumerate(_IMG_START.finditer(html or "")):
+        if count == IMG_TAGS_READ:
+            break
+        attributes = _tag_attributes(html, start.end())
+        if attributes is None or "src" not in attributes:
+            continue
+        src = html_lib.unescape(attributes["src"]).strip()
+        if not src or src.lower().startswith("data:"):
+            return None
+        alt = html_lib.unescape(attributes.get("alt", ""))
+        return Image(url=src, alt=" ".join(alt.split()))
+    return None
+
+
+def _tag_attributes(html: str, position: int) -> dict[str, str] | None:
+    """The attributes of the tag whose name ends at position (first value of each), or None if it never ends."""
+    attributes: dict[str, str] = {}
+    limit = min(len(html), position + IMG_TAG_MAX_CHARS)
+    while position < limit:
+        if html[position] == ">":
+            return attributes
+        match = _ATTRIBUTE.match(html, position, limit)
+        if match is None or match.end() == position:
+            return None  # a "<" or a stray quote: not a tag we can read
+        name = match.group(1).lower()
+        value = next((g for g in match.groups()[1:] if g is not None), "")
+        attributes.setdefault(name, value)
+        position = match.end()
+        while position < limit and html[position].isspace():
+            position += 1
+    return None
 
 
 def _absolute_images(candidates: list[Image], base_url: str) -> tuple[Image, ...]:
@@ -543,8 +516,10 @@ def _absolute_images(candidates: list[Image], base_url: str) -> tuple[Image, ...
 def _clean_categories(values) -> tuple[str, ...]:
     categories: dict[str, str] = {}  # lower-cased name -> name as first written
     for value in values:
+        if len(categories) == MAX_CATEGORIES:
+            break
         if isinstance(value, str):
-            name = _json_text(value)
+            name = _json_text(value, CATEGORY_MAX_CHARS)
             if name:
                 categories.setdefault(name.lower(), name)
     return tuple(categories.values())
@@ -552,7 +527,7 @@ def _clean_categories(values) -> tuple[str, ...]:
 
 def _language_tag(value: str | None) -> str | None:
     """A BCP 47-style tag: "IT-it" and "en_us" become "it-IT" and "en-US"."""
-    if not value or not value.strip():
+    if not value or not value.strip() or len(value) > 64:
         return None
     parts = value.strip().replace("_", "-").split("-")
     primary = parts[0].lower()

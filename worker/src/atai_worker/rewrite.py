@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import collections
 import json
+import math
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import jsonschema
 import openai
 
+from .decode import clean_text
 from .errors import RewriteError
 from .models import Entry
 from .sanitize import plain_text
-from .settings import OPENAI_DEFAULT_BASE_URL, Settings
+from .settings import DEFAULT_AI_MAX_INPUT_TOKENS, DEFAULT_AI_MAX_OUTPUT_TOKENS, OPENAI_DEFAULT_BASE_URL, Settings
 
 # Local endpoints (Ollama, vLLM, LM Studio) need no key, but the SDK insists on one.
 KEYLESS_PLACEHOLDER = "no-key-needed"
@@ -63,6 +66,15 @@ class Endpoint:
     api_key: str = field(repr=False)
     model: str
     max_in_flight: int
+    max_input_tokens: int = DEFAULT_AI_MAX_INPUT_TOKENS
+    max_output_tokens: int = DEFAULT_AI_MAX_OUTPUT_TOKENS
+
+
+class EndpointKeyRequired(RewriteError):
+    """A run names an endpoint the worker's own API key may not go to, and brings no key of its own."""
+
+    code = "api_key_required"
+    retryable = False
 
 
 @dataclass(frozen=True)
@@ -78,12 +90,25 @@ class Rewritten:
 
 
 def resolve_endpoint(ai: dict, settings: Settings) -> tuple[Endpoint | None, dict]:
-    """The endpoint a run request's ai settings name (each field overrides the environment) and Run.rewrite."""
+    """The endpoint a run request's ai settings name (each field overrides the environment) and Run.rewrite.
+
+    The environment's API key goes only to the environment's endpoint (or one the operator lists in
+    ATAI_AI_ALLOWED_BASE_URLS): a run that names another endpoint without a key of its own raises
+    EndpointKeyRequired, instead of handing the operator's key to an address a site chose.
+    """
     if not ai.get("enabled"):
         return None, {"mode": "original", "model": None,
                       "reason": "AI rewriting is turned off for this feed, so drafts are the cleaned original."}
-    api_key = ai.get("api_key") or settings.openai_api_key
     base_url = ai.get("base_url") or settings.openai_base_url
+    api_key = ai.get("api_key")
+    if not api_key and settings.openai_api_key:
+        own = [settings.openai_base_url or OPENAI_DEFAULT_BASE_URL, *settings.ai_allowed_base_urls]
+        if base_url and _endpoint_id(base_url) not in {_endpoint_id(url) for url in own}:
+            raise EndpointKeyRequired(
+                "request: ai.api_key is required when ai.base_url names an endpoint other than the worker's own: "
+                "the worker's API key is only sent to OPENAI_BASE_URL and the endpoints in "
+                "ATAI_AI_ALLOWED_BASE_URLS (for an endpoint that needs no key, send any text as the key)")
+        api_key = settings.openai_api_key
     if not (api_key or base_url):
         return None, {"mode": "original", "model": None,
                       "reason": "AI rewriting is on but no AI endpoint is configured (no API key or base URL in "
@@ -94,8 +119,32 @@ def resolve_endpoint(ai: dict, settings: Settings) -> tuple[Endpoint | None, dic
         api_key=api_key or KEYLESS_PLACEHOLDER,
         model=ai.get("model") or settings.model,
         max_in_flight=ai.get("max_in_flight") or settings.ai_max_in_flight,
+        max_input_tokens=settings.ai_max_input_tokens,
+        max_output_tokens=settings.ai_max_output_tokens,
     )
     return endpoint, {"mode": "ai", "model": endpoint.model, "reason": None}
+
+
+def _endpoint_id(url: str) -> tuple:
+    """What makes two base URLs the same endpoint: scheme, host, port and path, as a client would use them."""
+    parts = urlsplit(url.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").rstrip("."), port or {"http": 80, "https": 443}.get(scheme), \
+        parts.path.rstrip("/")
+
+
+def estimate_tokens(text: str) -> int:
+    """A deliberately high estimate of a text's tokens: one per three bytes of UTF-8.
+
+    Tokenizers give about four characters of English a token, and about one token to a character of
+    Chinese or Japanese (three bytes of UTF-8): counting bytes over three stays above both, with no
+    tokenizer to install or keep in step with every model.
+    """
+    return math.ceil(len(text.encode("utf-8", "surrogatepass")) / 3)
 
 
 class InFlightGate:
@@ -177,10 +226,18 @@ class Rewriter:
         """Ask the model to rewrite the entry's cleaned HTML; raise RewriteError with a clear message."""
         article = {"title": entry.title, "url": entry.link, "language": entry.language, "content_html": source_html}
         user = USER_PROMPT + json.dumps(article, ensure_ascii=False)
+        prompt_tokens = estimate_tokens(SYSTEM_PROMPT + user)
+        if prompt_tokens > endpoint.max_input_tokens:
+            raise RewriteError(
+                f"rewrite: the article is too long for one model request (about {prompt_tokens:,} tokens, over the "
+                f"limit of {endpoint.max_input_tokens:,} set by ATAI_AI_MAX_INPUT_TOKENS); it was not sent to the model",
+                code="article_too_long", retryable=False)
+        # A rewrite is about as long as its article; twice the estimate, plus room for the other fields.
+        max_tokens = min(endpoint.max_output_tokens, 2 * estimate_tokens(user) + 1024)
         with self.gate(endpoint).slot():
             if (endpoint.base_url, endpoint.model) not in self._json_object_only:
                 try:
-                    response = self._call(endpoint, SYSTEM_PROMPT, user, {
+                    response = self._call(endpoint, SYSTEM_PROMPT, user, max_tokens, {
                         "type": "json_schema",
                         "json_schema": {"name": "rewritten_article", "strict": True, "schema": OUTPUT_SCHEMA}})
                     return self._answer(endpoint, response)
@@ -190,15 +247,16 @@ class Rewriter:
                     self._json_object_only.add((endpoint.base_url, endpoint.model))
             system = SYSTEM_PROMPT + "\nThe JSON object must match this JSON Schema:\n" + json.dumps(OUTPUT_SCHEMA)
             try:
-                return self._answer(endpoint, self._call(endpoint, system, user, {"type": "json_object"}))
+                return self._answer(endpoint, self._call(endpoint, system, user, max_tokens, {"type": "json_object"}))
             except openai.BadRequestError as exc:
                 raise self._error(endpoint, exc) from None
 
-    def _call(self, endpoint: Endpoint, system: str, user: str, response_format: dict):
+    def _call(self, endpoint: Endpoint, system: str, user: str, max_tokens: int, response_format: dict):
         try:
             return self._client(endpoint).chat.completions.create(
                 model=endpoint.model,
                 messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                max_tokens=max_tokens,
                 response_format=response_format,
             )
         except openai.BadRequestError:
@@ -250,8 +308,10 @@ class Rewriter:
         if response.usage is not None:
             usage = {"prompt_tokens": response.usage.prompt_tokens or 0,
                      "completion_tokens": response.usage.completion_tokens or 0}
-        return Rewritten(title=data["title"], content=data["content"], excerpt=data["excerpt"],
-                         tags=clean_tags(data["tags"]), model=(response.model or endpoint.model)[:200], usage=usage)
+        # The model's text enters the worker here: characters XML forbids go, as they do from feeds.
+        return Rewritten(title=clean_text(data["title"]), content=clean_text(data["content"]),
+                         excerpt=clean_text(data["excerpt"]), tags=clean_tags([clean_text(t) for t in data["tags"]]),
+                         model=clean_text((response.model or endpoint.model)[:200]), usage=usage)
 
 
 def clean_tags(tags: list[str]) -> tuple[str, ...]:

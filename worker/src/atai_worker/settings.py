@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 DEFAULT_MODEL = "gpt-4o-mini"
 # Where the openai SDK goes when only an API key is configured.
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+# Bounds on one model request, in tokens as rewrite.estimate_tokens counts them.
+DEFAULT_AI_MAX_INPUT_TOKENS = 32_000
+DEFAULT_AI_MAX_OUTPUT_TOKENS = 16_000
 
 
 class SettingsError(Exception):
@@ -28,9 +33,12 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
+    ai_allowed_base_urls: tuple[str, ...] = ()
     model: str = DEFAULT_MODEL
     ai_max_in_flight: int = 8
     ai_timeout: float = 60.0
+    ai_max_input_tokens: int = DEFAULT_AI_MAX_INPUT_TOKENS
+    ai_max_output_tokens: int = DEFAULT_AI_MAX_OUTPUT_TOKENS
     fetch_timeout: float = 20.0
     fetch_max_bytes: int = 20_000_000
     consumer_workers: int = 4
@@ -46,19 +54,30 @@ class Settings:
                 "secret; set it to the same value as the plugin's 'Worker secret' setting."
             )
         hosts = tuple(h.strip().lower() for h in environ.get("ATAI_ALLOWED_HOSTS", "").split(",") if h.strip())
+        for host in hosts:
+            try:
+                allowed_host(host)
+            except ValueError as exc:
+                raise SettingsError(f"settings: ATAI_ALLOWED_HOSTS: {exc}") from None
         log_level = (environ.get("ATAI_LOG_LEVEL") or "INFO").strip().upper()
         if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(f"settings: ATAI_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {log_level!r}")
         return cls(
             worker_secret=secret,
             data_dir=Path(environ.get("ATAI_DATA_DIR") or "./atai-data"),
-            redis_url=_optional(environ, "ATAI_REDIS_URL"),
+            redis_url=_checked_redis_url(_optional(environ, "ATAI_REDIS_URL")),
             allowed_hosts=hosts,
             openai_api_key=_optional(environ, "OPENAI_API_KEY"),
             openai_base_url=_optional(environ, "OPENAI_BASE_URL"),
+            ai_allowed_base_urls=tuple(
+                u.strip() for u in environ.get("ATAI_AI_ALLOWED_BASE_URLS", "").split(",") if u.strip()),
             model=_optional(environ, "ATAI_MODEL") or DEFAULT_MODEL,
             ai_max_in_flight=_number(environ, "ATAI_AI_MAX_IN_FLIGHT", 8, int, minimum=1),
             ai_timeout=_number(environ, "ATAI_AI_TIMEOUT", 60.0, float, minimum=1),
+            ai_max_input_tokens=_number(environ, "ATAI_AI_MAX_INPUT_TOKENS", DEFAULT_AI_MAX_INPUT_TOKENS, int,
+                                        minimum=1000),
+            ai_max_output_tokens=_number(environ, "ATAI_AI_MAX_OUTPUT_TOKENS", DEFAULT_AI_MAX_OUTPUT_TOKENS, int,
+                                         minimum=1000),
             fetch_timeout=_number(environ, "ATAI_FETCH_TIMEOUT", 20.0, float, minimum=1),
             fetch_max_bytes=_number(environ, "ATAI_FETCH_MAX_BYTES", 20_000_000, int, minimum=1024),
             consumer_workers=_number(environ, "ATAI_CONSUMER_WORKERS", 4, int, minimum=1),
@@ -69,6 +88,56 @@ class Settings:
     def ai_configured(self) -> bool:
         """True when the environment names an AI endpoint (a key or a base URL)."""
         return bool(self.openai_api_key or self.openai_base_url)
+
+
+def _checked_redis_url(url: str | None) -> str | None:
+    """The Redis URL, unless it reaches another machine with neither a password nor TLS.
+
+    Whoever can write to the queue decides what the worker does next, so a queue on the network must
+    at least ask who is writing.
+    """
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise SettingsError("settings: ATAI_REDIS_URL is not a URL (redis://host:6379/0)") from None
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError(f"settings: ATAI_REDIS_URL must start with redis://, rediss:// or unix://, "
+                            f"not {parts.scheme or 'nothing'}://")
+    if parts.scheme in ("rediss", "unix") or parts.password or "password" in parse_qs(parts.query):
+        return url
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise SettingsError(
+            f"settings: ATAI_REDIS_URL reaches {host or 'an unnamed host'}, another machine, without a password or "
+            "TLS; whoever can write to that Redis would decide what the worker runs. Use rediss://, a password "
+            "(redis://:password@host:6379/0, or redis://user:password@host:6379/0 for an ACL user), or a Redis on "
+            "loopback.")
+    return url
+
+
+def allowed_host(entry: str) -> tuple[str, int | None]:
+    """(host, port or None) of an ATAI_ALLOWED_HOSTS entry: "127.0.0.1", "feeds.internal:8080", "[::1]:80"."""
+    entry = entry.strip().lower()
+    host, port = entry, None
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"{entry!r} is not a host, or a host and a port ([::1]:80 for an IPv6 address)")
+        port = rest[1:] if rest else None
+    elif entry.count(":") == 1:
+        host, port = entry.split(":")
+    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+        raise ValueError(f"{entry!r} has an invalid port")
+    host = host.rstrip(".")
+    if not host or any(c in host for c in "/@?#[] "):
+        raise ValueError(f"{entry!r} is not a host, or a host and a port")
+    return host, int(port) if port is not None else None
 
 
 def _optional(environ: Mapping[str, str], name: str) -> str | None:
