@@ -3,7 +3,7 @@
 - compression bombs: zeros compressed with one content coding, or with the same one twice
   (a 1,000 MB bomb is about 1 MB with one gzip, under 2 kB with two);
 - flood feeds: an RSS feed whose one entry repeats a pattern (an unclosed `<img src="`, say) to a size,
-  where the pattern lands (content, title, categories) chosen by name.
+  where the pattern lands (content, title, author, category, or raw markup) chosen by name.
 
 The fixed, small ones (entity declarations, control characters, hidden text, odd dates) are files under
 tests/fixtures/hostile/ and tests/fixtures/pages/.
@@ -43,21 +43,25 @@ def bomb(megabytes: int, codings: tuple[str, ...]) -> bytes:
 def flood_feed(base_url: str, pattern: str, where: str, size: int) -> bytes:
     """An RSS 2.0 feed with one hostile entry (the pattern repeated to `size` bytes) and one plain entry."""
     flood = FLOOD_PATTERNS[pattern] * (size // len(FLOOD_PATTERNS[pattern]))
-    title, content, categories = "A flood of markup", "<p>Short.</p>", ""
+    title, content, author, categories = "A flood of markup", "<p>Short.</p>", "", ""
     if where == "content":
         content = flood
     elif where == "title":
         title = html.escape(flood, quote=False)
-    elif where == "categories":
-        categories = "".join(f"<category>{html.escape(FLOOD_PATTERNS[pattern])}</category>"
-                             for _ in range(size // 40))
+    elif where == "author":
+        author = f"<author>{html.escape(flood, quote=False)}</author>"
+    elif where == "raw":  # unescaped, outside CDATA: the feed is not well-formed, so feedparser's loose parser reads it
+        content = "]]>" + flood + "<![CDATA["
+    elif where == "category":
+        categories = f"<category>{html.escape(flood, quote=False)}</category>" + "".join(
+            f"<category>Topic {n}</category>" for n in range(size // 25))
     plain = ("<p>The harbour office published the winter tide tables on Monday, and the ferry company said it "
              "would follow them from the first week of December.</p>") * 4
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>\n'
         f"<title>Larkmouth Flood</title><link>{base_url}/</link><description>One hostile entry.</description>\n"
-        f'<item><title>{title}</title><guid isPermaLink="false">flood-1</guid>{categories}\n'
+        f'<item><title>{title}</title><guid isPermaLink="false">flood-1</guid>{author}{categories}\n'
         f"<content:encoded><![CDATA[{content}]]></content:encoded></item>\n"
         f'<item><title>Harbour news</title><guid isPermaLink="false">flood-2</guid>\n'
         f"<content:encoded><![CDATA[{plain}]]></content:encoded></item>\n"

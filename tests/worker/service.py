@@ -31,7 +31,7 @@ class Worker:
         self.env = {**os.environ, "ATAI_WORKER_SECRET": SECRET, "ATAI_DATA_DIR": str(data_dir),
                     "ATAI_WORKER_BIND": f"127.0.0.1:{self.port}", "ATAI_ALLOWED_HOSTS": "127.0.0.1",
                     "ATAI_AI_TIMEOUT": "3", "ATAI_LOG_LEVEL": "INFO", **env}
-        for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ATAI_REDIS_URL"):
+        for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ATAI_REDIS_URL", "ATAI_AI_ALLOWED_BASE_URLS"):
             if name not in env:
                 self.env.pop(name, None)
         self.url = f"http://127.0.0.1:{self.port}"

@@ -16,6 +16,9 @@ from .article_choice import GROWTH, Candidate, Text, choose, share
 from .article_page import declared_article_body, declared_body_html, keep_main_article_only, load_page, mark_images
 from .article_restore import PageFacts, restore_from_page
 from .article_tidy import article_html, parse_article, tidy_article
+from .decode import EntityDeclarations, clean_text, markup_head, refuse_entity_declarations
+from .errors import ExtractError
+from .hidden import drop_hidden
 from .models import Entry
 from .sanitize import plain_text, text_start
 from .urls import is_web_url
@@ -52,11 +55,25 @@ def extract_article(html: bytes | str, url: str, feed_text: str = "") -> str | N
     """The main content of an article page as HTML, or None when no article is found.
 
     `feed_text` is what the feed said of the entry (its summary), one more witness of which
-    passages belong to the article.
+    passages belong to the article. Raises ExtractError for a page that declares XML entities; text
+    hidden from readers is dropped before anything reads the page.
     """
+    if not html:
+        return None
+    try:
+        refuse_entity_declarations(markup_head(html) if isinstance(html, bytes) else html)
+    except EntityDeclarations:
+        raise ExtractError(f"extract: the page at {url} declares XML entities, which are not accepted",
+                           retryable=False) from None
+    article = _article(html, url, feed_text)
+    return clean_text(article) if article else None  # the page's text enters the worker here
+
+
+def _article(html: bytes | str, url: str, feed_text: str) -> str | None:
     tree = load_page(html)
     if tree is None:
         return None
+    drop_hidden(tree)  # a planted instruction in hidden text is not the article
     declared = declared_article_body(tree)
     headline = _headline(tree)
     keep_main_article_only(tree)

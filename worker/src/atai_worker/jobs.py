@@ -46,7 +46,10 @@ class JsonSerializer(Serializer):
         return json.dumps(data._asdict(), separators=(",", ":")).encode()
 
     def _deserialize(self, data: bytes) -> Message:
-        fields = json.loads(data)
+        try:
+            fields = json.loads(data)
+        except ValueError:
+            fields = None
         if not isinstance(fields, dict) or not set(fields) <= set(Message._fields) or \
                 not isinstance(fields.get("args"), list) or not all(isinstance(a, str) for a in fields["args"]):
             raise ValueError("jobs: a queue entry is not a task message of ours; ignored")

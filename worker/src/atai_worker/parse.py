@@ -13,6 +13,8 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+import feedparser.mixin
+import feedparser.util
 
 from .decode import EntityDeclarations, clean_text, decode_text, gunzip, refuse_entity_declarations
 from .errors import ParseError
@@ -43,6 +45,23 @@ SET_ASIDE_MIN_CHARS = 2048
 _C1 = re.compile("[\x80-\x9f]")
 _C1_IN_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
 _JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/(\d+)(?:\.(\d+))?")
+
+
+def _bounded_add_tag(self, term, scheme, label):
+    """feedparser's _add_tag, keeping at most 4 * MAX_CATEGORIES categories per item.
+
+    feedparser compares each new category with every earlier one of the item (a list, compared by value):
+    quadratic, 73 s for one item with 40,000 categories. Past the cap, more are ignored; we keep
+    MAX_CATEGORIES of them anyway.
+    """
+    tags = self._get_context().setdefault("tags", [])
+    if (term or scheme or label) and len(tags) < 4 * MAX_CATEGORIES:
+        value = feedparser.util.FeedParserDict(term=term, scheme=scheme, label=label)
+        if value not in tags:
+            tags.append(value)
+
+
+feedparser.mixin._FeedParserMixin._add_tag = _bounded_add_tag
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ A failing stage raises a WorkerError that names it; the caller records it on the
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from . import extract, guards
-from .errors import FetchError, GuardError, WorkerError
+from .errors import ExtractError, FetchError, GuardError, WorkerError
 from .fetch import Fetcher
 from .models import Draft, Entry, Finding, Image
 from .rewrite import Endpoint, Rewriter
@@ -29,10 +30,12 @@ class Pipeline:
         self.fetcher = fetcher
         self.rewriter = rewriter
 
-    def draft_for(self, entry: Entry, endpoint: Endpoint | None, options: dict | None = None) -> Draft:
+    def draft_for(self, entry: Entry, endpoint: Endpoint | None, options: dict | None = None,
+                  on_stage: Callable[[str], None] = lambda stage: None) -> Draft:
         """Full text, sanitize, rewrite (or the cleaned original), guards: one entry's Draft, or a WorkerError.
 
-        options: the feed's options from the run request (contract RunRequest.options).
+        options: the feed's options from the run request (contract RunRequest.options). on_stage(stage) is
+        told each time the entry enters a stage, so its time budget can be watched.
         """
         options = options or {}
         stage = "extract"
@@ -43,6 +46,7 @@ class Pipeline:
                 entry, finding = self._full_text(entry)
                 findings += [finding] if finding else []
             stage = "sanitize"
+            on_stage(stage)
             source_html = sanitize_html(entry.content_html or entry.summary, base_url=entry.base_url or entry.link)
             image = first_image(entry, source_html)
             if endpoint is None:
@@ -52,8 +56,10 @@ class Pipeline:
                     raise GuardError("guards: the entry has no text to rewrite", code="content_empty",
                                      retryable=False)
                 stage = "rewrite"
+                on_stage(stage)
                 rewritten = self.rewriter.rewrite(endpoint, entry, source_html)
                 stage = "sanitize"
+                on_stage(stage)
                 draft = base_draft(entry, image, findings).replace(
                     title=plain_text(rewritten.title),
                     # The model's HTML is as hostile as the feed's.
@@ -61,6 +67,7 @@ class Pipeline:
                     excerpt=" ".join(plain_text(rewritten.excerpt).split()),
                     tags=rewritten.tags, rewritten=True, model=rewritten.model, usage=rewritten.usage)
             stage = "guards"
+            on_stage(stage)
             if endpoint is None:
                 return guards.check_draft(draft, source_html)
             # finish_reason "length" never gets here: rewrite.py handles it (and may retry with more room).
@@ -79,6 +86,8 @@ class Pipeline:
             return entry, Finding("full_text_unavailable", f"{exc.message}; the feed's summary is used instead")
         try:
             article = extract.extract_article(page.body, page.url, feed_text=entry.content_html or entry.summary)
+        except ExtractError as exc:
+            return entry, Finding("full_text_unavailable", f"{exc.message}; the feed's summary is used instead")
         except Exception as exc:
             # The page is as hostile as the feed; an extractor crash costs the full text, not the item.
             log.exception("extraction failed feed_url=%s key=%s stage=extract", entry.feed_url, entry.key)

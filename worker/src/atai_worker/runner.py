@@ -29,6 +29,7 @@ from .pipeline import ITEM_STAGES, Pipeline, item_error
 from .rewrite import Endpoint, Rewriter, resolve_endpoint
 from .settings import Settings
 from .store import LEASE_SECONDS, RENEW_EVERY, ItemRecord, RunRecord, RunStore
+from .watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,8 @@ class Runner:
         self._backlog = 0
         self._backlog_changed = threading.Condition()
         self.leases = LeaseKeeper(store, self.owner)
+        # Every stage but the model call (bounded by ATAI_AI_TIMEOUT, after its turn at the gate) has a budget.
+        self.watchdog = Watchdog({stage: settings.stage_budget for stage in ("parse", *ITEM_STAGES)} | {"rewrite": None})
 
     def close(self) -> None:
         """Stop taking items; the ones already running finish and store their results."""
@@ -156,6 +159,7 @@ class Runner:
         self._callbacks.shutdown(wait=True)
         self._callback_client.close()
         self.leases.stop()
+        self.watchdog.stop()
 
     def process_run(self, run_id: str) -> None:
         """The Huey task's body: claim the run, plan it if needed, queue its unfinished items."""
@@ -209,12 +213,21 @@ class Runner:
                     "not_modified": True, "entries_total": 0, "entries_new": 0, "entries_deferred": 0}
             self._close_run(record, "done", feed=feed)
             return None
+        watch = self.watchdog.watch("parse", lambda stage, budget: self._close_run(record, "failed", error={
+            "code": "stage_timeout", "message": f"parse: reading the feed took longer than {budget:g} s, the time "
+                                                "budget of one stage (ATAI_STAGE_BUDGET); it was given up"}))
         try:
             parsed = parse.parse_feed(fetched.body, feed_id=record.feed_id, feed_url=url,
                                       content_type=fetched.content_type)
         except ParseError as exc:
-            log.info("run failed run_id=%s feed_url=%s stage=parse code=%s", record.run_id, url, exc.code)
-            self._close_run(record, "failed", error={"code": exc.code, "message": exc.message})
+            if watch.settle():
+                log.info("run failed run_id=%s feed_url=%s stage=parse code=%s", record.run_id, url, exc.code)
+                self._close_run(record, "failed", error={"code": exc.code, "message": exc.message})
+            return None
+        finally:
+            self.watchdog.forget(watch)
+        if not watch.settle():
+            log.warning("parse given up run_id=%s feed_url=%s", record.run_id, url)
             return None
         selected, new_count = select_entries(parsed.entries, set(record.request["seen_keys"]),
                                              record.request["max_items"])
@@ -242,27 +255,44 @@ class Runner:
 
     def _process_item(self, run: RunInProgress, item: ItemRecord) -> None:
         run_id = run.record.run_id
+        watch = self.watchdog.watch("extract", lambda stage, budget: self._give_up_item(run, item, stage, budget))
         try:
             if run.lost:
                 return
             try:
-                draft = self.pipeline.draft_for(item.entry, run.endpoint, run.record.request.get("options"))
+                draft = self.pipeline.draft_for(item.entry, run.endpoint, run.record.request.get("options"),
+                                                on_stage=watch.enter)
             except WorkerError as exc:
                 stage = exc.stage if exc.stage in ITEM_STAGES else "extract"
-                log.info("item failed run_id=%s key=%s stage=%s code=%s", run_id, item.key, stage, exc.code)
-                self.store.set_item_result(run_id, item.key, error=item_error(item.entry, stage, exc.code,
-                                                                               exc.message, exc.retryable))
+                if watch.settle():
+                    log.info("item failed run_id=%s key=%s stage=%s code=%s", run_id, item.key, stage, exc.code)
+                    self.store.set_item_result(run_id, item.key, error=item_error(item.entry, stage, exc.code,
+                                                                                   exc.message, exc.retryable))
             else:
-                self.store.set_item_result(run_id, item.key, draft=draft.to_dict())
+                if watch.settle():
+                    self.store.set_item_result(run_id, item.key, draft=draft.to_dict())
         except Exception:
             # The store itself failed: the item stays pending and the resumed run does it again.
             log.exception("item result not stored run_id=%s key=%s", run_id, item.key)
         finally:
+            self.watchdog.forget(watch)
             with self._backlog_changed:
                 self._backlog -= 1
                 self._backlog_changed.notify_all()
-            if run.item_finished() and not run.lost:
+            # An item the watchdog gave up was counted then; its late result is thrown away.
+            if watch.settle() and run.item_finished() and not run.lost:
                 self._finish_items(run)
+
+    def _give_up_item(self, run: RunInProgress, item: ItemRecord, stage: str, budget: float) -> None:
+        """The item's stage ran past its budget: record the item's error, and let the run finish without it."""
+        log.warning("item given up run_id=%s key=%s stage=%s", run.record.run_id, item.key, stage)
+        message = (f"{stage}: the item took longer than {budget:g} s in this stage, the time budget of one stage "
+                   "(ATAI_STAGE_BUDGET); it was given up")
+        # A page may be slow today and fine tomorrow; the rest is the same work on the same text next time.
+        self.store.set_item_result(run.record.run_id, item.key, error=item_error(
+            item.entry, stage, "stage_timeout", message, retryable=stage == "extract"))
+        if run.item_finished() and not run.lost:
+            self._finish_items(run)
 
     def _finish_items(self, run: RunInProgress) -> None:
         """Close the run once the store has a result for every item; otherwise leave it to be resumed."""

@@ -8,6 +8,7 @@ import re
 import nh3
 
 from .contract import allowed_html
+from .hidden import drop_hidden_from_fragment
 from .urls import is_web_url
 
 # The tags, attributes and URL schemes a blog post needs are written once, in the contract
@@ -42,7 +43,8 @@ def sanitize_html(html: str, *, base_url: str | None = None) -> str:
         return ""
     url_relative = ("rewrite_with_base", base_url) if is_web_url(base_url) else None
     cleaned = nh3.clean(
-        html,
+        # Before nh3, which drops the style and hidden attributes that keep the text out of sight.
+        drop_hidden_from_fragment(html),
         tags=set(_ALLOWED_TAGS),
         clean_content_tags=set(_DROPPED_WITH_CONTENT),
         attributes={tag: set(names) for tag, names in _ALLOWED_ATTRIBUTES.items()},

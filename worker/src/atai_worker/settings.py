@@ -41,6 +41,7 @@ class Settings:
     ai_max_output_tokens: int = DEFAULT_AI_MAX_OUTPUT_TOKENS
     fetch_timeout: float = 20.0
     fetch_max_bytes: int = 20_000_000
+    stage_budget: float = 60.0
     consumer_workers: int = 4
     log_level: str = "INFO"
 
@@ -80,6 +81,7 @@ class Settings:
                                          minimum=1000),
             fetch_timeout=_number(environ, "ATAI_FETCH_TIMEOUT", 20.0, float, minimum=1),
             fetch_max_bytes=_number(environ, "ATAI_FETCH_MAX_BYTES", 20_000_000, int, minimum=1024),
+            stage_budget=_number(environ, "ATAI_STAGE_BUDGET", 60.0, float, minimum=1),
             consumer_workers=_number(environ, "ATAI_CONSUMER_WORKERS", 4, int, minimum=1),
             log_level=log_level,
         )
