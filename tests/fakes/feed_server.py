@@ -6,7 +6,7 @@ As a process: python tests/fakes/feed_server.py --port 8089   (prints its base U
 Routes
   /files/<path>              files under tests/fixtures/, with ETag and Last-Modified (304 on a match);
                              ?type=<content type> overrides the Content-Type, ?encoding=gzip compresses
-                             (?encoding=broken claims gzip but sends plain bytes)
+                             (?encoding=broken claims gzip but sends plain bytes, ?encoding=br claims br)
   /gen/<name>.xml            a generated RSS 2.0 feed, the same bytes for the same URL:
                              ?items=N (10) &size=BYTES of HTML per item (2000) &image=1 &summary_only=1 &hostile=1
   /gen/articles/<name>-<n>.html  the article page of item n, inside a layout with nav, ads and comments
@@ -508,6 +508,8 @@ class _Handler(BaseHTTPRequestHandler):
         if encoding in ("gzip", "broken"):
             body = gzip.compress(body, mtime=0) if encoding == "gzip" else body
             extra["Content-Encoding"] = "gzip"
+        elif encoding == "br":  # a coding the worker does not ask for; the bytes are not even compressed
+            extra["Content-Encoding"] = "br"
         return self._send(200, body, content_type, extra)
 
     def _not_modified(self, etag: str, modified: int) -> bool:

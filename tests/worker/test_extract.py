@@ -12,6 +12,7 @@ import trafilatura
 from atai_worker.article_choice import Candidate, Text, choose
 from atai_worker.article_page import IMAGE_MARK, declared_article_body, keep_main_article_only, load_page
 from atai_worker.article_tidy import article_html, parse_article, tidy_article
+from atai_worker.errors import ExtractError
 from atai_worker.extract import extract_article, needs_full_text
 from atai_worker.fetch import Fetcher
 from atai_worker.models import Entry
@@ -303,3 +304,28 @@ def test_an_untrusted_first_pass_gives_way_to_a_vouched_article():
     witness = Text.of(PROSE + MORE_PROSE)
 
     assert choose(notice, [article], [witness], trusted=False).name == "readability"
+
+
+def test_text_hidden_from_readers_is_dropped_from_the_article():
+    article = extract_article((PAGES / "hidden-text.html").read_bytes(), "https://larkmouth.example/ferry")
+
+    assert "HIDDEN-" not in article
+    assert "Morning crossings will leave at seven" in plain_text(article)
+    assert "checked against last year's observations" in plain_text(article)
+
+
+def test_a_page_that_declares_entities_is_refused_in_words():
+    page = ('<!DOCTYPE html [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+            f"<html><body><article>{LONG_TEXT}&b;</article></body></html>").encode("utf-16")
+    with pytest.raises(ExtractError) as caught:
+        extract_article(page, "https://larkmouth.example/post/1")
+
+    assert caught.value.message == ("extract: the page at https://larkmouth.example/post/1 declares XML entities, "
+                                    "which are not accepted")
+
+
+def test_characters_xml_forbids_never_leave_the_extract():
+    page = "<html><body><article>" + LONG_TEXT.replace("fog", "fog\x1b\x0c") + "</article></body></html>"
+    article = extract_article(page.encode(), "https://larkmouth.example/post/1")
+
+    assert "fog to lift" in article and "\x1b" not in article and "\x0c" not in article

@@ -413,3 +413,65 @@ def test_https_with_an_untrusted_certificate_fails(localhost_certificate):
 
     assert error.code == "connection_failed"
     assert "CERTIFICATE_VERIFY_FAILED" in error.message
+
+
+# --- hostile encodings and allowed hosts -------------------------------------------------------------------
+
+
+def test_only_the_codings_the_worker_undoes_are_asked_for(fetcher, feed_server):
+    fetcher.fetch_feed(feed_server.url(RSS))
+
+    assert feed_server.requests[0]["headers"]["Accept-Encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize("coding", ["gzip,gzip", "deflate,gzip", "gzip,deflate"])
+def test_a_body_compressed_twice_is_refused_in_words(fetcher, feed_server, coding):
+    url = feed_server.url(f"/bomb?mb=10&coding={coding}")
+    error = _fetch_error(fetcher.fetch_feed, url)
+
+    assert error.code == "decoding_failed" and not error.retryable
+    assert error.message == (f"fetch: {url} is compressed more than once (Content-Encoding: "
+                             f"{coding.replace(',', ', ')}); only one content coding is accepted")
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+def test_a_compression_bomb_is_cut_off_at_the_cap_as_it_inflates(feed_server, coding):
+    url = feed_server.url(f"/bomb?mb=50&coding={coding}")
+    with Fetcher(allowed_hosts=["127.0.0.1"], max_bytes=1_000_000) as fetcher:
+        error = _fetch_error(fetcher.fetch_page, url)
+
+    assert error.code == "too_large"
+    assert error.message == f"fetch: {url} sent more than the 1 MB limit (ATAI_FETCH_MAX_BYTES); stopped reading"
+
+
+def test_a_compressed_body_under_the_cap_arrives_whole(feed_server):
+    with Fetcher(allowed_hosts=["127.0.0.1"], max_bytes=2_000_000) as fetcher:
+        result = fetcher.fetch_page(feed_server.url("/bomb?mb=1&coding=deflate"))
+
+    assert result.body == bytes(1 << 20)
+
+
+def test_a_content_coding_the_worker_does_not_undo_is_refused(fetcher, feed_server):
+    url = feed_server.url(RSS + "?encoding=br")
+    error = _fetch_error(fetcher.fetch_feed, url)
+
+    assert error.message == f"fetch: {url} uses the content coding 'br', which is not supported (only gzip and deflate are)"
+
+
+def test_an_allowed_address_does_not_allow_a_name_that_resolves_to_it(feed_server):
+    url = f"http://localhost:{feed_server.port}{RSS}"
+    with Fetcher(allowed_hosts=["127.0.0.1"]) as fetcher:
+        error = _fetch_error(fetcher.fetch_feed, url)
+
+    assert error.code == "blocked_address"
+    assert error.message.startswith(f"fetch: refused to fetch {url}: localhost resolves to ")
+    assert feed_server.requests == []
+
+
+def test_an_allowed_host_with_a_port_allows_that_port_only(feed_server):
+    other_port = f"http://127.0.0.1:{feed_server.port + 1 if feed_server.port < 65535 else 1}{RSS}"
+    with Fetcher(allowed_hosts=[f"127.0.0.1:{feed_server.port}", "[::1]:80"]) as fetcher:
+        assert fetcher.fetch_feed(feed_server.url(RSS)).status == 200
+        error = _fetch_error(fetcher.fetch_feed, other_port)
+
+    assert error.code == "blocked_address"

@@ -1,10 +1,12 @@
 """Guards: the checks a Draft passes before it is stored."""
 
+from datetime import datetime, timezone
+
 import pytest
 
 from atai_worker.errors import GuardError
-from atai_worker.guards import check_draft, images, links, remove_links
-from atai_worker.models import Draft
+from atai_worker.guards import check_draft, clamped_published, images, links, remove_links
+from atai_worker.models import Draft, Finding
 
 SOURCE = ('<h2>Harbour news</h2><p>The ferry to the island now runs every hour from the old pier, the '
           'council said on Monday. Tickets cost the same as last year.</p>'
@@ -128,3 +130,15 @@ def test_a_held_draft_says_so_in_its_contract_form():
     data = check_draft(draft(content=SOURCE), SOURCE).to_dict()
     assert data["hold"] is True
     assert data["findings"][0]["hold"] is True and data["findings"][0]["code"] == "copied_from_source"
+
+
+def test_a_publish_date_out_of_range_is_clamped_with_a_finding():
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    assert clamped_published("1900-01-01T00:00:00+00:00", now) == ("1991-01-01T00:00:00+00:00", Finding(
+        "published_clamped", "guards: the publish date 1900-01-01 is before 1991, when no web page existed; "
+                             "1991-01-01 is used instead"))
+    assert clamped_published("2999-01-01T00:00:00+00:00", now) == ("2026-12-01T12:00:00+00:00", Finding(
+        "published_clamped", "guards: the publish date 2999-01-01 is in the future; the time of the import is "
+                             "used instead"))
+    assert clamped_published("2026-11-30T08:00:00+00:00", now) == ("2026-11-30T08:00:00+00:00", None)
+    assert clamped_published(None, now) == (None, None)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import pickle
+import signal
 import subprocess
 from datetime import datetime, timezone
 
@@ -159,6 +161,39 @@ def test_the_environments_key_is_never_sent_to_an_endpoint_a_run_names(tmp_path,
     assert [r["authorization"] for r in own.requests] == ["Bearer sk-operator-key"] * 2
     for run in (with_key, to_own, to_listed, to_default):
         assert [d["title"] for d in run["drafts"]] == ["AI: Tide tables"]
+
+
+def test_a_runs_ai_key_is_sealed_in_the_run_store_and_a_changed_secret_fails_the_run_in_words(
+        tmp_path, free_port, feed_files, model_server):
+    model_server.delay = 1.0
+    key = "sk-site-key-that-must-not-rest-in-clear"
+    url = feed_files.add("sealed-key", [f"Slow item {n}" for n in range(4)])
+    worker = Worker(tmp_path, free_port()).start()
+    try:
+        done = worker.wait(worker.create_run(url, ai=ai_on(model_server, api_key=key, max_in_flight=1)),
+                           until=lambda run: len(run["drafts"]) >= 1)
+        at_rest = b"".join(path.read_bytes() for path in tmp_path.glob("*.db*"))
+        worker.wait(done["run_id"])
+        consumer = worker.processes.pop("consumer")  # so that the next run waits in the store
+        os.killpg(consumer.pid, signal.SIGKILL)
+        consumer.wait(10)
+        waiting = worker.create_run(url, ai=ai_on(model_server, api_key=key))
+    finally:
+        worker.stop()
+    # The same store, with another secret: the run that waited cannot open its key.
+    other = Worker(tmp_path, free_port(), ATAI_WORKER_SECRET="another-secret")
+    other.http.headers["Authorization"] = "Bearer another-secret"
+    other.start()
+    try:
+        failed = other.wait(waiting)
+    finally:
+        other.stop()
+
+    assert done["state"] == "running" and at_rest and key.encode() not in at_rest
+    assert {r["authorization"] for r in model_server.requests} == {f"Bearer {key}"}
+    assert failed["state"] == "failed" and failed["error"] == {"code": "api_key_unreadable", "message": (
+        "worker: the AI key sent with this run cannot be read: ATAI_WORKER_SECRET changed since the run was "
+        "queued; the next run sends the key again")}
 
 
 # --- 5. Entity declarations, and bounded model requests ----------------------------------------------------

@@ -1,5 +1,7 @@
 """The queue and the reaper, on real Huey storage (SQLite file, and a real redis-server)."""
 
+import json
+import pickle
 import time
 import uuid
 
@@ -76,3 +78,15 @@ def test_a_run_with_a_live_lease_is_left_alone(queue):
     assert Reaper(jobs, store, grace=0).sweep() == []
     assert store.get_run(run_id).state == "running"
     assert jobs.pending_count() == 0
+
+
+def test_tasks_are_queued_as_json_and_anything_else_is_refused(queue):
+    jobs, _ = queue
+    jobs.enqueue("0123456789abcdef0123456789abcdef")
+    (data,) = list(jobs.huey.storage.enqueued_items())
+    assert json.loads(data)["args"] == ["0123456789abcdef0123456789abcdef"]
+    for planted in (pickle.dumps({"args": ["x"]}), b"[1, 2]", b'{"args": [{"$eval": 1}]}', b'{"shell": "rm"}'):
+        with pytest.raises(ValueError, match="a queue entry is not a task message of ours"):
+            jobs.huey.serializer.deserialize(planted)
+    jobs.huey.storage.enqueue(pickle.dumps(object()), None)
+    assert jobs.pending_run_ids() == {"0123456789abcdef0123456789abcdef"}

@@ -417,3 +417,76 @@ def test_a_feed_the_strict_parser_rejects_is_parsed_without_setting_aside():
     assert fast.get("bozo")
     assert fast.entries == plain.entries
     assert "long text" in fast.entries[0].summary
+
+
+# --- Hostile input: bounded patterns and lengths, forbidden characters ------------------------------------
+
+
+@pytest.mark.parametrize("html, expected", [
+    ('<p><img alt="a > b" src="/one.png"></p>', Image("/one.png", "a > b")),
+    ("<IMG SRC='/two.png' ALT='Two'>", Image("/two.png", "Two")),
+    ("<img src=/three.png alt=x>", Image("/three.png", "x")),
+    ('<img alt="no source"><img src="/second.png">', Image("/second.png", "")),
+    ('<img src="data:image/png;base64,AAAA"><img src="/later.png">', None),  # the first image decides
+    ('<img src="' * 100_000, None),
+    ("<img " * 100_000 + '<img src="/after.png">', None),  # only the first tags are read
+    ('<img title="' + "x" * 20_000 + '" src="/long.png">', None),  # nor tags longer than a sane tag
+])
+def test_the_first_image_is_read_tag_by_tag_within_bounds(html, expected):
+    assert parse._first_image_in(html) == expected
+
+
+def _one_item_feed(item: str) -> bytes:
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+            f"<item><guid>g-1</guid>{item}</item></channel></rss>").encode()
+
+
+def test_titles_authors_and_categories_are_capped_at_sane_lengths():
+    item = (f"<title>{'Tide ' * 1000}</title><author>{'Maren ' * 100}</author>"
+            + f"<category>{'harbour ' * 50}</category>" + "".join(f"<category>Topic {n}</category>" for n in range(500)))
+    (entry,) = parse_feed(_one_item_feed(item), feed_id=FEED_ID, feed_url="https://larkmouth.example/feed").entries
+
+    assert len(entry.title) == parse.TITLE_MAX_CHARS and entry.title.endswith("…")
+    assert len(entry.author) <= parse.AUTHOR_MAX_CHARS and entry.author.endswith("…")
+    assert len(entry.categories) == parse.MAX_CATEGORIES
+    assert len(entry.categories[0]) <= parse.CATEGORY_MAX_CHARS and entry.categories[1] == "Topic 0"
+
+
+def test_markup_without_an_end_in_a_title_or_author_is_read_as_text():
+    item = f"<title>{'&lt;a' * 5000}</title><author>{'&lt;b' * 5000} Maren</author>"
+    (entry,) = parse_feed(_one_item_feed(item), feed_id=FEED_ID, feed_url="https://larkmouth.example/feed").entries
+
+    assert len(entry.title) <= parse.TITLE_MAX_CHARS and len(entry.author) <= parse.AUTHOR_MAX_CHARS
+
+
+@pytest.mark.parametrize("body", [
+    _one_item_feed("<title>A\x1b[1m title\ufffe</title><description>Text\x00 here</description>"),
+    _one_item_feed("<title>A&#27;[1m title&#xFFFE;</title><description>Text&#0; here</description>"),
+    b'{"version": "https://jsonfeed.org/version/1.1", "title": "T", "items": [{"id": "g-1",'
+    b' "title": "A\\u001b[1m title\\ufffe", "content_text": "Text\\u0000 here"}]}',
+])
+def test_characters_xml_forbids_never_leave_the_parse(body):
+    (entry,) = parse_feed(body, feed_id=FEED_ID, feed_url="https://larkmouth.example/feed").entries
+
+    assert entry.title in ("A[1m title", "A\u001b[1m title".replace("\u001b", ""))
+    assert "Text here" in entry.content_html + entry.summary
+    assert not any(ch in repr(entry.to_dict()) for ch in ("\\x00", "\\x1b", "\\ufffe"))
+
+
+@pytest.mark.parametrize("body", [
+    _one_item_feed("<title>Lone &#xD800; surrogate</title>"),
+    _one_item_feed("<title>Past the last character &#1114112; &#xFFFFFFFFF;</title>"),
+    b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "\\ud800", "title": "Lone \\udc00"}]}',
+])
+def test_a_reference_to_no_character_becomes_a_replacement_character_before_keys_are_made(body):
+    (entry,) = parse_feed(body, feed_id=FEED_ID, feed_url="https://larkmouth.example/feed").entries
+
+    assert "\ufffd" in entry.title and len(entry.key) == 64
+
+
+def test_many_categories_cost_linear_time_in_feedparser():
+    categories = "".join(f"<category>Topic {n}</category>" for n in range(20_000))
+    (entry,) = parse_feed(_one_item_feed(f"<title>Many</title>{categories}"), feed_id=FEED_ID,
+                          feed_url="https://larkmouth.example/feed").entries
+
+    assert entry.categories == tuple(f"Topic {n}" for n in range(parse.MAX_CATEGORIES))

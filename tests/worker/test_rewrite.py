@@ -7,7 +7,8 @@ from tests.fakes.model_server import REWRITE_MARKER, TITLE_PREFIX, ModelServer, 
 
 from atai_worker.errors import RewriteError
 from atai_worker.models import Entry, item_key
-from atai_worker.rewrite import KEYLESS_PLACEHOLDER, Endpoint, InFlightGate, Rewriter, clean_tags, resolve_endpoint
+from atai_worker.rewrite import (KEYLESS_PLACEHOLDER, Endpoint, EndpointKeyRequired, InFlightGate, Rewriter, clean_tags,
+                                 estimate_tokens, resolve_endpoint)
 from atai_worker.settings import Settings
 
 SOURCE = "<h2>Tides</h2><p>The spring tide reaches the promenade twice this week, the harbour master said.</p>"
@@ -188,3 +189,50 @@ def test_freed_slots_go_to_waiters_in_the_order_they_arrived():
     for thread in (holder, *waiters):
         thread.join(timeout=10)
     assert order == ["first", "second", "third", "fourth"]
+
+
+def test_the_environments_key_goes_only_to_its_own_endpoint_or_one_the_operator_lists():
+    env = settings(OPENAI_API_KEY="sk-env", OPENAI_BASE_URL="http://127.0.0.1:9/v1",
+                   ATAI_AI_ALLOWED_BASE_URLS="https://LLM.internal:443/v1/")
+    for base_url in ("http://127.0.0.1:9/v1/", "HTTP://127.0.0.1:9/v1", "https://llm.internal/v1"):
+        found, _ = resolve_endpoint({"enabled": True, "base_url": base_url}, env)
+        assert found.api_key == "sk-env"
+    for base_url in ("http://127.0.0.1:10/v1", "http://127.0.0.1:9/v2", "https://llm.internal.evil/v1"):
+        with pytest.raises(EndpointKeyRequired) as caught:
+            resolve_endpoint({"enabled": True, "base_url": base_url}, env)
+        assert caught.value.message.startswith("request: ai.api_key is required when ai.base_url names an endpoint "
+                                               "other than the worker's own")
+    found, _ = resolve_endpoint({"enabled": True, "base_url": "http://127.0.0.1:10/v1", "api_key": "sk-site"}, env)
+    assert found.api_key == "sk-site"
+
+
+def test_with_only_a_key_in_the_environment_its_endpoint_is_openais():
+    env = settings(OPENAI_API_KEY="sk-env")
+    assert resolve_endpoint({"enabled": True, "base_url": "https://api.openai.com/v1"}, env)[0].api_key == "sk-env"
+    with pytest.raises(EndpointKeyRequired):
+        resolve_endpoint({"enabled": True, "base_url": "https://openrouter.ai/api/v1"}, env)
+
+
+def test_tokens_are_estimated_high_for_every_script():
+    assert estimate_tokens("") == 0
+    assert estimate_tokens("four words of English") == 7  # 21 bytes; a tokenizer says 4
+    assert estimate_tokens("日本語") == 3  # 9 bytes; a tokenizer says 2 or 3
+
+
+def test_every_request_sets_max_tokens_from_the_article(model_server):
+    Rewriter(timeout=10).rewrite(endpoint(model_server), entry(), SOURCE)
+    Rewriter(timeout=10).rewrite(endpoint(model_server, max_output_tokens=1500), entry(), SOURCE * 20)
+    small, capped = (r["max_tokens"] for r in model_server.requests)
+    assert 1024 < small < 1500 and capped == 1500
+
+
+def test_an_article_over_the_input_bound_is_not_sent(model_server):
+    error = failure(model_server, "Spring tide", max_input_tokens=200)
+    assert (error.code, error.retryable) == ("article_too_long", False)
+    assert error.message.startswith("rewrite: the article is too long for one model request (about ")
+    assert model_server.requests == []
+
+
+def test_characters_xml_forbids_are_removed_from_the_models_answer(model_server):
+    result = Rewriter(timeout=10).rewrite(endpoint(model_server), entry("[model-control] Tide"), SOURCE)
+    assert not any(ch in result.content + result.excerpt for ch in "\x00\x1b\ufffe")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from atai_worker import sanitize
+from atai_worker.hidden import drop_hidden_from_fragment
 from atai_worker.sanitize import plain_text, sanitize_html, text_start
 
 BASE = "https://blog.larkmouth.example/2026/11/post.html"
@@ -193,3 +194,25 @@ def test_the_allowed_html_is_the_contracts():
     for scheme in allowed["url_schemes"]:
         assert f'href="{scheme}:' in sanitize_html(f'<a href="{scheme}://larkmouth.example/">x</a>')
     assert "href" not in sanitize_html('<a href="ftp://larkmouth.example/">x</a>')
+
+
+def test_text_hidden_from_readers_is_dropped_before_the_style_that_hides_it():
+    html = ('<p>Seen.</p><p style="display: none !important">HIDDEN-1</p><div hidden>HIDDEN-2</div>'
+            '<span style="visibility:hidden">HIDDEN-3</span><span style="font-size:0">HIDDEN-4</span>'
+            '<span style="opacity:0.0">HIDDEN-5</span><span style="color:#FFF">HIDDEN-6</span>'
+            '<span style="color:rgba(0,0,0,0)">HIDDEN-7</span><span style="position:absolute;left:-9999px">HIDDEN-8</span>'
+            '<div style="background:#102030"><span style="color:#102030">HIDDEN-9</span>'
+            '<span style="color:#ffffff">White on dark is seen.</span></div>'
+            '<style>.x { display: none } @media print { .y { display: none } }</style>'
+            '<p class="a x">HIDDEN-10</p><p class="y">Hidden in print only, seen on screen.</p>'
+            '<p>Tail <b style="display:none">HIDDEN-11</b>kept.</p>')
+    cleaned = sanitize_html(html)
+
+    assert "HIDDEN" not in cleaned
+    for seen in ("Seen.", "White on dark is seen.", "Hidden in print only, seen on screen.", "Tail kept."):
+        assert seen in plain_text(cleaned)
+
+
+def test_html_where_nothing_is_hidden_comes_back_as_it_was():
+    for html in ("<p>Plain paragraph.</p>", '<p style="text-align:center">A hidden cove, <b>seen</b> by all.</p>'):
+        assert drop_hidden_from_fragment(html) is html

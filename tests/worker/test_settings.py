@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from atai_worker.settings import Settings, SettingsError
+from atai_worker.settings import Settings, SettingsError, allowed_host
 
 
 def test_defaults_are_the_documented_ones():
@@ -48,3 +48,40 @@ def test_secrets_stay_out_of_repr():
                                   "ATAI_REDIS_URL": "redis://:password-value@127.0.0.1:6379/0"})
     text = repr(settings)
     assert "shared-secret-value" not in text and "sk-key-value" not in text and "password-value" not in text
+
+
+@pytest.mark.parametrize("url", [
+    "redis://127.0.0.1:6379/0", "redis://localhost:6379/0", "redis://[::1]:6379/0",
+    "redis://:secret@redis.internal:6379/0", "redis://worker:secret@redis.internal:6379/0",
+    "rediss://redis.internal:6380/0", "redis://redis.internal:6379/0?password=secret", "unix:///run/redis.sock",
+])
+def test_a_redis_on_loopback_or_with_a_password_or_tls_is_accepted(url):
+    assert Settings.from_env({"ATAI_WORKER_SECRET": "s", "ATAI_REDIS_URL": url}).redis_url == url
+
+
+@pytest.mark.parametrize("url, message", [
+    ("redis://redis.internal:6379/0", "settings: ATAI_REDIS_URL reaches redis.internal, another machine, without a "
+                                      "password or TLS"),
+    ("redis://worker@10.0.0.5:6379/0", "settings: ATAI_REDIS_URL reaches 10.0.0.5, another machine"),
+    ("http://127.0.0.1:6379/0", "settings: ATAI_REDIS_URL must start with redis://, rediss:// or unix://"),
+])
+def test_a_redis_anyone_on_the_network_could_write_to_is_refused_in_words(url, message):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"ATAI_WORKER_SECRET": "s", "ATAI_REDIS_URL": url})
+    assert str(caught.value).startswith(message)
+
+
+def test_allowed_hosts_name_a_host_and_optionally_a_port():
+    assert [allowed_host(e) for e in ("127.0.0.1", "Feeds.Internal.:8080", "[::1]:80", "::1", "[::1]")] == [
+        ("127.0.0.1", None), ("feeds.internal", 8080), ("::1", 80), ("::1", None), ("::1", None)]
+    for entry in ("127.0.0.1:0", "127.0.0.1:http", "[::1]x", "http://127.0.0.1/", ":80"):
+        with pytest.raises(SettingsError):
+            Settings.from_env({"ATAI_WORKER_SECRET": "s", "ATAI_ALLOWED_HOSTS": entry})
+
+
+def test_the_hostile_input_settings_are_read():
+    settings = Settings.from_env({
+        "ATAI_WORKER_SECRET": "s", "ATAI_AI_ALLOWED_BASE_URLS": "http://127.0.0.1:11434/v1, https://llm.internal/v1",
+        "ATAI_AI_MAX_INPUT_TOKENS": "8000", "ATAI_AI_MAX_OUTPUT_TOKENS": "4000", "ATAI_STAGE_BUDGET": "30"})
+    assert settings.ai_allowed_base_urls == ("http://127.0.0.1:11434/v1", "https://llm.internal/v1")
+    assert (settings.ai_max_input_tokens, settings.ai_max_output_tokens, settings.stage_budget) == (8000, 4000, 30.0)

@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from .contract import load_contract
 from .jobs import Jobs
 from .rewrite import EndpointKeyRequired, resolve_endpoint
+from .sealed import seal_request
 from .settings import OPENAI_DEFAULT_BASE_URL, Settings
 from .store import RunStore
 
@@ -201,7 +202,8 @@ def create_run():
         _, rewrite = resolve_endpoint(body["ai"], svc.settings)
     except EndpointKeyRequired as exc:
         raise ApiError(400, "invalid_request", exc.message, "ai.api_key") from None
-    svc.store.create_run(run_id, body["feed"]["id"], body, rewrite)
+    # The AI key is stored sealed: the run store is a file, or a Redis, that others may read.
+    svc.store.create_run(run_id, body["feed"]["id"], seal_request(body, svc.settings.worker_secret), rewrite)
     try:
         svc.jobs.enqueue(run_id)
     except Exception:

@@ -44,6 +44,9 @@ _HTML_CDATA_START = re.compile(r"<(?:(?:[A-Za-z][\w.-]*:)?encoded|description)\b
 SET_ASIDE_MIN_CHARS = 2048
 _C1 = re.compile("[\x80-\x9f]")
 _C1_IN_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
+# Character references that may name no character: surrogates (55296-57343, D800-DFFF) and beyond U+10FFFF.
+_IMPOSSIBLE_CHARACTER_REFERENCE = re.compile(
+    r"&#([xX]0*(?:[dD][89a-fA-F][0-9a-fA-F]{2}|[1-9a-fA-F][0-9a-fA-F]{5,})|0*(?:5[5-7][0-9]{3}|[1-9][0-9]{6,}));")
 _JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/(\d+)(?:\.(\d+))?")
 
 
@@ -97,7 +100,12 @@ def parse_feed(body: bytes, *, feed_id: int, feed_url: str, content_type: str | 
 
 
 def _parse_xml_feed(text: str, *, feed_id: int, feed_url: str) -> ParsedFeed:
-    parsed = _feedparser_result(text, SET_ASIDE_MIN_CHARS)
+    text = _IMPOSSIBLE_CHARACTER_REFERENCE.sub(_replacement_reference, text)
+    try:
+        parsed = _feedparser_result(text, SET_ASIDE_MIN_CHARS)
+    except Exception as exc:
+        # feedparser's lenient parser has its own failures on hostile markup: the feed fails in words.
+        raise ParseError(f"parse: {feed_url} could not be read ({type(exc).__name__} in the feed parser)") from exc
     _change_strings(parsed, clean_text)  # once, before keys are computed from guids and titles
     if not parsed.get("version") and not parsed.entries:
         raise ParseError(f"parse: {feed_url} is not an RSS, Atom or JSON feed ({_describe(text)})")
@@ -172,6 +180,13 @@ def _feedparser(text: str):
         # guids against the feed URL, and a guid must stay what the feed said so keys stay stable.
         response_headers={"content-type": "application/xml; charset=utf-8"},
     )
+
+
+def _replacement_reference(match: re.Match) -> str:
+    """U+FFFD for a character reference to a surrogate or past U+10FFFF (feedparser fails on them)."""
+    number = match.group(1)
+    code = int(number[1:], 16) if number[0] in "xX" else int(number)
+    return "&#xFFFD;" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else match.group()
 
 
 def _change_strings(node, change) -> None:

@@ -26,7 +26,8 @@ from .errors import FetchError, ParseError, WorkerError
 from .fetch import Fetcher
 from .models import Entry
 from .pipeline import ITEM_STAGES, Pipeline, item_error
-from .rewrite import Endpoint, Rewriter, resolve_endpoint
+from .rewrite import Endpoint, EndpointKeyRequired, Rewriter, resolve_endpoint
+from .sealed import UnreadableKey, unsealed_ai
 from .settings import Settings
 from .store import LEASE_SECONDS, RENEW_EVERY, ItemRecord, RunRecord, RunStore
 from .watchdog import Watchdog
@@ -173,6 +174,13 @@ class Runner:
             return
         self.leases.claimed(run_id)
         try:
+            try:
+                endpoint, _ = resolve_endpoint(unsealed_ai(record.request["ai"], self.settings.worker_secret),
+                                               self.settings)
+            except (UnreadableKey, EndpointKeyRequired) as exc:
+                log.info("run failed run_id=%s code=%s", run_id, exc.code)
+                self._close_run(record, "failed", error={"code": exc.code, "message": exc.message})
+                return
             self._wait_for_room()
             if record.planned:  # resumed: the plan is saved; do what is left of it
                 items = [i for i in self.store.items(run_id) if i.state == "pending"]
@@ -180,7 +188,7 @@ class Runner:
                 items = self._plan(record)
                 if items is None:
                     return
-            self._start_items(record, items)
+            self._start_items(record, items, endpoint)
         except Exception:
             log.exception("run failed unexpectedly run_id=%s", run_id)
             try:
@@ -240,11 +248,10 @@ class Runner:
         log.info("run planned run_id=%s feed_url=%s items=%d", record.run_id, url, len(selected))
         return [ItemRecord(entry.key, entry, None, None) for entry in selected]
 
-    def _start_items(self, record: RunRecord, items: list[ItemRecord]) -> None:
+    def _start_items(self, record: RunRecord, items: list[ItemRecord], endpoint: Endpoint | None) -> None:
         if not items:
             self._close_run(record, "done")
             return
-        endpoint, _ = resolve_endpoint(record.request["ai"], self.settings)
         run = RunInProgress(record=record, endpoint=endpoint, remaining=len(items))
         self.leases.attach(record.run_id, run)
         with self._backlog_changed:

@@ -1,7 +1,7 @@
 """The run store: the worker's only durable state, so a killed and restarted worker loses nothing.
 
 A run is one job of one feed. It keeps the request (so an interrupted run can be resumed; the request
-carries the AI key, which is kept here only, and dropped when the run finishes), what the fetch found,
+carries the AI key, sealed under ATAI_WORKER_SECRET (sealed.py), and dropped when the run finishes), what the fetch found,
 and one item per planned entry with, once processed, its Draft or its ItemError. A consumer works on a
 run only while it holds the run's lease; a lease that is not renewed expires and the run is re-enqueued.
 
