@@ -15,6 +15,7 @@ Prints figures; asserts nothing about them. Exits 1 only when something cannot r
 
 from __future__ import annotations
 
+import socket
 import sys
 import tempfile
 import time
@@ -74,7 +75,7 @@ def main() -> int:
                     run = worker.wait(worker.create_run(origin.url(path)), seconds=300)
                     seconds = time.perf_counter() - started
                     peak = _rss_kib(consumer, "VmHWM")
-                    outcome = run["error"]["code"] if run["state"] == "failed" else f"{run['state']} (not refused)"
+                    outcome = run["error"]["code"] if run["state"] == "failed" else run["state"]
                     print(f"   {seconds:6.2f} s  peak {(peak - idle) / 1024:6.1f} MB above idle "
                           f"({idle / 1024:.0f} MB)  {outcome:<16} {what}")
                     if "comparison" not in what and run["state"] != "failed":
@@ -102,8 +103,6 @@ def _reset_peak(pid: int) -> None:
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
