@@ -490,3 +490,12 @@ def test_many_categories_cost_linear_time_in_feedparser():
                           feed_url="https://larkmouth.example/feed").entries
 
     assert entry.categories == tuple(f"Topic {n}" for n in range(parse.MAX_CATEGORIES))
+
+
+def test_a_huge_field_is_cut_before_feedparser_reads_it_never_inside_an_entity():
+    title = "x" * (parse.FIELD_TEXT_READ - 2) + "&amp;" * 100_000
+    item = f"<title>{title}</title><description>{'&lt;p&gt;Kept whole. ' * 20_000}</description>"
+    (entry,) = parse_feed(_one_item_feed(item), feed_id=FEED_ID, feed_url="https://larkmouth.example/feed").entries
+
+    assert entry.title == "x" * (parse.TITLE_MAX_CHARS - 1) + "…"
+    assert entry.summary.count("<p>Kept whole.") == 20_000  # the elements that carry the article are not cut
