@@ -19,6 +19,7 @@ Routes
                              &to, to http://localhost:<port>/files/feeds/rss20-cdata.xml (a name, not 127.0.0.1)
   /bomb?mb=N&coding=gzip,gzip   N MB of zeros (1000) under that Content-Encoding, compressed as it says
                              (one coding or two; gzip or deflate): see hostile.py
+  /quadratic.xml?kb=N        a feed of N kB (150) declaring one entity it references thousands of times
   /flood.xml?pattern=P&where=W&size=N   a feed whose first entry repeats pattern P (img, img-src, tag,
                              description, entity) to N bytes (1000000) in its content, title or categories
   /notfeed                   an HTML page
@@ -463,6 +464,9 @@ class _Handler(BaseHTTPRequestHandler):
                             if c.strip() in ("gzip", "deflate")) or ("gzip",)
             body = hostile_documents.bomb(_int(query, "mb", 1000, 1, 4000), codings)
             return self._send(200, body, "application/rss+xml", {"Content-Encoding": ", ".join(codings)})
+        if path == "/quadratic.xml":
+            body = hostile_documents.quadratic_blowup(_int(query, "kb", 150, 1, 20_000))
+            return self._send(200, body, "application/rss+xml; charset=utf-8")
         if path == "/flood.xml":
             pattern = query.get("pattern", "img")
             pattern = pattern if pattern in hostile_documents.FLOOD_PATTERNS else "img"

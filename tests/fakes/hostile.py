@@ -2,6 +2,7 @@
 
 - compression bombs: zeros compressed with one content coding, or with the same one twice
   (a 1,000 MB bomb is about 1 MB with one gzip, under 2 kB with two);
+- the quadratic entity blowup at any size;
 - flood feeds: an RSS feed whose one entry repeats a pattern (an unclosed `<img src="`, say) to a size,
   where the pattern lands (content, title, author, category, or raw markup) chosen by name.
 
@@ -37,6 +38,20 @@ def bomb(megabytes: int, codings: tuple[str, ...]) -> bytes:
         compressor = zlib.compressobj(9, zlib.DEFLATED, _WBITS[coding])
         data = compressor.compress(data) + compressor.flush()
     return data
+
+
+@functools.lru_cache(maxsize=4)
+def quadratic_blowup(kilobytes: int) -> bytes:
+    """A feed of about `kilobytes` kB whose one entity, half the size, is referenced from the other half.
+
+    150 kB of it would expand to about 1 GB of text, the size of the case first reported.
+    """
+    value = "Tide " * (kilobytes * 100)
+    references = "&tide;" * (kilobytes * 85)
+    return (f'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE rss [<!ENTITY tide "{value}">]>\n'
+            '<rss version="2.0"><channel><title>Larkmouth Tides</title><link>https://tides.larkmouth.example/</link>'
+            f'<description>d</description><item><title>High water</title><guid>tides-1</guid>'
+            f"<description>{references}</description></item></channel></rss>\n").encode("utf-8")
 
 
 @functools.lru_cache(maxsize=16)
