@@ -23,7 +23,7 @@ from huey.storage import SqliteStorage
 
 from atai_worker.api import MAX_BODY_BYTES, contract_validator
 from atai_worker.jobs import QUEUE_NAME
-from tests.fakes.model_server import ModelServer
+from tests.fakes.model_server import TITLE_PREFIX, ModelServer
 from tests.worker.service import REPO_ROOT, SECRET, VENV_BIN, Worker, ai_on
 
 ARTICLE = "<p>The harbour office published the winter tide tables on Monday.</p>" * 8
@@ -39,6 +39,10 @@ def worker(tmp_path_factory, free_port):
 
 def drafts_by_title(run: dict) -> dict:
     return {d["source_title"]: d for d in run["drafts"]}
+
+
+def findings_of(draft: dict) -> set[tuple[str, str]]:
+    return {(finding["code"], finding["message"]) for finding in draft["findings"]}
 
 
 # --- 1. Patterns that take quadratic time ------------------------------------------------------------------
@@ -128,9 +132,9 @@ def test_an_article_page_that_is_a_bomb_costs_the_full_text_only(worker, feed_fi
     run = worker.wait(worker.create_run(url))
 
     (draft,) = run["drafts"]
-    assert {"code": "full_text_unavailable", "message": (
+    assert ("full_text_unavailable", (
         f"fetch: {bomb} is compressed more than once (Content-Encoding: gzip, gzip); only one content coding "
-        "is accepted; the feed's summary is used instead")} in draft["findings"]
+        "is accepted; the feed's summary is used instead")) in findings_of(draft)
 
 
 # --- 3. The operator's API key stays with the operator's endpoint ------------------------------------------
@@ -160,7 +164,7 @@ def test_the_environments_key_is_never_sent_to_an_endpoint_a_run_names(tmp_path,
     assert [r["authorization"] for r in listed.requests] == ["Bearer sk-operator-key"]
     assert [r["authorization"] for r in own.requests] == ["Bearer sk-operator-key"] * 2
     for run in (with_key, to_own, to_listed, to_default):
-        assert [d["title"] for d in run["drafts"]] == ["AI: Tide tables"]
+        assert [d["title"] for d in run["drafts"]] == [TITLE_PREFIX + "Tide tables"]
 
 
 def test_a_runs_ai_key_is_sealed_in_the_run_store_and_a_changed_secret_fails_the_run_in_words(
@@ -216,9 +220,9 @@ def test_an_article_page_that_declares_entities_costs_the_full_text_only(worker,
     run = worker.wait(worker.create_run(url))
 
     (draft,) = run["drafts"]
-    assert {"code": "full_text_unavailable", "message": (
+    assert ("full_text_unavailable", (
         f"extract: the page at {page_url} declares XML entities, which are not accepted; "
-        "the feed's summary is used instead")} in draft["findings"]
+        "the feed's summary is used instead")) in findings_of(draft)
 
 
 def test_every_model_request_is_bounded_and_an_absurdly_long_article_is_held(worker, feed_server, model_server):
@@ -260,8 +264,8 @@ def test_control_characters_in_the_models_answer_are_removed(worker, feed_files,
 
     assert run["errors"] == []
     draft = drafts_by_title(run)["[model-control] Odd answer"]
-    assert draft["content"].startswith("<p>Rewritten with[1m control characters.</p>")
-    assert draft["excerpt"] == "AI summary of [model-control] Odd answer"
+    assert draft["content"].startswith("Rewritten with[1m control characters. ")
+    assert draft["excerpt"] == "A summary of [model-control] Odd answer"
 
 
 # --- 7. Hidden text ---------------------------------------------------------------------------------------
@@ -357,11 +361,11 @@ def test_publish_dates_out_of_range_are_clamped_and_the_draft_says_so(worker, fe
     past, future, fine = (drafts[t] for t in ("Written before the web", "Written in the far future",
                                               "Written last week"))
     assert past["published"] == "1991-01-01T00:00:00+00:00"
-    assert {"code": "published_clamped", "message": "guards: the publish date 1900-01-01 is before 1991, when no "
-            "web page existed; 1991-01-01 is used instead"} in past["findings"]
+    assert ("published_clamped", "guards: the publish date 1900-01-01 is before 1991, when no "
+            "web page existed; 1991-01-01 is used instead") in findings_of(past)
     assert before.replace(microsecond=0) <= datetime.fromisoformat(future["published"]) <= datetime.now(timezone.utc)
-    assert {"code": "published_clamped", "message": "guards: the publish date 2999-01-01 is in the future; the "
-            "time of the import is used instead"} in future["findings"]
+    assert ("published_clamped", "guards: the publish date 2999-01-01 is in the future; the "
+            "time of the import is used instead") in findings_of(future)
     assert fine["published"] == "2026-11-02T10:00:00+00:00" and fine["findings"] == []
 
 
