@@ -9,6 +9,7 @@ import pytest
 
 from atai_worker.decode import decode_text
 from atai_worker.errors import ParseError
+from atai_worker.feedparser_run import FIELD_TEXT_READ, feedparser_result
 from atai_worker.fetch import Fetcher
 from atai_worker.models import Image, item_key
 from atai_worker import parse
@@ -372,8 +373,8 @@ def _entries_as_dicts(parsed):
 
 
 def _with_and_without_set_aside(text):
-    fast = parse._feedparser_result(text, 0)
-    plain = parse._feedparser_result(text, float("inf"))
+    fast = feedparser_result(text, 0)
+    plain = feedparser_result(text, float("inf"))
     return fast, plain
 
 
@@ -493,7 +494,7 @@ def test_many_categories_cost_linear_time_in_feedparser():
 
 
 def test_a_huge_field_is_cut_before_feedparser_reads_it_never_inside_an_entity():
-    title = "x" * (parse.FIELD_TEXT_READ - 2) + "&amp;" * 100_000
+    title = "x" * (FIELD_TEXT_READ - 2) + "&amp;" * 100_000
     item = f"<title>{title}</title><description>{'&lt;p&gt;Kept whole. ' * 20_000}</description>"
     (entry,) = parse_feed(_one_item_feed(item), feed_id=FEED_ID, feed_url="https://larkmouth.example/feed").entries
 
