@@ -15,7 +15,7 @@
 
 namespace ATAI\Dedupe;
 
-use ATAI\Feeds;
+use ATAI\Clock;
 use ATAI\Schema;
 use ATAI\Settings;
 
@@ -153,7 +153,7 @@ function find_match( array $identity ): ?array {
 		$wpdb->prepare(
 			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- the parts are prepared above; table names are ours.
 			"SELECT i.post_id, i.feed_id, i.words, HEX(i.url_hash) AS url_hash, HEX(i.text_hash) AS text_hash, i.minhash, p.post_title, p.post_status, f.title AS feed_title, f.url AS feed_url FROM (" . implode( ' UNION ALL ', $parts ) . ") c JOIN {$table} i ON i.id = c.id JOIN {$wpdb->posts} p ON p.ID = i.post_id LEFT JOIN {$feeds} f ON f.id = i.feed_id WHERE c.near = 0 OR i.created_at >= %s ORDER BY i.id DESC LIMIT %d",
-			Feeds\utc( -DAY_IN_SECONDS * (int) Settings\get( Settings\DEDUPE_WINDOW_DAYS ) ),
+			Clock\utc( -DAY_IN_SECONDS * (int) Settings\get( Settings\DEDUPE_WINDOW_DAYS ) ),
 			MAX_CANDIDATES
 		),
 		ARRAY_A
@@ -247,7 +247,7 @@ function similarity( $encoded, $stored ): float {
  */
 function remember( int $post_id, string $key, int $feed_id, array $identity ): bool {
 	global $wpdb;
-	$now     = Feeds\utc();
+	$now     = Clock\utc();
 	$bands   = array_slice( array_values( array_unique( array_filter( (array) ( $identity['bands'] ?? array() ), static fn( $band ) => is_string( $band ) && 1 === preg_match( '/^[0-9a-f]{16}$/', $band ) ) ) ), 0, MAX_BANDS );
 	$minhash = is_string( $identity['minhash'] ?? null ) && strlen( (string) base64_decode( $identity['minhash'], true ) ) === 4 * NUM_PERM ? $identity['minhash'] : ''; // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.obfuscation_base64_decode -- the contract's encoding of a signature.
 	// The signature travels as base64 and MariaDB decodes it: the query stays plain ASCII text.

@@ -195,7 +195,7 @@ function mark_skipped( string $key, string $code, string $reason ): bool {
 			"UPDATE {$table} SET state = 'skipped', post_id = 0, error_code = %s, error_message = %s, updated_at = %s WHERE item_key = %s",
 			$code,
 			$reason,
-			Feeds\utc(),
+			Clock\utc(),
 			$key
 		)
 	);

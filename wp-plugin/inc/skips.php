@@ -9,6 +9,7 @@
 
 namespace ATAI\Skips;
 
+use ATAI\Clock;
 use ATAI\Dedupe;
 use ATAI\Feed;
 use ATAI\Feeds;
@@ -179,7 +180,7 @@ function record_skip( array $draft, int $feed_id, array $match ): bool {
 			$match['similarity'],
 			empty( $match['flagged'] ) ? 0 : 1,
 			base64_encode( gzcompress( (string) wp_json_encode( $draft ) ) ), // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.obfuscation_base64_encode -- keeps the query plain text; MariaDB stores the bytes.
-			Feeds\utc()
+			Clock\utc()
 		)
 	);
 	return false !== $done && $done > 0;
@@ -197,7 +198,7 @@ function flag_update( int $post_id, string $key, int $feed_id ): void {
 		array(
 			'item_key' => $key,
 			'feed_id'  => $feed_id,
-			'at'       => Feeds\utc(),
+			'at'       => Clock\utc(),
 		)
 	);
 }
