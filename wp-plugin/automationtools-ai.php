@@ -33,6 +33,9 @@ require_once __DIR__ . '/inc/lock.php';
 require_once __DIR__ . '/inc/feeds.php';
 require_once __DIR__ . '/inc/class-feed.php';
 require_once __DIR__ . '/inc/ledger.php';
+require_once __DIR__ . '/inc/feed-address.php';
+require_once __DIR__ . '/inc/dedupe.php';
+require_once __DIR__ . '/inc/skips.php';
 require_once __DIR__ . '/inc/contract.php';
 require_once __DIR__ . '/inc/worker.php';
 require_once __DIR__ . '/inc/class-import-batch.php';
@@ -47,5 +50,6 @@ require_once __DIR__ . '/inc/rest.php';
 require_once __DIR__ . '/inc/admin/notices.php';
 require_once __DIR__ . '/inc/admin/settings-page.php';
 require_once __DIR__ . '/inc/admin/feeds-page.php';
+require_once __DIR__ . '/inc/admin/items-list.php';
 
 bootstrap();

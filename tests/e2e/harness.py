@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import os
+import random
 import re
 import secrets
 import shutil
@@ -31,8 +32,11 @@ sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(REPO))
 
 import stack  # noqa: E402  (scripts/ is not a package)
+from tests.fakes.feed_server import _SENTENCES  # noqa: E402
 
 SITE_NAME = "e2e"
+# The words story_html() draws its paragraphs from.
+_WORDS = sorted({word.strip(".,;'").lower() for sentence in _SENTENCES for word in sentence.split()} - {""})
 STATE_DIR = stack.STATE / SITE_NAME
 SCREENSHOTS_DIR = STATE_DIR / "screenshots"
 FEED_FILES_DIR = STATE_DIR / "feed-files"
@@ -330,18 +334,20 @@ class Stack:
 
 
 def story_html(story: StoryItem) -> str:
-    """A full article (long enough that the worker needs no article page) around the story's own sentence."""
+    """A full article (long enough that the worker needs no article page) around the story's own sentence.
+
+    Its two paragraphs are words of the origin's sentences in an order drawn from the story's sentence:
+    two stories are different texts (the site rightly takes two copies of one text for one story).
+    """
+    picker = random.Random(story.signature)
+    first, second = (" ".join(picker.choices(_WORDS, k=30)) for _ in range(2))
     return (
         f"<p>{html.escape(story.signature)}</p>{story.extra_html}"
-        "<p>The volunteers at the quayside workshop spent the autumn restoring a clinker-built dinghy that had "
-        "lain under a tarpaulin behind the chandlery for longer than anyone could remember.</p>"
+        f"<p>{html.escape(first.capitalize())}.</p>"
         "<h2>How the work was done</h2>"
         "<ul><li>Every plank was numbered before it came off.</li><li>The ribs were steamed in a borrowed "
         "wallpaper stripper.</li><li>Copper rivets came from a supplier two valleys away.</li></ul>"
-        "<p>The finished boat will be rowed in the regatta next summer, and the workshop hopes the crew will "
-        "be made up of the same people who sanded its hull through the long, wet evenings of November.</p>"
-        "<p>Anyone who wants to help with the next project can call in on a Tuesday evening; the kettle is "
-        "usually on and there is always a plank that needs planing.</p>"
+        f"<p>{html.escape(second.capitalize())}.</p>"
     )
 
 

@@ -82,7 +82,7 @@ final class FeedsRestTest extends RestTestCase {
 		$second = self::request( 'POST', 'feeds', array( 'url' => 'https://news.example.org/rss' ) );
 
 		$this->assertSame( 400, $second->get_status() );
-		$this->assertStringContainsString( 'already added (feed #' . $first->get_data()['id'] . ')', self::error_text( $second ) );
+		$this->assertStringContainsString( 'already added as "https://news.example.org/rss" (feed #' . $first->get_data()['id'] . ', ', self::error_text( $second ) );
 	}
 
 	public function test_numbers_intervals_statuses_and_authors_are_checked_with_messages_in_words(): void {

@@ -44,7 +44,9 @@ def entry(n: int) -> Entry:
 def draft_for(e: Entry) -> dict:
     return {"key": e.key, "guid": e.guid, "source_url": e.link, "source_title": e.title, "title": e.title,
             "content": "<p>x</p>", "excerpt": "x", "tags": [], "categories": [], "image": None, "published": None,
-            "author": None, "rewritten": False, "model": None, "usage": None, "findings": [], "hold": False}
+            "author": None, "rewritten": False, "model": None, "usage": None, "findings": [], "hold": False,
+            "identity": {"canonical_url": None, "canonical_from": None, "text_hash": None, "words": 1, "minhash": None,
+                         "bands": []}}
 
 
 def error_for(e: Entry) -> dict:

@@ -41,7 +41,8 @@ function definitions(): array {
 	if ( null === $definitions ) {
 		$definitions = array_merge(
 			source_options(),
-			\ATAI\Embeds\feed_options()
+			\ATAI\Embeds\feed_options(),
+			\ATAI\Skips\feed_options()
 		);
 	}
 	return $definitions;

@@ -144,10 +144,19 @@ function check_field( string $field, $value ) {
  */
 function check_references( array $values, ?int $feed_id ): array {
 	$errors = array();
-	$other  = find_by_url( $values['url'] );
-	if ( null !== $other && $other !== $feed_id ) {
-		/* translators: %d: ID of the feed that already has this address. */
-		$errors['url'] = field_error( 'url', sprintf( __( 'this feed is already added (feed #%d).', 'automationtools-ai' ), $other ) );
+	// Another spelling of one address (http or https, a fragment, tracking parameters…) is the same feed.
+	$other = \ATAI\Feed_Address\feed_with_same_address( $values['url'], $feed_id );
+	if ( null !== $other ) {
+		$errors['url'] = field_error(
+			'url',
+			sprintf(
+				/* translators: 1: the existing feed's title, 2: its ID, 3: its URL. */
+				__( 'this feed is already added as "%1$s" (feed #%2$d, %3$s).', 'automationtools-ai' ),
+				'' !== $other['title'] ? $other['title'] : $other['url'],
+				$other['id'],
+				$other['url']
+			)
+		);
 	}
 	if ( ! get_userdata( $values['author'] ) ) {
 		$errors['author'] = field_error( 'author', __( 'choose a user of this site.', 'automationtools-ai' ) );
@@ -347,19 +356,6 @@ function get( int $id ): ?Feed {
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
 	$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE id = %d", $id ), ARRAY_A );
 	return $row ? Feed::from_row( $row ) : null;
-}
-
-/**
- * The ID of the feed with this exact URL, or null.
- *
- * @since 0.1.0
- */
-function find_by_url( string $url ): ?int {
-	global $wpdb;
-	$table = Schema\feeds_table();
-	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-	$id = $wpdb->get_var( $wpdb->prepare( "SELECT id FROM {$table} WHERE url = %s LIMIT 1", $url ) );
-	return null === $id ? null : (int) $id;
 }
 
 /**

@@ -3,7 +3,8 @@
  * The item ledger: one row per source item in {prefix}atai_items, keyed by the worker's item key.
  *
  * States: queued (planned by a run), importing (claimed inside an import transaction; never seen
- * committed), posted (has its post), failed (with a code, a message and an attempt count).
+ * committed), posted (has its post), skipped (the same story as a post made before: inc/dedupe.php
+ * says which), failed (with a code, a message and an attempt count).
  * A failed item is failed for good when its error is not retryable or after MAX_ATTEMPTS.
  *
  * @package automationtools-ai
@@ -15,7 +16,7 @@ use ATAI\Clock;
 use ATAI\Schema;
 use WP_Error;
 
-const STATES        = array( 'queued', 'importing', 'posted', 'failed' );
+const STATES        = array( 'queued', 'importing', 'posted', 'skipped', 'failed' );
 const MAX_ATTEMPTS  = 3;
 const SEEN_KEYS_CAP = 20000;
 
@@ -99,19 +100,21 @@ function record_planned( int $feed_id, string $run_id, array $items ): void {
  * @param int                  $feed_id Feed ID.
  * @param string               $run_id  Run ID.
  * @param array<string, mixed> $draft   The Draft (guid, source_url, source_title) for a row that is not there yet.
+ * @param bool                 $skipped Whether a key skipped as a duplicate may be claimed ("Import anyway").
  * @return bool|WP_Error
  */
-function claim( string $key, int $feed_id, string $run_id, array $draft ) {
+function claim( string $key, int $feed_id, string $run_id, array $draft, bool $skipped = false ) {
 	global $wpdb;
 	$table = Schema\items_table();
 	$now   = Clock\utc();
 	$done  = $wpdb->query(
 		$wpdb->prepare(
 			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-			"UPDATE {$table} SET state = 'importing', run_id = %s, updated_at = %s WHERE item_key = %s AND state IN ('queued', 'failed')",
+			"UPDATE {$table} SET state = 'importing', run_id = %s, updated_at = %s WHERE item_key = %s AND (state IN ('queued', 'failed') OR (%d = 1 AND state = 'skipped'))",
 			$run_id,
 			$now,
-			$key
+			$key,
+			$skipped ? 1 : 0
 		)
 	);
 	if ( false === $done ) {
@@ -175,6 +178,30 @@ function mark_posted( string $key, int $post_id ): bool {
 }
 
 /**
+ * Mark a claimed key skipped as the same story as an existing post (same transaction as the claim).
+ *
+ * @since 0.2.0
+ *
+ * @param string $key    Item key.
+ * @param string $code   duplicate_url, duplicate_text or near_duplicate.
+ * @param string $reason The reason in words (Skips\reason()).
+ */
+function mark_skipped( string $key, string $code, string $reason ): bool {
+	global $wpdb;
+	$table = Schema\items_table();
+	return 1 === $wpdb->query(
+		$wpdb->prepare(
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+			"UPDATE {$table} SET state = 'skipped', post_id = 0, error_code = %s, error_message = %s, updated_at = %s WHERE item_key = %s",
+			$code,
+			$reason,
+			Clock\utc(),
+			$key
+		)
+	);
+}
+
+/**
  * Record item failures (the worker's ItemErrors or our own import failures), in one statement.
  *
  * Each failure counts one attempt, once per run: seeing the same run's error again (e.g. after an
@@ -228,7 +255,7 @@ function record_failures( int $feed_id, string $run_id, array $failures ): void 
 /**
  * Keys the worker should skip for a feed, newest first, at most SEEN_KEYS_CAP.
  *
- * Posted, importing, queued in the feed's live run, and failed for good. Retryable failures are
+ * Posted, importing, skipped as duplicates, queued in the feed's live run, and failed for good. Retryable failures are
  * left out so the worker tries them again.
  *
  * @since 0.1.0
@@ -244,7 +271,7 @@ function seen_keys( int $feed_id, ?string $live_run ): array {
 	return $wpdb->get_col(
 		$wpdb->prepare(
 			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name and condition are ours.
-			"SELECT item_key FROM {$table} WHERE feed_id = %d AND (state IN ('posted', 'importing') OR (state = 'queued' AND run_id = %s) OR {$good}) ORDER BY updated_at DESC, id DESC LIMIT %d",
+			"SELECT item_key FROM {$table} WHERE feed_id = %d AND (state IN ('posted', 'importing', 'skipped') OR (state = 'queued' AND run_id = %s) OR {$good}) ORDER BY updated_at DESC, id DESC LIMIT %d",
 			$feed_id,
 			(string) $live_run,
 			SEEN_KEYS_CAP

@@ -35,6 +35,9 @@ function bootstrap(): void {
 	add_filter( 'cron_schedules', __NAMESPACE__ . '\\Cron\\add_schedule' );
 	add_action( Cron\HOOK, __NAMESPACE__ . '\\Cron\\tick' );
 
+	// A deleted post's identity goes with it (inc/dedupe.php).
+	add_action( 'deleted_post', __NAMESPACE__ . '\\Dedupe\\forget_post' );
+
 	add_action( 'http_api_curl', __NAMESPACE__ . '\\Worker\\limit_connect_time', 10, 2 );
 
 	add_action( 'rest_api_init', __NAMESPACE__ . '\\REST\\register_routes' );
@@ -48,6 +51,7 @@ function bootstrap(): void {
 	add_action( 'admin_post_' . Admin\Feeds_Page\RUN_ACTION, __NAMESPACE__ . '\\Admin\\Feeds_Page\\handle_run' );
 	add_action( 'admin_post_' . Admin\Feeds_Page\TOGGLE_ACTION, __NAMESPACE__ . '\\Admin\\Feeds_Page\\handle_toggle' );
 	add_action( 'admin_post_' . Admin\Feeds_Page\DELETE_ACTION, __NAMESPACE__ . '\\Admin\\Feeds_Page\\handle_delete' );
+	add_action( 'admin_post_' . Admin\Items_List\IMPORT_ANYWAY_ACTION, __NAMESPACE__ . '\\Admin\\Items_List\\handle_import_anyway' );
 	add_filter( 'plugin_action_links_' . plugin_basename( PLUGIN_FILE ), __NAMESPACE__ . '\\Admin\\Settings_Page\\add_action_link' );
 }
 

@@ -1,9 +1,10 @@
 <?php
 /**
- * Draft -> post: one WordPress post per item key, never two.
+ * Draft -> post: one WordPress post per item key, and one per story, never two.
  *
- * The import of one Draft is one transaction: claim the ledger row, insert the post and its meta,
- * mark the row posted, commit. A claim that fails means the key is posted already.
+ * The import of one Draft is one transaction: claim the ledger row, check that no post has the same
+ * story (inc/dedupe.php), insert the post and its meta, store its identity, mark the row posted, commit.
+ * A claim that fails means the key is posted already; a story posted before makes the row skipped.
  *
  * @package automationtools-ai
  */
@@ -12,6 +13,8 @@ namespace ATAI\Posts;
 
 use ATAI\Contract;
 use ATAI\Feed;
+use ATAI\Dedupe;
+use ATAI\Skips;
 use ATAI\Ledger;
 use ATAI\Transaction;
 use WP_Error;
@@ -98,9 +101,10 @@ function can_edit_meta( $allowed, $meta_key, $post_id, $user_id ): bool {
  * @param Feed                 $feed   The feed (Feeds\get()).
  * @param string               $run_id The run it came from.
  * @param Import_Batch         $batch  The open batch.
- * @return int|WP_Error The new post's ID, 0 when the key is posted already.
+ * @param bool                 $anyway Post it even if it was skipped as the same story as a post ("Import anyway").
+ * @return int|WP_Error The new post's ID, 0 when the key is posted already or the story was (then it is skipped).
  */
-function import_draft( array $draft, Feed $feed, string $run_id, Import_Batch $batch ) {
+function import_draft( array $draft, Feed $feed, string $run_id, Import_Batch $batch, bool $anyway = false ) {
 	$valid = Contract\validate( 'Draft', $draft );
 	if ( is_wp_error( $valid ) ) {
 		return new WP_Error(
@@ -112,13 +116,39 @@ function import_draft( array $draft, Feed $feed, string $run_id, Import_Batch $b
 	// The slow parts (kses on a large article, creating new tags) run before the transaction, so row locks stay short.
 	$postarr = prepare_post( $draft, $feed );
 	$tag_ids = $batch->tag_ids( tags( $draft['tags'] ) );
+	// One import decides at a time on this site, so two overlapping collections never both post a story;
+	// the lock spans the transaction only, so the slow parts above still run side by side.
+	if ( ! Dedupe\hold_lock() ) {
+		return new WP_Error( 'import_busy', __( 'import: another import on this site kept the duplicate check busy for too long; the item is tried again on the next run.', 'automationtools-ai' ) );
+	}
+	try {
+		return insert_post( $draft, $feed, $run_id, $batch, $postarr, $tag_ids, $anyway );
+	} finally {
+		Dedupe\release_lock();
+	}
+}
 
+/**
+ * The transaction of an import: claim the key, decide, insert the post and its meta, store its identity.
+ *
+ * @since 0.2.0
+ *
+ * @param array<string, mixed> $draft   A contract Draft.
+ * @param Feed                 $feed    The feed.
+ * @param string               $run_id  The run it came from.
+ * @param Import_Batch         $batch   The open batch.
+ * @param array<string, mixed> $postarr The post (prepare_post()).
+ * @param int[]                $tag_ids Its tags.
+ * @param bool                 $anyway  Post it even if it was skipped as the same story as a post.
+ * @return int|WP_Error The new post's ID, 0 when the key is posted already or the story was.
+ */
+function insert_post( array $draft, Feed $feed, string $run_id, Import_Batch $batch, array $postarr, array $tag_ids, bool $anyway ) {
 	if ( ! Transaction\begin() ) {
 		return new WP_Error( 'import_db_error', __( 'import: the database could not start a transaction.', 'automationtools-ai' ) );
 	}
 	$post_id = 0;
 	try {
-		$claimed = Ledger\claim( $draft['key'], $feed->id, $run_id, $draft );
+		$claimed = Ledger\claim( $draft['key'], $feed->id, $run_id, $draft, $anyway );
 		if ( is_wp_error( $claimed ) ) {
 			forget_rolled_back( 0 );
 			return $claimed;
@@ -126,6 +156,10 @@ function import_draft( array $draft, Feed $feed, string $run_id, Import_Batch $b
 		if ( ! $claimed ) {
 			Transaction\commit();
 			return 0;
+		}
+		$match = $anyway ? null : Dedupe\find_match( $draft['identity'] );
+		if ( null !== $match ) {
+			return Skips\skip( $draft, $feed, $match );
 		}
 		$post_id = wp_insert_post( wp_slash( $postarr ), true );
 		if ( is_wp_error( $post_id ) ) {
@@ -138,9 +172,13 @@ function import_draft( array $draft, Feed $feed, string $run_id, Import_Batch $b
 				sprintf( __( 'import: WordPress did not create the post: %s', 'automationtools-ai' ), $error->get_error_message() )
 			);
 		}
-		if ( ! add_tags( $post_id, $tag_ids ) || ! add_meta( $post_id, $draft, $feed ) || ! Ledger\mark_posted( $draft['key'], $post_id ) ) {
+		if ( ! add_tags( $post_id, $tag_ids ) || ! add_meta( $post_id, $draft, $feed ) || ! Ledger\mark_posted( $draft['key'], $post_id )
+			|| ! Dedupe\remember( $post_id, $draft['key'], $feed->id, $draft['identity'] ) ) {
 			forget_rolled_back( $post_id );
 			return new WP_Error( 'import_db_error', __( 'import: the database refused the post\'s source data.', 'automationtools-ai' ) );
+		}
+		if ( $anyway ) {
+			Skips\forget_skip( $draft['key'] );
 		}
 		if ( ! Transaction\commit() ) {
 			// MariaDB rolls a transaction back when its COMMIT fails: the post is not there.

@@ -29,6 +29,7 @@ const ROUTE_FEEDS      = 'feeds';
 const ROUTE_FEED       = 'feeds/(?P<id>\d+)';
 const ROUTE_FEED_RUN   = 'feeds/(?P<id>\d+)/run';
 const ROUTE_FEED_ITEMS = 'feeds/(?P<id>\d+)/items';
+const ROUTE_ITEM_IMPORT = 'feeds/(?P<id>\d+)/items/(?P<key>[0-9a-f]{64})/import';
 const ROUTE_STATUS     = 'worker/status';
 const ROUTE_CALLBACK   = 'worker/callback';
 
@@ -148,6 +149,22 @@ function register_routes(): void {
 					'minimum' => 1,
 					'maximum' => 200,
 					'default' => 50,
+				),
+			),
+		)
+	);
+
+	register_rest_route(
+		NAMESPACE_V1,
+		'/' . ROUTE_ITEM_IMPORT,
+		array(
+			'methods'             => WP_REST_Server::CREATABLE,
+			'callback'            => __NAMESPACE__ . '\\import_item_anyway',
+			'permission_callback' => $admin,
+			'args'                => $id + array(
+				'key' => array(
+					'type'    => 'string',
+					'pattern' => '^[0-9a-f]{64}$',
 				),
 			),
 		)
@@ -558,6 +575,7 @@ function list_items( WP_REST_Request $request ) {
 		return $feed;
 	}
 	$items    = Ledger\recent( $feed->id, (int) $request['per_page'] );
+	$skips    = \ATAI\Skips\skips_of( $items );
 	$post_ids = array_filter( array_column( $items, 'post_id' ) );
 	if ( $post_ids ) {
 		_prime_post_caches( $post_ids, false, false );
@@ -573,14 +591,70 @@ function list_items( WP_REST_Request $request ) {
 			'post_link'       => $item['post_id'] ? get_permalink( $item['post_id'] ) : null,
 			'attempts'        => $item['attempts'],
 			'failed_for_good' => $item['failed_for_good'],
-			'error'           => '' === $item['error_code'] ? null : array(
+			'error'           => '' === $item['error_code'] || 'skipped' === $item['state'] ? null : array(
 				'code'    => $item['error_code'],
 				'message' => $item['error_message'],
 			),
+			// Why a skipped item has no post of its own: the post it matched, how, and the reason in words.
+			'skip'            => isset( $skips[ $item['key'] ] ) ? skip_response( $skips[ $item['key'] ] ) : null,
 			'updated'         => Clock\rfc3339( $item['updated_at'] ),
 		);
 	}
 	return rest_ensure_response( $data );
+}
+
+/**
+ * A skip for the items route.
+ *
+ * @since 0.2.0
+ *
+ * @param array<string, mixed> $skip From Skips\skips().
+ * @return array<string, mixed>
+ */
+function skip_response( array $skip ): array {
+	return array(
+		'reason'     => $skip['layer'],
+		'message'    => $skip['message'],
+		'post_id'    => $skip['post_id'],
+		'post_title' => $skip['post_title'],
+		'post_link'  => get_permalink( $skip['post_id'] ) ?: null,
+		'feed_id'    => $skip['feed_id'],
+		'feed_title' => $skip['feed_title'],
+		'similarity' => $skip['similarity'],
+		'flagged'    => $skip['flagged'],
+	);
+}
+
+/**
+ * POST feeds/{id}/items/{key}/import: post a skipped item after all ("Import anyway").
+ *
+ * @since 0.2.0
+ *
+ * @return WP_REST_Response|WP_Error
+ */
+function import_item_anyway( WP_REST_Request $request ) {
+	$feed = requested_feed( $request );
+	if ( is_wp_error( $feed ) ) {
+		return $feed;
+	}
+	$item = Ledger\get( (string) $request['key'] );
+	if ( null === $item || $item['feed_id'] !== $feed->id ) {
+		return new WP_Error( 'atai_item_not_found', __( 'This feed has no such item.', 'automationtools-ai' ), array( 'status' => 404 ) );
+	}
+	$post_id = \ATAI\Skips\import_anyway( $item['key'] );
+	if ( is_wp_error( $post_id ) ) {
+		$data = $post_id->get_error_data();
+		$post_id->add_data( array( 'status' => is_array( $data ) && isset( $data['status'] ) ? $data['status'] : 500 ) );
+		return $post_id;
+	}
+	$response = rest_ensure_response(
+		array(
+			'post_id'   => $post_id,
+			'post_link' => get_permalink( $post_id ),
+		)
+	);
+	$response->set_status( 201 );
+	return $response;
 }
 
 /**

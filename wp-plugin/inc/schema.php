@@ -112,6 +112,8 @@ function statements(): array {
   PRIMARY KEY  (signature),
   KEY expires_at (expires_at)
 ) {$charset};",
+		...\ATAI\Dedupe\statements( $charset ),
+		...\ATAI\Skips\statements( $charset ),
 	);
 }
 
@@ -146,5 +148,5 @@ function upgrade_if_needed(): void {
 function drop_tables(): void {
 	global $wpdb;
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery.SchemaChange -- table names are ours; uninstall removes them.
-	$wpdb->query( 'DROP TABLE IF EXISTS ' . feeds_table() . ', ' . items_table() . ', ' . seen_callbacks_table() );
+	$wpdb->query( 'DROP TABLE IF EXISTS ' . feeds_table() . ', ' . items_table() . ', ' . seen_callbacks_table() . ', ' . \ATAI\Dedupe\identities_table() . ', ' . \ATAI\Dedupe\bands_table() . ', ' . \ATAI\Skips\skips_table() );
 }

@@ -21,9 +21,11 @@ const AI_BASE_URL      = 'atai_ai_base_url';
 const AI_API_KEY       = 'atai_ai_api_key';
 const AI_MODEL         = 'atai_ai_model';
 const AI_MAX_IN_FLIGHT = 'atai_ai_max_in_flight';
+const DEDUPE_THRESHOLD   = 'atai_dedupe_threshold';
+const DEDUPE_WINDOW_DAYS = 'atai_dedupe_window_days';
 
 /** Every option this file owns; uninstall deletes exactly these. */
-const OPTIONS = array( WORKER_URL, WORKER_SECRET, AI_ENABLED, AI_BASE_URL, AI_API_KEY, AI_MODEL, AI_MAX_IN_FLIGHT );
+const OPTIONS = array( WORKER_URL, WORKER_SECRET, AI_ENABLED, AI_BASE_URL, AI_API_KEY, AI_MODEL, AI_MAX_IN_FLIGHT, DEDUPE_THRESHOLD, DEDUPE_WINDOW_DAYS );
 
 /** Options that are never shown back and are stored with autoload off. */
 const SECRETS = array( WORKER_SECRET, AI_API_KEY );
@@ -40,6 +42,19 @@ const CALLBACK_URL_CONSTANT = 'ATAI_CALLBACK_URL';
 const DEFAULT_WORKER_URL = 'http://127.0.0.1:8090';
 const MAX_IN_FLIGHT_MIN  = 1;
 const MAX_IN_FLIGHT_MAX  = 64;
+
+/**
+ * Whole-number options and their allowed ranges.
+ *
+ * The duplicate threshold is a similarity in per cent: two texts at least this similar are one story.
+ * 45 separates the edited wire copy from the look-alike stories of our set (bench/dedupe_quality.py);
+ * below 30 the worker's band keys no longer find every pair that similar.
+ */
+const NUMBER_RANGES = array(
+	AI_MAX_IN_FLIGHT   => array( MAX_IN_FLIGHT_MIN, MAX_IN_FLIGHT_MAX ),
+	DEDUPE_THRESHOLD   => array( 30, 100 ),
+	DEDUPE_WINDOW_DAYS => array( 1, 365 ),
+);
 
 /** The settings form's "clear" check boxes post their option names in this field. */
 const CLEAR_FIELD = 'atai_clear_secret';
@@ -88,6 +103,16 @@ function definitions(): array {
 			'type'    => 'integer',
 			'default' => 8,
 		),
+		DEDUPE_THRESHOLD   => array(
+			'rest'    => 'dedupe_threshold',
+			'type'    => 'integer',
+			'default' => 45,
+		),
+		DEDUPE_WINDOW_DAYS => array(
+			'rest'    => 'dedupe_window_days',
+			'type'    => 'integer',
+			'default' => 30,
+		),
 	);
 }
 
@@ -112,6 +137,10 @@ function label( string $option ): string {
 			return __( 'Model', 'automationtools-ai' );
 		case AI_MAX_IN_FLIGHT:
 			return __( 'Parallel AI requests', 'automationtools-ai' );
+		case DEDUPE_THRESHOLD:
+			return __( 'Same story from', 'automationtools-ai' );
+		case DEDUPE_WINDOW_DAYS:
+			return __( 'Look for the same story within', 'automationtools-ai' );
 	}
 	return $option;
 }
@@ -169,13 +198,16 @@ function clean( string $option, $value ) {
 			return $model;
 
 		case AI_MAX_IN_FLIGHT:
+		case DEDUPE_THRESHOLD:
+		case DEDUPE_WINDOW_DAYS:
 			if ( ! is_numeric( $value ) || (int) $value != $value ) { // phpcs:ignore Universal.Operators.StrictComparisons -- "8" and 8 are the same number here.
 				return invalid( $option, __( 'enter a whole number.', 'automationtools-ai' ) );
 			}
 			$number = (int) $value;
-			if ( $number < MAX_IN_FLIGHT_MIN || $number > MAX_IN_FLIGHT_MAX ) {
+			list( $min, $max ) = NUMBER_RANGES[ $option ];
+			if ( $number < $min || $number > $max ) {
 				/* translators: 1: smallest allowed number, 2: largest allowed number. */
-				return invalid( $option, sprintf( __( 'enter a number from %1$d to %2$d.', 'automationtools-ai' ), MAX_IN_FLIGHT_MIN, MAX_IN_FLIGHT_MAX ) );
+				return invalid( $option, sprintf( __( 'enter a number from %1$d to %2$d.', 'automationtools-ai' ), $min, $max ) );
 			}
 			return $number;
 	}
@@ -541,6 +573,20 @@ function rest_schema(): array {
 				'minimum' => MAX_IN_FLIGHT_MIN,
 				'maximum' => MAX_IN_FLIGHT_MAX,
 				'context' => array( 'view', 'edit' ),
+			),
+			'dedupe_threshold'        => array(
+				'description' => __( 'Per cent of similar text from which an item is the same story as a post.', 'automationtools-ai' ),
+				'type'        => 'integer',
+				'minimum'     => NUMBER_RANGES[ DEDUPE_THRESHOLD ][0],
+				'maximum'     => NUMBER_RANGES[ DEDUPE_THRESHOLD ][1],
+				'context'     => array( 'view', 'edit' ),
+			),
+			'dedupe_window_days'      => array(
+				'description' => __( 'Days of posts a similar text is compared with.', 'automationtools-ai' ),
+				'type'        => 'integer',
+				'minimum'     => NUMBER_RANGES[ DEDUPE_WINDOW_DAYS ][0],
+				'maximum'     => NUMBER_RANGES[ DEDUPE_WINDOW_DAYS ][1],
+				'context'     => array( 'view', 'edit' ),
 			),
 			'callback_url'            => array(
 				'type'     => 'string',

@@ -57,8 +57,51 @@ final class Contract_Fixtures {
 				),
 				'findings'     => array(),
 				'hold'         => false,
+				'identity'     => self::identity( 'https://news.example.org/articles/' . rawurlencode( $guid ) ),
 			),
 			$fields
+		);
+	}
+
+	/**
+	 * A contract Identity: an article address, and text layers only when given (the default text is short).
+	 *
+	 * @param string|null          $url    The canonical URL.
+	 * @param array<string, mixed> $fields Fields to override (text_hash, words, and signature()'s).
+	 * @return array<string, mixed>
+	 */
+	public static function identity( ?string $url, array $fields = array() ): array {
+		return array_merge(
+			array(
+				'canonical_url'  => $url,
+				'canonical_from' => null === $url ? null : 'link',
+				'text_hash'      => null,
+				'words'          => 12,
+				'minhash'        => null,
+				'bands'          => array(),
+			),
+			$fields
+		);
+	}
+
+	/**
+	 * A MinHash signature and its band keys, as the worker encodes them: $seed picks the text, and the
+	 * first $changed of its 128 values differ (128 - $changed equal values: similarity (128 - $changed) / 128).
+	 *
+	 * @return array{minhash: string, bands: string[]}
+	 */
+	public static function signature( int $seed, int $changed = 0 ): array {
+		$values = array();
+		for ( $i = 0; $i < 128; $i++ ) {
+			$values[] = hexdec( substr( hash( 'sha256', $seed . ':' . $i . ':' . ( $i < $changed ? 'edit' : 'text' ) ), 0, 8 ) );
+		}
+		$bands = array();
+		for ( $band = 0; $band < 42; $band++ ) {
+			$bands[] = substr( hash( 'sha256', $band . ':' . implode( ',', array_slice( $values, 3 * $band, 3 ) ) ), 0, 16 );
+		}
+		return array(
+			'minhash' => base64_encode( pack( 'V*', ...$values ) ), // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.obfuscation_base64_encode -- the contract's encoding.
+			'bands'   => $bands,
 		);
 	}
 

@@ -83,6 +83,11 @@ class Fetcher:
             cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
         )
 
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        """The hosts ATAI_ALLOWED_HOSTS lets through although their addresses are not public."""
+        return self._allowed
+
     def close(self) -> None:
         """Close the connection pools."""
         self._client.close()

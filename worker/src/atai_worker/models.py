@@ -102,6 +102,7 @@ class Draft:
     usage: dict | None = None
     findings: tuple[Finding, ...] = field(default_factory=tuple)
     hold: bool = False  # a finding holds the draft for review: it must not be published as it is
+    identity: dict | None = None  # identity.Identity.to_dict(): what makes it the same story as another
 
     def replace(self, **changes) -> "Draft":
         return dataclasses.replace(self, **changes)

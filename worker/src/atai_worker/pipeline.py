@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from . import extract, guards
+from . import extract, guards, identity
 from .errors import ExtractError, FetchError, GuardError, WorkerError
 from .fetch import Fetcher
 from .models import Draft, Entry, Finding, Image
@@ -42,15 +42,18 @@ class Pipeline:
         try:
             findings: list[Finding] = []
             always = options.get("full_text") == "always"
+            article_url = (entry.link, "link")
             if entry.link and (extract.needs_full_text(entry) or (always and is_web_url(entry.link))):
-                entry, finding = self._full_text(entry)
+                entry, finding, article_url = self._full_text(entry)
                 findings += [finding] if finding else []
             stage = "sanitize"
             on_stage(stage)
             source_html = sanitize_html(entry.content_html or entry.summary, base_url=entry.base_url or entry.link)
+            # The source text, not the rewrite: two feeds' copies of one story are rewritten differently.
+            story = identity.identity_of(plain_text(source_html), *article_url).to_dict()
             image = first_image(entry, source_html)
             if endpoint is None:
-                draft = original_draft(entry, source_html, image, findings)
+                draft = original_draft(entry, source_html, image, findings).replace(identity=story)
             else:
                 if not plain_text(source_html).strip():
                     raise GuardError("guards: the entry has no text to rewrite", code="content_empty",
@@ -65,7 +68,8 @@ class Pipeline:
                     # The model's HTML is as hostile as the feed's.
                     content=sanitize_html(rewritten.content, base_url=entry.base_url or entry.link),
                     excerpt=" ".join(plain_text(rewritten.excerpt).split()),
-                    tags=rewritten.tags, rewritten=True, model=rewritten.model, usage=rewritten.usage)
+                    tags=rewritten.tags, rewritten=True, model=rewritten.model, usage=rewritten.usage,
+                    identity=story)
             stage = "guards"
             on_stage(stage)
             if endpoint is None:
@@ -78,25 +82,43 @@ class Pipeline:
             log.exception("unexpected failure feed_url=%s key=%s stage=%s", entry.feed_url, entry.key, stage)
             raise unexpected_error(stage, exc) from exc
 
-    def _full_text(self, entry: Entry) -> tuple[Entry, Finding | None]:
-        """The entry with the article extracted from its page, or unchanged with a finding saying why not."""
+    def _full_text(self, entry: Entry) -> tuple[Entry, Finding | None, tuple[str | None, str]]:
+        """The entry with the article extracted from its page, or unchanged with a finding saying why not;
+        and the article's URL as the page gives it (after redirects, rel=canonical, og:url) with its source."""
         try:
             page = self.fetcher.fetch_page(entry.link)
         except FetchError as exc:
-            return entry, Finding("full_text_unavailable", f"{exc.message}; the feed's summary is used instead")
+            return (entry, Finding("full_text_unavailable", f"{exc.message}; the feed's summary is used instead"),
+                    (entry.link, "link"))
+        article_url = page_url(page, entry.link, self.fetcher.allowed_hosts)
         try:
             article = extract.extract_article(page.body, page.url, feed_text=entry.content_html or entry.summary)
         except ExtractError as exc:
-            return entry, Finding("full_text_unavailable", f"{exc.message}; the feed's summary is used instead")
+            return (entry, Finding("full_text_unavailable", f"{exc.message}; the feed's summary is used instead"),
+                    article_url)
         except Exception as exc:
             # The page is as hostile as the feed; an extractor crash costs the full text, not the item.
             log.exception("extraction failed feed_url=%s key=%s stage=extract", entry.feed_url, entry.key)
             return entry, Finding("full_text_unavailable", f"extract: could not read the article on {entry.link} "
-                                                           f"({type(exc).__name__}); the feed's summary is used instead")
+                                                           f"({type(exc).__name__}); the feed's summary is used "
+                                                           "instead"), article_url
         if not article:
             return entry, Finding("full_text_unavailable", f"extract: found no article text on {entry.link}; "
-                                                           "the feed's summary is used instead")
-        return entry.replace(content_html=article), None
+                                                           "the feed's summary is used instead"), article_url
+        return entry.replace(content_html=article), None, article_url
+
+
+def page_url(page, link: str, allowed_hosts: frozenset[str]) -> tuple[str, str]:
+    """The article's URL from a fetched page and where it came from: rel=canonical, og:url, else the final URL."""
+    try:
+        named, source = identity.page_canonical(page.body, page.url, allowed_hosts)
+    except Exception:
+        # A page that breaks the HTML parser still has its final URL.
+        log.exception("page canonical failed url=%s stage=extract", page.url)
+        named, source = None, None
+    if named:
+        return named, source
+    return page.url, "redirect" if identity.canonical_url(page.url) != identity.canonical_url(link) else "link"
 
 
 def excerpt_of(html: str, words: int = EXCERPT_WORDS) -> str:

@@ -11,6 +11,7 @@
 namespace ATAI\Admin\Feeds_Page;
 
 use ATAI\Admin\Feeds_List_Table;
+use ATAI\Admin\Items_List;
 use ATAI\Admin\Notices;
 use ATAI\Feed;
 use ATAI\Feed_Options;
@@ -408,8 +409,10 @@ function render_items( int $feed_id ): void {
 		'queued'    => __( 'Queued', 'automationtools-ai' ),
 		'importing' => __( 'Importing', 'automationtools-ai' ),
 		'posted'    => __( 'Posted', 'automationtools-ai' ),
+		'skipped'   => __( 'Skipped: same story', 'automationtools-ai' ),
 		'failed'    => __( 'Failed', 'automationtools-ai' ),
 	);
+	$skips  = \ATAI\Skips\skips_of( $items );
 	echo '<table class="widefat striped atai-items"><thead><tr>';
 	echo '<th scope="col">' . esc_html__( 'Item', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'State', 'automationtools-ai' ) . '</th>';
@@ -437,7 +440,13 @@ function render_items( int $feed_id ): void {
 		} else {
 			echo '—';
 		}
-		echo '</td><td class="atai-error">' . esc_html( $item['error_message'] ) . '</td></tr>';
+		echo '</td><td class="atai-error">';
+		if ( 'skipped' === $item['state'] ) {
+			Items_List\render_skip( $item, $skips[ $item['key'] ] ?? null );
+		} else {
+			echo esc_html( $item['error_message'] );
+		}
+		echo '</td></tr>';
 	}
 	echo '</tbody></table>';
 }

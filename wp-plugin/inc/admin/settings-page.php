@@ -69,6 +69,10 @@ function register_fields(): void {
 	add_settings_field( Settings\AI_API_KEY, Settings\label( Settings\AI_API_KEY ), __NAMESPACE__ . '\\render_secret_field', SLUG, 'atai_ai', field_args( Settings\AI_API_KEY, 'password', __( 'Empty: the worker\'s OPENAI_API_KEY.', 'automationtools-ai' ) ) );
 	add_settings_field( Settings\AI_MODEL, Settings\label( Settings\AI_MODEL ), __NAMESPACE__ . '\\render_text_field', SLUG, 'atai_ai', field_args( Settings\AI_MODEL, 'text', __( 'Empty: the worker\'s default model.', 'automationtools-ai' ) ) );
 	add_settings_field( Settings\AI_MAX_IN_FLIGHT, Settings\label( Settings\AI_MAX_IN_FLIGHT ), __NAMESPACE__ . '\\render_number_field', SLUG, 'atai_ai', field_args( Settings\AI_MAX_IN_FLIGHT, 'number', __( 'How many articles the worker sends to the model at once (1 to 64).', 'automationtools-ai' ) ) );
+
+	add_settings_section( 'atai_dedupe', __( 'Duplicates', 'automationtools-ai' ), '__return_false', SLUG );
+	add_settings_field( Settings\DEDUPE_THRESHOLD, Settings\label( Settings\DEDUPE_THRESHOLD ), __NAMESPACE__ . '\\render_number_field', SLUG, 'atai_dedupe', field_args( Settings\DEDUPE_THRESHOLD, 'number', __( 'Per cent of similar text (30 to 100; 45 by default). An item whose article address or text is the same as a post\'s is always the same story; one whose text is at least this similar to a post\'s is taken for an edited copy of it and skipped. The feed\'s items list says which post it matched, and "Import anyway" posts it.', 'automationtools-ai' ) ) );
+	add_settings_field( Settings\DEDUPE_WINDOW_DAYS, Settings\label( Settings\DEDUPE_WINDOW_DAYS ), __NAMESPACE__ . '\\render_number_field', SLUG, 'atai_dedupe', field_args( Settings\DEDUPE_WINDOW_DAYS, 'number', __( 'Days (1 to 365; 30 by default): similar texts are compared with the posts of this many days.', 'automationtools-ai' ) ) );
 }
 
 /**
@@ -161,8 +165,8 @@ function render_number_field( array $args ): void {
 		'<input type="number" id="%1$s" name="%1$s" value="%2$d" min="%3$d" max="%4$d" class="small-text" />',
 		esc_attr( $args['option'] ),
 		(int) Settings\get( $args['option'] ),
-		(int) Settings\MAX_IN_FLIGHT_MIN,
-		(int) Settings\MAX_IN_FLIGHT_MAX
+		(int) Settings\NUMBER_RANGES[ $args['option'] ][0],
+		(int) Settings\NUMBER_RANGES[ $args['option'] ][1]
 	);
 	echo '<p class="description">' . esc_html( $args['help'] ) . '</p>';
 }
