@@ -10,6 +10,7 @@ from tests.worker.test_runner import request_for, run, runner, settings  # noqa:
 
 from atai_worker import identity
 from atai_worker.api import contract_validator
+from atai_worker.fetch import Fetcher
 
 DEDUPE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "dedupe"
 sys.path.insert(0, str(DEDUPE_DIR))
@@ -89,9 +90,13 @@ def test_a_fetched_page_names_its_article_url_unless_it_points_away(head, expect
 
 
 def test_a_page_on_an_allowed_private_host_may_name_its_own_address():
+    allowed = Fetcher(allowed_hosts=["127.0.0.1:8080"]).allows
     named = identity.page_canonical(page('<link rel="canonical" href="http://127.0.0.1:8080/a">'),
-                                    "http://127.0.0.1:8080/a?x=1", frozenset({"127.0.0.1"}))
+                                    "http://127.0.0.1:8080/a?x=1", allowed)
     assert named == ("http://127.0.0.1:8080/a", "rel_canonical")
+    # The allowance names a port: the same host on another port stays private.
+    assert identity.page_canonical(page('<link rel="canonical" href="http://127.0.0.1:9090/a">'),
+                                   "http://127.0.0.1:9090/a?x=1", allowed) == (None, None)
     assert identity.page_canonical(page(""), "http://127.0.0.1:8080/a") == (None, None)
     assert identity.page_canonical(b"\x00\xff not html", PAGE_URL) == (None, None)
 

@@ -83,10 +83,18 @@ class Fetcher:
             cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
         )
 
-    @property
-    def allowed_hosts(self) -> frozenset[str]:
-        """The hosts ATAI_ALLOWED_HOSTS lets through although their addresses are not public."""
-        return self._allowed
+    def allows(self, url: str) -> bool:
+        """True when ATAI_ALLOWED_HOSTS names the URL's host (as written) and port, so a private address is let through."""
+        try:
+            parsed = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError):
+            return False
+        return self._host_allowed(parsed)
+
+    def _host_allowed(self, url: httpx.URL) -> bool:
+        host = _normalize_host(url.host)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        return (host, None) in self._allowed or (host, port) in self._allowed
 
     def close(self) -> None:
         """Close the connection pools."""
@@ -150,8 +158,7 @@ class Fetcher:
     def _checked_addresses(self, url: httpx.URL, *, redirected_from: httpx.URL | None) -> list[IPAddress]:
         """The addresses we may connect to for url, in resolver order; refuses when there are none."""
         host = _normalize_host(url.host)
-        port = url.port or (443 if url.scheme == "https" else 80)
-        host_allowed = (host, None) in self._allowed or (host, port) in self._allowed
+        host_allowed = self._host_allowed(url)
         resolved = _resolve(url)
         permitted = [address for address in resolved if host_allowed or _non_public_kind(address) is None]
         if permitted:

@@ -19,6 +19,7 @@ import ipaddress
 import re
 import unicodedata
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -144,7 +145,7 @@ def canonical_url(url: str | None) -> str | None:
     return "https:" + address_identity(rebuilt)
 
 
-def page_canonical(page_html: bytes | str, page_url: str, allowed_hosts: frozenset[str] = frozenset()
+def page_canonical(page_html: bytes | str, page_url: str, allowed: Callable[[str], bool] = lambda url: False
                    ) -> tuple[str | None, str | None]:
     """The article URL a fetched page names for itself (rel=canonical, else og:url) and which one, or (None, None).
 
@@ -163,7 +164,7 @@ def page_canonical(page_html: bytes | str, page_url: str, allowed_hosts: frozens
     for source, values in candidates:
         for value in values[:1]:
             url = _resolved(value.strip(), page_url)
-            if url and _acceptable_page_canonical(url, page_url, allowed_hosts):
+            if url and _acceptable_page_canonical(url, page_url, allowed):
                 return url, source
     return None, None
 
@@ -175,10 +176,10 @@ def _resolved(value: str, base: str) -> str | None:
         return None
 
 
-def _acceptable_page_canonical(url: str, page_url: str, allowed_hosts: frozenset[str]) -> bool:
+def _acceptable_page_canonical(url: str, page_url: str, allowed: Callable[[str], bool]) -> bool:
     parts, page = urlsplit(url), urlsplit(page_url)
     host, page_host = (parts.hostname or "").lower(), (page.hostname or "").lower()
-    if is_private_host(host) and host not in allowed_hosts:
+    if is_private_host(host) and not allowed(url):
         return False
     if _site_host(host) != _site_host(page_host):
         return False

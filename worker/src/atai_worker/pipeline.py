@@ -90,7 +90,7 @@ class Pipeline:
         except FetchError as exc:
             return (entry, Finding("full_text_unavailable", f"{exc.message}; the feed's summary is used instead"),
                     (entry.link, "link"))
-        article_url = page_url(page, entry.link, self.fetcher.allowed_hosts)
+        article_url = page_url(page, entry.link, self.fetcher.allows)
         try:
             article = extract.extract_article(page.body, page.url, feed_text=entry.content_html or entry.summary)
         except ExtractError as exc:
@@ -108,10 +108,10 @@ class Pipeline:
         return entry.replace(content_html=article), None, article_url
 
 
-def page_url(page, link: str, allowed_hosts: frozenset[str]) -> tuple[str, str]:
+def page_url(page, link: str, allowed: Callable[[str], bool]) -> tuple[str, str]:
     """The article's URL from a fetched page and where it came from: rel=canonical, og:url, else the final URL."""
     try:
-        named, source = identity.page_canonical(page.body, page.url, allowed_hosts)
+        named, source = identity.page_canonical(page.body, page.url, allowed)
     except Exception:
         # A page that breaks the HTML parser still has its final URL.
         log.exception("page canonical failed url=%s stage=extract", page.url)
