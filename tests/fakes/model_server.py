@@ -5,7 +5,9 @@ worker sends it) and answers with a faithful rewrite: title "Rewritten: <origina
 then the source HTML with a filler word before every sixth word (its facts, none of its 8-word runs, so the
 checks on drafts let it through), an excerpt and two tags. Markers in the article title choose a failure:
 
-  [model-500]     HTTP 500                   [model-429]      HTTP 429
+  [model-500]     HTTP 500                   [model-429]      HTTP 429 with Retry-After
+  [model-503]     HTTP 503 with Retry-After  [model-429x2]    HTTP 429 with Retry-After for the first
+                                                              2 calls of the article (any N), then the answer
   [model-400]     HTTP 400 about the prompt (context too long)
   [model-garbage] text that is not JSON      [model-shape]    JSON without the "content" field
   [model-slow]    waits `slow_seconds` first [model-short]    a one-line article
@@ -16,14 +18,19 @@ checks on drafts let it through), an excerpt and two tags. Markers in the articl
 `scripted` maps an article title to the exact answer to give for it ({"title", "content", "excerpt", "tags"},
 and optionally "finish_reason"): the seeded drafts of tests/fixtures/drafts go through the worker this way.
 
-The model name "no-such-model" answers 404. Usable in-process (`with ModelServer(delay=1.0) as model:`)
-or as a process: `python tests/fakes/model_server.py --port 8091 --delay 1.0`.
+The model name "no-such-model" answers 404. `rate_limit_share` answers that share of all calls (drawn
+at random from a fixed seed) with 429 and Retry-After at once, as a busy endpoint does. Every call is
+recorded with its article's title and time, so tests count the calls per item. `hold()` keeps every answer
+back until `release()`. Usable in-process (`with ModelServer(delay=1.0) as model:`) or as a process:
+`python tests/fakes/model_server.py --port 8091 --delay 1.0 --rate-limit-share 0.2`, which also serves
+its counts at GET /_calls.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import threading
 import time
@@ -46,16 +53,22 @@ class ModelServer:
     """The fake model; records requests and the peak number of requests answered at once."""
 
     def __init__(self, *, port: int = 0, delay: float = 0.0, api_key: str | None = None,
-                 slow_seconds: float = 30.0, reject_json_schema: bool = False):
+                 slow_seconds: float = 30.0, reject_json_schema: bool = False, retry_after: float = 1.0,
+                 rate_limit_share: float = 0.0, seed: int = 16):
         self.scripted: dict[str, dict] = {}
         self.delay = delay
         self.api_key = api_key
         self.slow_seconds = slow_seconds
         self.reject_json_schema = reject_json_schema
+        self.retry_after = retry_after
+        self.rate_limit_share = rate_limit_share
         self.requests: list[dict] = []
         self.peak_in_flight = 0
         self._in_flight = 0
         self._lock = threading.Lock()
+        self._random = random.Random(seed)
+        self._answering = threading.Event()
+        self._answering.set()
         self._server = _Server(("127.0.0.1", port), _handler_for(self))
         self._thread: threading.Thread | None = None
 
@@ -78,6 +91,23 @@ class ModelServer:
         """The article title of every chat request received, in order."""
         with self._lock:
             return [r["title"] for r in self.requests if r.get("title") is not None]
+
+    def calls(self, title: str) -> list[dict]:
+        """Every chat request for the article with this title, in order: its time (time.time()) and status."""
+        with self._lock:
+            return [r for r in self.requests if r.get("title") == title]
+
+    def hold(self) -> None:
+        """Keep every answer back (the requests are received and counted) until release()."""
+        self._answering.clear()
+
+    def release(self) -> None:
+        """Send the answers held back, and answer at once again."""
+        self._answering.set()
+
+    def _rate_limited(self) -> bool:
+        with self._lock:
+            return self.rate_limit_share > 0 and self._random.random() < self.rate_limit_share
 
     def start(self) -> "ModelServer":
         """Serve in a daemon thread."""
@@ -105,9 +135,11 @@ class ModelServer:
         with self._lock:
             self._in_flight -= 1
 
-    def _record(self, entry: dict) -> None:
+    def _record(self, entry: dict) -> dict:
         with self._lock:
+            entry["calls_before"] = sum(1 for r in self.requests if r["title"] == entry["title"])
             self.requests.append(entry)
+        return entry
 
 
 def article_from_prompt(messages: list[dict]) -> dict | None:
@@ -187,20 +219,25 @@ def _handler_for(server: ModelServer):
         def log_message(self, format, *args):  # keep test output quiet
             pass
 
-        def _send(self, status: int, payload: dict) -> None:
+        def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
             body = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            if self.call is not None:
+                self.call["status"] = status
             self.end_headers()
             try:
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (its timeout); nothing to answer
 
-        def _error(self, status: int, message: str, code: str, param: str | None = None) -> None:
+        def _error(self, status: int, message: str, code: str, param: str | None = None,
+                   headers: dict | None = None) -> None:
             self._send(status, {"error": {"message": message, "type": "invalid_request_error", "param": param,
-                                          "code": code}})
+                                          "code": code}}, headers)
 
         def _authorized(self) -> bool:
             if server.api_key is None:
@@ -208,13 +245,21 @@ def _handler_for(server: ModelServer):
             return self.headers.get("Authorization") == f"Bearer {server.api_key}"
 
         def do_GET(self):
+            self.call = None
+            if self.path.rstrip("/") == "/_calls":
+                with server._lock:
+                    calls = [{"title": r["title"], "at": r["at"], "status": r["status"]} for r in server.requests]
+                return self._send(200, {"requests": calls})
             if self.path.rstrip("/") != "/v1/models":
                 return self._error(404, "Unknown path", "not_found")
             if not self._authorized():
                 return self._error(401, "Incorrect API key provided.", "invalid_api_key")
             self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model", "owned_by": "tests"}]})
 
+        call: dict | None = None  # the recorded chat request being answered
+
         def do_POST(self):
+            self.call = None
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
             if self.path.rstrip("/") != "/v1/chat/completions":
@@ -233,10 +278,16 @@ def _handler_for(server: ModelServer):
             article = article_from_prompt(request.get("messages") or [])
             title = (article or {}).get("title")
             response_format = (request.get("response_format") or {}).get("type")
-            server._record({"title": title, "model": request.get("model"), "response_format": response_format,
-                            "authorization": self.headers.get("Authorization"),
-                            "content_html": (article or {}).get("content_html"),
-                            "max_tokens": request.get("max_tokens"), "body_bytes": len(raw)})
+            self.call = call = server._record({
+                "title": title, "model": request.get("model"), "response_format": response_format,
+                "authorization": self.headers.get("Authorization"), "content_html": (article or {}).get("content_html"),
+                "max_tokens": request.get("max_tokens"), "body_bytes": len(raw), "at": time.time(), "status": None})
+            busy = {"Retry-After": f"{server.retry_after:g}"}
+            times = re.search(r"\[model-429x(\d+)\]", title or "")
+            if server._rate_limited() or (times and call["calls_before"] < int(times.group(1))):
+                # A busy endpoint answers at once.
+                return self._error(429, "Rate limit reached.", "rate_limit_exceeded", headers=busy)
+            server._answering.wait()
             if server.delay:
                 time.sleep(server.delay)
             if not self._authorized():
@@ -254,8 +305,10 @@ def _handler_for(server: ModelServer):
                                    "context_length_exceeded", "messages")
             if "[model-500]" in title:
                 return self._error(500, "The server had an error.", "server_error")
+            if "[model-503]" in title:
+                return self._error(503, "The server is overloaded.", "server_overloaded", headers=busy)
             if "[model-429]" in title:
-                return self._error(429, "Rate limit reached.", "rate_limit_exceeded")
+                return self._error(429, "Rate limit reached.", "rate_limit_exceeded", headers=busy)
             if "[model-slow]" in title:
                 time.sleep(server.slow_seconds)
             finish_reason, text = answer_for(article, server.scripted)
@@ -281,9 +334,14 @@ def main() -> None:
     parser.add_argument("--api-key", default=None, help="answer 401 unless this key is sent")
     parser.add_argument("--slow-seconds", type=float, default=30.0, help="extra wait for [model-slow] articles")
     parser.add_argument("--reject-json-schema", action="store_true", help="refuse response_format json_schema")
+    parser.add_argument("--rate-limit-share", type=float, default=0.0,
+                        help="share of calls answered 429 at once, drawn at random from --seed")
+    parser.add_argument("--retry-after", type=float, default=1.0, help="the Retry-After of 429 and 503 answers")
+    parser.add_argument("--seed", type=int, default=16)
     args = parser.parse_args()
     server = ModelServer(port=args.port, delay=args.delay, api_key=args.api_key, slow_seconds=args.slow_seconds,
-                         reject_json_schema=args.reject_json_schema)
+                         reject_json_schema=args.reject_json_schema, retry_after=args.retry_after,
+                         rate_limit_share=args.rate_limit_share, seed=args.seed)
     print(f"fake model listening on {server.base_url}", flush=True)
     server._server.serve_forever()
 

@@ -40,7 +40,7 @@ class Worker:
 
     def start(self) -> "Worker":
         self.processes["api"] = self._spawn("api", [str(VENV_BIN / "gunicorn"), "-c", "worker/gunicorn.conf.py"])
-        self.processes["consumer"] = self._spawn("consumer", [str(VENV_BIN / "atai-worker"), "consume"])
+        self.start_consumer()
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -55,6 +55,9 @@ class Worker:
                 raise RuntimeError("the API did not come up: " + self.log("api"))
             time.sleep(0.1)
 
+    def start_consumer(self) -> None:
+        self.processes["consumer"] = self._spawn("consumer", [str(VENV_BIN / "atai-worker"), "consume"])
+
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
         log = open(self.data_dir / f"{name}.log", "ab")
         # A session of its own, so that killing it kills gunicorn's workers too.
@@ -65,9 +68,12 @@ class Worker:
         path = self.data_dir / f"{name}.log"
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
-    def kill(self) -> None:
-        """SIGKILL the API and the consumer with all their children, as a crash or an OOM kill would."""
-        for process in self.processes.values():
+    def kill(self, *names: str) -> None:
+        """SIGKILL the API and the consumer (or those named) with all their children, as a crash or an OOM
+        kill would."""
+        for name, process in self.processes.items():
+            if names and name not in names:
+                continue
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)

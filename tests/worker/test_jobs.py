@@ -2,12 +2,15 @@
 
 import json
 import pickle
+import subprocess
+import sys
 import time
 import uuid
 
 import pytest
 
 from atai_worker.jobs import Jobs, Reaper
+from atai_worker.owners import consumer_id, start_ticks
 from atai_worker.settings import Settings
 from atai_worker.store import RedisRunStore, SqliteRunStore
 
@@ -90,3 +93,18 @@ def test_tasks_are_queued_as_json_and_anything_else_is_refused(queue):
             jobs.huey.serializer.deserialize(planted)
     jobs.huey.storage.enqueue(pickle.dumps(object()), None)
     assert jobs.pending_run_ids() == {"0123456789abcdef0123456789abcdef"}
+
+
+def test_a_run_held_by_a_dead_consumer_of_this_machine_is_reclaimed_at_once(queue):
+    jobs, store = queue
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])  # a process of this machine that has ended
+    host, _, _, scope, _ = consumer_id().rsplit(":", 4)
+    started = start_ticks(dead.pid)
+    dead.wait()
+    reclaimed, alive, elsewhere = new_run(store), new_run(store), new_run(store)
+    store.claim(reclaimed, f"{host}:{dead.pid}:0a1b2c3d:{scope}:{started}", 600)
+    store.claim(alive, consumer_id(), 600)  # this very process
+    store.claim(elsewhere, f"other-machine:{dead.pid}:0a1b2c3d:{scope}:{started}", 600)
+    assert Reaper(jobs, store).sweep() == [reclaimed]
+    assert store.get_run(reclaimed).state == "queued" and tasks_for(jobs, reclaimed) == 1
+    assert {store.get_run(run_id).state for run_id in (alive, elsewhere)} == {"running"}

@@ -1,6 +1,9 @@
 """The AI stage against the fake OpenAI-compatible model, a real HTTP server on 127.0.0.1."""
 
+import email.utils
 import threading
+import time
+import zlib
 
 import pytest
 from tests.fakes.model_server import REWRITE_MARKER, TITLE_PREFIX, ModelServer, fake_rewrite
@@ -8,8 +11,9 @@ from tests.fakes.model_server import REWRITE_MARKER, TITLE_PREFIX, ModelServer, 
 from atai_worker.errors import RewriteError
 from atai_worker.models import Entry, item_key
 from atai_worker.rewrite import (KEYLESS_PLACEHOLDER, Endpoint, EndpointKeyRequired, InFlightGate, Rewriter, clean_tags,
-                                 estimate_tokens, resolve_endpoint)
+                                 estimate_tokens, resolve_endpoint, retry_after)
 from atai_worker.settings import Settings
+from atai_worker.store import SqliteRunStore
 
 SOURCE = "<h2>Tides</h2><p>The spring tide reaches the promenade twice this week, the harbour master said.</p>"
 
@@ -107,17 +111,59 @@ def test_an_unknown_model_is_not_retryable(model_server):
     assert error.message == "rewrite: the AI endpoint does not know the model 'no-such-model' (404)"
 
 
-@pytest.mark.parametrize("title, code, message", [
-    ("[model-500] Tide", "model_http_error", "rewrite: the AI endpoint answered HTTP 500"),
+@pytest.mark.parametrize("title, code, message, retry_after", [
+    ("[model-500] Tide", "model_http_error", "rewrite: the AI endpoint answered HTTP 500", None),
     ("[model-429] Tide", "model_rate_limited", "rewrite: the AI endpoint is rate limiting requests (429); "
-                                                "the item can be tried again later"),
-    ("[model-garbage] Tide", "model_invalid_output", "rewrite: the model returned text that is not valid JSON"),
+                                                "the item can be tried again later", 2.5),
+    ("[model-503] Tide", "model_unavailable", "rewrite: the AI endpoint is unavailable for now (HTTP 503); "
+                                               "the item can be tried again later", 2.5),
+    ("[model-garbage] Tide", "model_invalid_output", "rewrite: the model returned text that is not valid JSON", None),
     ("[model-shape] Tide", "model_invalid_output", "rewrite: the model's JSON does not have the expected fields "
-                                                   "(the answer: required check failed)"),
+                                                   "(the answer: required check failed)", None),
 ])
-def test_model_failures_are_retryable_errors_in_words(model_server, title, code, message):
+def test_model_failures_are_retryable_errors_in_words(model_server, title, code, message, retry_after):
+    model_server.retry_after = 2.5
     error = failure(model_server, title)
     assert (error.code, error.message, error.retryable) == (code, message, True)
+    # Only a failure that will pass carries the wait the endpoint asked for; the SDK does not retry it itself.
+    assert error.retry_after == retry_after
+    assert len(model_server.requests) == 1
+
+
+@pytest.mark.parametrize("headers, low, high", [
+    ({"retry-after": "7"}, 7.0, 7.0),
+    ({"retry-after": "0.5"}, 0.5, 0.5),
+    ({"retry-after-ms": "1200", "retry-after": "9"}, 1.2, 1.2),
+    ({"retry-after": "<a date 30 s from now>"}, 28.0, 30.0),
+    ({"retry-after": "86400"}, 3600.0, 3600.0),
+    ({"retry-after": "-3"}, 0.0, 0.0),
+])
+def test_retry_after_is_read_in_seconds_as_a_date_or_in_milliseconds(headers, low, high):
+    if headers.get("retry-after", "").startswith("<a date"):
+        headers = {"retry-after": email.utils.formatdate(time.time() + 30, usegmt=True)}
+    assert low <= retry_after(headers) <= high
+
+
+@pytest.mark.parametrize("headers", [{"retry-after": "soon"}, {}])
+def test_no_or_an_unreadable_retry_after_is_none(headers):
+    assert retry_after(headers) is None
+
+
+def test_an_answer_is_kept_and_asked_for_again_only_with_another_model_prompt_or_article(model_server, tmp_path):
+    store = SqliteRunStore(tmp_path / "runs.db")
+    rewriter = Rewriter(timeout=10, answers=store)
+    first = rewriter.rewrite(endpoint(model_server), entry("Tide"), SOURCE)
+    assert rewriter.rewrite(endpoint(model_server), entry("Tide"), SOURCE) == first
+    assert len(model_server.requests) == 1
+    [(key, kept)] = store._answers().execute("select key, answer from answers").fetchall()
+    assert len(key) == 64 and b"sk-test" not in zlib.decompress(kept)
+    rewriter.rewrite(endpoint(model_server, model="other-model"), entry("Tide"), SOURCE)
+    rewriter.rewrite(endpoint(model_server), entry("Ebb"), SOURCE)
+    rewriter.rewrite(endpoint(model_server), entry("Tide"), SOURCE + "<p>More.</p>")
+    assert len(model_server.requests) == 4
+    rewriter.forget(endpoint(model_server), entry("Tide"), SOURCE)
+    rewriter.rewrite(endpoint(model_server), entry("Tide"), SOURCE)
+    assert len(model_server.requests) == 5
 
 
 @pytest.mark.parametrize("reject_json_schema", [False, True])
@@ -236,3 +282,34 @@ def test_an_article_over_the_input_bound_is_not_sent(model_server):
 def test_characters_xml_forbids_are_removed_from_the_models_answer(model_server):
     result = Rewriter(timeout=10).rewrite(endpoint(model_server), entry("[model-control] Tide"), SOURCE)
     assert not any(ch in result.content + result.excerpt for ch in "\x00\x1b\ufffe")
+
+
+def test_a_retried_call_waits_ahead_of_the_others():
+    gate = InFlightGate(1)
+    order: list[str] = []
+    release_first = threading.Event()
+
+    def hold_first():
+        with gate.slot():
+            order.append("first")
+            release_first.wait()
+
+    def call(name: str, ahead: bool):
+        with gate.slot(ahead):
+            order.append(name)
+
+    holder = threading.Thread(target=hold_first)
+    holder.start()
+    while not order:
+        threading.Event().wait(0.01)
+    waiters = []
+    for name, ahead in (("second", False), ("third", False), ("retried", True), ("retried again", True)):
+        waiter = threading.Thread(target=call, args=(name, ahead))
+        waiter.start()
+        waiters.append(waiter)
+        while len(gate._waiting) + len(gate._waiting_ahead) < len(waiters):
+            threading.Event().wait(0.01)
+    release_first.set()
+    for thread in (holder, *waiters):
+        thread.join(timeout=10)
+    assert order == ["first", "retried", "retried again", "second", "third"]

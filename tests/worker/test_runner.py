@@ -7,6 +7,7 @@ import re
 import threading
 import time
 import uuid
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -31,15 +32,28 @@ def run_document(store, run_id):
 SECRET = "pipeline-secret"
 
 
+def settings_with(tmp_path, **env) -> Settings:
+    return Settings.from_env({"ATAI_WORKER_SECRET": SECRET, "ATAI_DATA_DIR": str(tmp_path),
+                              "ATAI_ALLOWED_HOSTS": "127.0.0.1", "ATAI_AI_TIMEOUT": "3", **env})
+
+
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings.from_env({"ATAI_WORKER_SECRET": SECRET, "ATAI_DATA_DIR": str(tmp_path),
-                              "ATAI_ALLOWED_HOSTS": "127.0.0.1", "ATAI_AI_TIMEOUT": "3"})
+    # Failures that will pass are handed back at once: most tests here look at the error itself.
+    return settings_with(tmp_path, ATAI_ITEM_RETRY_SECONDS="0")
 
 
 @pytest.fixture
 def runner(settings, tmp_path):
     runner = Runner(settings, SqliteRunStore(tmp_path / "runs.db"))
+    yield runner
+    runner.close()
+
+
+@pytest.fixture
+def retrying_runner(tmp_path):
+    """A runner with the default in-run retries of failures that will pass."""
+    runner = Runner(settings_with(tmp_path), SqliteRunStore(tmp_path / "runs.db"))
     yield runner
     runner.close()
 
@@ -149,13 +163,18 @@ def test_a_much_shorter_rewrite_is_a_draft_with_a_note(runner, feed_files, model
     assert "content_short" in [f["code"] for f in draft["findings"] if not f["hold"]]
 
 
-@pytest.mark.parametrize("marker, stage, code, message", [
-    ("[model-garbage]", "rewrite", "model_invalid_output", "rewrite: the model returned text that is not valid JSON"),
-    ("[model-500]", "rewrite", "model_http_error", "rewrite: the AI endpoint answered HTTP 500"),
-    ("[model-slow]", "rewrite", "model_timeout", "rewrite: the model did not answer within 3 s"),
+@pytest.mark.parametrize("marker, stage, code, message, passes", [
+    ("[model-garbage]", "rewrite", "model_invalid_output", "rewrite: the model returned text that is not valid JSON",
+     False),
+    ("[model-500]", "rewrite", "model_http_error", "rewrite: the AI endpoint answered HTTP 500", False),
+    ("[model-slow]", "rewrite", "model_timeout", "rewrite: the model did not answer within 3 s", True),
+    ("[model-429]", "rewrite", "model_rate_limited", "rewrite: the AI endpoint is rate limiting requests (429); "
+                                                      "the item can be tried again later", True),
+    ("[model-503]", "rewrite", "model_unavailable", "rewrite: the AI endpoint is unavailable for now (HTTP 503); "
+                                                     "the item can be tried again later", True),
 ])
 def test_a_model_failure_is_an_item_error_never_the_original(runner, feed_files, model_server,
-                                                             marker, stage, code, message):
+                                                             marker, stage, code, message, passes):
     model_server.slow_seconds = 5
     url = feed_files.add("fail-" + code, ["Good news", f"{marker} Bad news", "More good news"])
     document = run(runner, request_for(url, ai=ai_on(model_server)))
@@ -166,6 +185,51 @@ def test_a_model_failure_is_an_item_error_never_the_original(runner, feed_files,
     assert (error["stage"], error["code"], error["title"]) == (stage, code, f"{marker} Bad news")
     assert error["message"] == message
     assert [i["state"] for i in document["items"]] == ["ready", "failed", "ready"]
+    # A failure that will pass says when to try again: never sooner than the endpoint asked (Retry-After: 1)
+    # after the call that failed.
+    if passes:
+        last_call = model_server.calls(f"{marker} Bad news")[-1]["at"]
+        assert datetime.fromisoformat(error["retry_after"]).timestamp() >= last_call + model_server.retry_after
+    else:
+        assert error["retry_after"] is None
+
+
+def test_a_rate_limited_item_is_tried_again_in_the_same_run_after_its_retry_after(retrying_runner, feed_files,
+                                                                                 model_server):
+    url = feed_files.add("busy-model", ["Calm", "[model-429x2] Busy"])
+    document = run(retrying_runner, request_for(url, ai=ai_on(model_server)))
+    assert sorted(d["source_title"] for d in document["drafts"]) == ["Calm", "[model-429x2] Busy"]
+    assert document["errors"] == []
+    calls = model_server.calls("[model-429x2] Busy")
+    assert [c["status"] for c in calls] == [429, 429, 200]
+    # Each try came after the endpoint's Retry-After (1 s), and the second waited longer (backoff).
+    waits = [later["at"] - earlier["at"] for earlier, later in zip(calls, calls[1:])]
+    assert all(wait >= model_server.retry_after for wait in waits)
+
+
+def test_an_item_failing_past_the_retry_time_is_handed_back_with_its_retry_time(tmp_path, feed_files, model_server):
+    runner = Runner(settings_with(tmp_path, ATAI_ITEM_RETRY_SECONDS="4"), SqliteRunStore(tmp_path / "runs.db"))
+    try:
+        document = run(runner, request_for(feed_files.add("down", ["[model-503] Down"]), ai=ai_on(model_server)))
+    finally:
+        runner.close()
+    [error] = document["errors"]
+    assert error["code"] == "model_unavailable" and error["retry_after"]
+    # Tried at once, then after about 1 and 2 s; a further wait of 4 s would end past the 4 s allowed.
+    assert [c["status"] for c in model_server.calls("[model-503] Down")] == [503, 503, 503]
+
+
+def test_a_stored_answer_is_never_paid_for_again(runner, feed_files, model_server):
+    model_server.scripted["Refused"] = {"title": "", "content": "<p>An answer without a title.</p>",
+                                        "excerpt": "", "tags": []}
+    url = feed_files.add("answers", ["Paid once", "Refused"])
+    first = run(runner, request_for(url, ai=ai_on(model_server)))
+    again = run(runner, request_for(url, ai=ai_on(model_server)))  # the same entries, sent again
+    assert [d["title"] for d in again["drafts"]] == [d["title"] for d in first["drafts"]] == ["Rewritten: Paid once"]
+    assert len(model_server.calls("Paid once")) == 1
+    # An answer the guards refused (no title) is not kept: trying the item again asks the model again.
+    assert [e["code"] for e in again["errors"]] == ["title_empty"]
+    assert len(model_server.calls("Refused")) == 2
 
 
 def test_a_refused_key_fails_every_item_for_good(runner, feed_files, model_server):
@@ -297,9 +361,10 @@ def test_the_in_flight_limit_is_shared_by_every_run(runner, feed_files, model_se
 
 
 class CallbackReceiver:
-    """A real HTTP server on 127.0.0.1 that records the callbacks it receives."""
+    """A real HTTP server on 127.0.0.1 that records the callbacks it receives and answers each with the
+    next of `answers` (status, CallbackResult), the last one for good."""
 
-    def __init__(self):
+    def __init__(self, answers=((200, {"collected": True}),)):
         received = self.received = []
 
         class Handler(BaseHTTPRequestHandler):
@@ -309,12 +374,25 @@ class CallbackReceiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 received.append((dict(self.headers), body))
-                self.send_response(204)
+                status, result = answers[min(len(received), len(answers)) - 1]
+                answer = json.dumps({"run_id": json.loads(body)["run_id"], **result}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
+                self.wfile.write(answer)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/wp-json/atai/v1/callback"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def states(self) -> list[str]:
+        return [json.loads(body)["state"] for _, body in self.received]
+
+    def wait(self, count: int) -> None:
+        deadline = time.monotonic() + 30
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def close(self):
         self.server.shutdown()
@@ -326,11 +404,9 @@ def test_a_finished_run_calls_back_with_a_valid_signature(runner, feed_files):
     try:
         request = request_for(feed_files.add("callback", ["One"])) | {"callback_url": receiver.url}
         document = run(runner, request)
-        # The callback follows the state change; give it its (short) moment.
-        deadline = time.monotonic() + 10
-        while not receiver.received and time.monotonic() < deadline:
-            time.sleep(0.05)
+        receiver.wait(1)  # the callback follows the state change; give it its (short) moment
     finally:
+        runner.close()  # lets the callbacks in progress end: nothing more is sent
         receiver.close()
     [(headers, body)] = receiver.received
     assert json.loads(body) == {"run_id": document["run_id"], "state": "done"}
@@ -339,6 +415,48 @@ def test_a_finished_run_calls_back_with_a_valid_signature(runner, feed_files):
                         hashlib.sha256).hexdigest()
     assert headers["X-ATAI-Signature"] == "sha256=" + expected
     assert abs(int(headers["X-ATAI-Timestamp"]) - time.time()) < 300
+
+
+@pytest.mark.parametrize("answers, sent", [
+    # Busy collecting the run already, then WordPress failed, then collected: three tries.
+    (((200, {"collected": False, "owed": True}), (500, {}), (200, {"collected": True})), 3),
+    # The site no longer tracks the run: sending again is useless.
+    (((200, {"collected": False, "known": False}),), 1),
+    # Never collected: five tries in all, then the next tick is left to collect.
+    (((200, {"collected": False}),), 5),
+])
+def test_a_callback_the_site_did_not_collect_is_sent_again(runner, feed_files, caplog, answers, sent):
+    for status, result in answers:
+        if status == 200:
+            contract_validator("CallbackResult").validate({"run_id": "0" * 32, **result})
+    receiver = CallbackReceiver(answers)
+    caplog.set_level("INFO", logger="atai_worker.callback")
+    try:
+        run(runner, request_for(feed_files.add("callback-again", ["One"])) | {"callback_url": receiver.url})
+        # Until the worker logs its last outcome: collected, useless to send again, or out of tries.
+        deadline = time.monotonic() + 60
+        while not any("again_in=None" in r.getMessage() for r in caplog.records) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        runner.close()
+        receiver.close()
+    assert receiver.states() == ["done"] * sent
+    outcomes = [r.getMessage() for r in caplog.records if r.getMessage().startswith("callback outcome ")]
+    assert len(outcomes) == sent and all(f"attempt={n + 1} " in line for n, line in enumerate(outcomes))
+
+
+def test_drafts_ready_while_an_item_waits_for_a_retry_are_announced_before_the_run_ends(retrying_runner, feed_files,
+                                                                                        model_server):
+    receiver = CallbackReceiver()
+    try:
+        url = feed_files.add("announce", ["Calm", "[model-429x2] Busy"])
+        run(retrying_runner, request_for(url, ai=ai_on(model_server)) | {"callback_url": receiver.url})
+        receiver.wait(2)
+    finally:
+        retrying_runner.close()
+        receiver.close()
+    # "Calm" was ready at once; "Busy" waited 1 + 2 s for its retries: the site heard of Calm in between.
+    assert receiver.states() == ["running", "done"]
 
 
 def test_the_signature_covers_timestamp_and_body():

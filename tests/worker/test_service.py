@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+import sqlite3
 import subprocess
 import threading
 import time
@@ -152,10 +153,14 @@ class CallbackReceiver:
                 pass
 
             def do_POST(self):
-                received.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((dict(self.headers), body))
+                answer = json.dumps({"run_id": json.loads(body)["run_id"], "collected": True}).encode()
                 self.send_response(200)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
+                self.wfile.write(answer)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/wp-json/atai/v1/runs/callback"
@@ -219,6 +224,75 @@ def test_a_killed_worker_resumes_the_run_with_every_item_exactly_once(tmp_path, 
     asked = model_server.titles()
     assert all(asked.count(title) == 1 for title in ready_before)
     assert set(asked) == set(titles)
+
+
+def test_a_rate_limited_item_is_retried_in_the_same_run_after_its_retry_after(worker, feed_files, model_server):
+    url = feed_files.add("service-busy", ["Calm", "[model-429x2] Busy"])
+    run = worker.wait(worker.create_run(url, ai=ai_on(model_server)))
+    assert run["state"] == "done" and run["errors"] == []
+    assert sorted(d["title"] for d in run["drafts"]) == ["Rewritten: Calm", "Rewritten: [model-429x2] Busy"]
+    calls = model_server.calls("[model-429x2] Busy")
+    assert [c["status"] for c in calls] == [429, 429, 200]
+    assert all(later["at"] - earlier["at"] >= model_server.retry_after for earlier, later in zip(calls, calls[1:]))
+    assert "item retried later" in worker.log("consumer")
+
+
+def test_a_killed_consumers_run_resumes_at_once_when_a_consumer_starts_on_the_same_host(tmp_path, free_port,
+                                                                                       feed_files, model_server):
+    # Leases of ten minutes: the run can only go on now if the new consumer sees that the old one is dead.
+    worker = Worker(tmp_path, free_port(), ATAI_LEASE_SECONDS="600").start()
+    titles = ["Reclaimed one", "Reclaimed two"]
+    try:
+        model_server.hold()
+        run_id = worker.create_run(feed_files.add("service-reclaim", titles), ai=ai_on(model_server))
+        wait_for(lambda: len(model_server.requests) == 2)
+        worker.kill("consumer")
+        model_server.release()  # the answers go to a dead process
+
+        worker.start_consumer()
+        run = worker.wait(run_id)
+    finally:
+        model_server.release()
+        worker.stop()
+    assert run["state"] == "done" and sorted(d["source_title"] for d in run["drafts"]) == titles
+    assert "run reclaimed from a dead consumer" in worker.log("consumer")
+
+
+def test_a_model_answer_received_before_the_kill_is_not_paid_for_again(tmp_path, free_port, feed_files,
+                                                                      model_server):
+    worker = Worker(tmp_path, free_port(), ATAI_LEASE_SECONDS="600").start()
+    titles = ["Answered one", "Answered two"]
+    runs_db = None
+    try:
+        model_server.hold()
+        run_id = worker.create_run(feed_files.add("service-answers", titles), ai=ai_on(model_server))
+        wait_for(lambda: len(model_server.requests) == 2)
+        # The run store's disk stalls: the drafts cannot be stored. The answers (a file of their own) can.
+        runs_db = sqlite3.connect(tmp_path / "runs.db", isolation_level=None)
+        runs_db.execute("begin immediate")
+        model_server.release()
+        answers = sqlite3.connect(tmp_path / "answers.db")
+        wait_for(lambda: answers.execute("select count(*) from answers").fetchone()[0] == 2)
+        answers.close()
+        worker.kill("consumer")
+        runs_db.execute("rollback")
+
+        worker.start_consumer()
+        run = worker.wait(run_id)
+    finally:
+        model_server.release()
+        if runs_db is not None:
+            runs_db.close()
+        worker.stop()
+    assert sorted(d["title"] for d in run["drafts"]) == ["Rewritten: " + title for title in titles]
+    assert [len(model_server.calls(title)) for title in titles] == [1, 1]
+
+
+def wait_for(condition, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not come true"
+        time.sleep(0.05)
 
 
 def test_the_redis_backend_runs_end_to_end(tmp_path, free_port, redis_url, feed_files, model_server):

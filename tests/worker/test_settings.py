@@ -12,7 +12,7 @@ def test_defaults_are_the_documented_ones():
     assert settings == Settings(worker_secret="s", data_dir=Path("./atai-data"), redis_url=None, allowed_hosts=(),
                                 openai_api_key=None, openai_base_url=None, model="gpt-4o-mini", ai_max_in_flight=8,
                                 ai_timeout=60.0, fetch_timeout=20.0, fetch_max_bytes=20_000_000,
-                                consumer_workers=4, log_level="INFO")
+                                consumer_workers=4, lease_seconds=10.0, item_retry_seconds=120.0, log_level="INFO")
     assert not settings.ai_configured
 
 
@@ -22,11 +22,13 @@ def test_every_variable_is_read():
         "ATAI_ALLOWED_HOSTS": "127.0.0.1, Feeds.Internal ,", "OPENAI_API_KEY": "sk-x",
         "OPENAI_BASE_URL": "http://127.0.0.1:11434/v1", "ATAI_MODEL": "llama3", "ATAI_AI_MAX_IN_FLIGHT": "3",
         "ATAI_AI_TIMEOUT": "90", "ATAI_FETCH_TIMEOUT": "5", "ATAI_FETCH_MAX_BYTES": "1000000",
-        "ATAI_CONSUMER_WORKERS": "2", "ATAI_LOG_LEVEL": "debug"})
+        "ATAI_CONSUMER_WORKERS": "2", "ATAI_LEASE_SECONDS": "30", "ATAI_ITEM_RETRY_SECONDS": "0",
+        "ATAI_LOG_LEVEL": "debug"})
     assert settings.worker_secret == "s" and settings.data_dir == Path("/var/lib/atai")
     assert settings.allowed_hosts == ("127.0.0.1", "feeds.internal")
     assert (settings.model, settings.ai_max_in_flight, settings.ai_timeout) == ("llama3", 3, 90.0)
     assert (settings.fetch_timeout, settings.fetch_max_bytes, settings.consumer_workers) == (5.0, 1_000_000, 2)
+    assert (settings.lease_seconds, settings.item_retry_seconds) == (30.0, 0.0)
     assert settings.log_level == "DEBUG" and settings.ai_configured
 
 
@@ -35,6 +37,7 @@ def test_every_variable_is_read():
     ({"ATAI_WORKER_SECRET": "  "}, "settings: ATAI_WORKER_SECRET is not set"),
     ({"ATAI_WORKER_SECRET": "s", "ATAI_AI_MAX_IN_FLIGHT": "many"}, "settings: ATAI_AI_MAX_IN_FLIGHT must be a number"),
     ({"ATAI_WORKER_SECRET": "s", "ATAI_CONSUMER_WORKERS": "0"}, "settings: ATAI_CONSUMER_WORKERS must be at least 1"),
+    ({"ATAI_WORKER_SECRET": "s", "ATAI_LEASE_SECONDS": "1"}, "settings: ATAI_LEASE_SECONDS must be at least 2"),
     ({"ATAI_WORKER_SECRET": "s", "ATAI_LOG_LEVEL": "loud"}, "settings: ATAI_LOG_LEVEL must be DEBUG"),
 ])
 def test_bad_settings_are_refused_in_words(env, message):

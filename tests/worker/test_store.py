@@ -9,7 +9,7 @@ import pytest
 
 from atai_worker.api import contract_validator
 from atai_worker.models import Entry, item_key
-from atai_worker.store import EMPTY_RUN_TTL, FINISHED_RUN_TTL, RedisRunStore, RunStore, SqliteRunStore
+from atai_worker.store import ANSWER_TTL, EMPTY_RUN_TTL, FINISHED_RUN_TTL, RedisRunStore, RunStore, SqliteRunStore
 
 
 def run_document(store, run_id):
@@ -110,6 +110,35 @@ def test_requeue_puts_a_run_with_an_expired_lease_back_in_the_queue(store):
     assert store.requeue(run_id)
     assert store.get_run(run_id).state == "queued"
     assert store.claim(run_id, "consumer-b", 30) is not None
+
+
+def test_a_live_lease_held_by_a_dead_owner_can_be_requeued_by_naming_it(store):
+    run_id = new_run(store)
+    store.claim(run_id, "dead-owner", 30)
+    assert store.held_leases() == [(run_id, "dead-owner")]
+    assert not store.requeue(run_id, dead_owner="another-owner")  # the lease is someone else's, and live
+    assert store.requeue(run_id, dead_owner="dead-owner")
+    assert store.get_run(run_id).state == "queued" and store.held_leases() == []
+    assert store.claim(run_id, "consumer-b", 30) is not None
+    assert not store.renew(run_id, "dead-owner", 30)
+
+
+def test_answers_are_kept_by_key_and_forgotten_on_request_or_after_a_week(store):
+    answer = {"title": "T", "content": "<p>x</p>", "excerpt": "x", "tags": ["a"], "model": "m", "usage": None}
+    assert store.get_answer("k" * 64) is None
+    store.put_answer("k" * 64, answer)
+    assert store.get_answer("k" * 64) == answer
+    store.forget_answer("k" * 64)
+    assert store.get_answer("k" * 64) is None
+    store.put_answer("k" * 64, answer)
+    if isinstance(store, SqliteRunStore):
+        store.purge(now=time.time() + ANSWER_TTL - 60)
+        assert store.get_answer("k" * 64) == answer
+        store.purge(now=time.time() + ANSWER_TTL + 60)
+    else:  # Redis expires the key by itself
+        assert 0 < store.redis.ttl(store._answer_key("k" * 64)) <= ANSWER_TTL
+        return
+    assert store.get_answer("k" * 64) is None
 
 
 def test_a_queued_run_is_stalled_only_once_it_waited_long_enough(store):

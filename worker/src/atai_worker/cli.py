@@ -26,8 +26,8 @@ def consume(settings: Settings) -> int:
     # polls cost about half a second of CPU a minute (Redis wakes the consumer itself).
     consumer = jobs.huey.create_consumer(workers=settings.consumer_workers, worker_type="thread", periodic=False,
                                          max_delay=0.2)
-    log.info("consumer started backend=%s workers=%d owner=%s", jobs.backend, settings.consumer_workers,
-             jobs.runner.owner)
+    log.info("consumer started backend=%s workers=%d owner=%s lease_seconds=%g", jobs.backend,
+             settings.consumer_workers, jobs.runner.owner, settings.lease_seconds)
     try:
         consumer.run()
     finally:

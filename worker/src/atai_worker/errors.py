@@ -5,20 +5,25 @@ class WorkerError(Exception):
     """A failure with a stage, a stable snake_case code and a message in words.
 
     Messages start with the stage, say what failed, then the detail:
-    ``fetch: got 404 from https://example.org/feed``.
+    ``fetch: got 404 from https://example.org/feed``. `retry_after` is set on a failure that will pass
+    (a rate limit, an endpoint that is down for a moment, a time-out): the seconds the other side asked
+    us to wait, 0 when it named none. The runner tries such an item again within the run.
     """
 
     stage = "worker"
     code = "internal_error"
     retryable = True
+    retry_after: float | None = None
 
-    def __init__(self, message, *, code=None, retryable=None):
+    def __init__(self, message, *, code=None, retryable=None, retry_after=None):
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
         if retryable is not None:
             self.retryable = retryable
+        if retry_after is not None:
+            self.retry_after = retry_after
 
     def as_dict(self):
         return {"stage": self.stage, "code": self.code, "message": self.message, "retryable": self.retryable}

@@ -19,8 +19,9 @@ from huey import RedisHuey, SqliteHuey
 from huey.registry import Message
 from huey.serializer import Serializer
 
+from .owners import is_dead_here
 from .settings import Settings
-from .store import LEASE_SECONDS, RunStore
+from .store import RunStore
 
 if TYPE_CHECKING:
     from .runner import Runner
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "atai"
-# How often the reaper looks for runs whose lease (store.LEASE_SECONDS) expired.
-REAP_EVERY = 10.0
+# How often the reaper looks for runs whose lease (Settings.lease_seconds) expired or whose consumer died.
+REAP_EVERY = 5.0
 
 
 class JsonSerializer(Serializer):
@@ -103,13 +104,13 @@ class Jobs:
 
 
 class Reaper:
-    """Re-enqueues stalled runs and purges old ones, every REAP_EVERY seconds, from one thread."""
+    """Re-enqueues stalled runs and purges old ones, at start and every REAP_EVERY seconds, from one thread."""
 
-    def __init__(self, jobs: Jobs, store: RunStore, interval: float = REAP_EVERY, grace: float = LEASE_SECONDS):
+    def __init__(self, jobs: Jobs, store: RunStore, interval: float = REAP_EVERY, grace: float | None = None):
         self.jobs = jobs
         self.store = store
         self.interval = interval
-        self.grace = grace
+        self.grace = jobs.settings.lease_seconds if grace is None else grace
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="atai-reaper", daemon=True)
 
@@ -131,11 +132,18 @@ class Reaper:
                 return
 
     def sweep(self) -> list[str]:
-        """Re-enqueue runs whose lease expired or whose queue entry is lost; returns their ids."""
+        """Re-enqueue runs whose consumer died, whose lease expired or whose queue entry is lost; returns their ids."""
+        requeued = []
+        # A consumer of this machine that died (killed, out of memory) frees its runs now, not when
+        # their leases run out: the first sweep of a consumer that starts after it picks them up.
+        for run_id, owner in self.store.held_leases():
+            if is_dead_here(owner) and self.store.requeue(run_id, dead_owner=owner):
+                self.jobs.enqueue(run_id)
+                requeued.append(run_id)
+                log.info("run reclaimed from a dead consumer run_id=%s owner=%s", run_id, owner)
         # Read the queue before the store: a run still queued in the store after that and missing from
         # the queue lost its task (a task is taken and claimed within moments, not `grace` seconds).
         pending = self.jobs.pending_run_ids()
-        requeued = []
         for run_id, state in self.store.stalled_runs(queued_before=time.time() - self.grace):
             if state == "queued" and run_id in pending:
                 continue

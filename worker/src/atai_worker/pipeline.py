@@ -31,11 +31,12 @@ class Pipeline:
         self.rewriter = rewriter
 
     def draft_for(self, entry: Entry, endpoint: Endpoint | None, options: dict | None = None,
-                  on_stage: Callable[[str], None] = lambda stage: None) -> Draft:
+                  on_stage: Callable[[str], None] = lambda stage: None, *, retried: bool = False) -> Draft:
         """Full text, sanitize, rewrite (or the cleaned original), guards: one entry's Draft, or a WorkerError.
 
         options: the feed's options from the run request (contract RunRequest.options). on_stage(stage) is
-        told each time the entry enters a stage, so its time budget can be watched.
+        told each time the entry enters a stage, so its time budget can be watched. A `retried` entry (its
+        model call failed for a reason that will pass) waits for a model slot first.
         """
         options = options or {}
         stage = "extract"
@@ -60,7 +61,7 @@ class Pipeline:
                                      retryable=False)
                 stage = "rewrite"
                 on_stage(stage)
-                rewritten = self.rewriter.rewrite(endpoint, entry, source_html)
+                rewritten = self.rewriter.rewrite(endpoint, entry, source_html, retried=retried)
                 stage = "sanitize"
                 on_stage(stage)
                 draft = base_draft(entry, image, findings).replace(
@@ -74,8 +75,13 @@ class Pipeline:
             on_stage(stage)
             if endpoint is None:
                 return guards.check_draft(draft, source_html)
-            # finish_reason "length" never gets here: rewrite.py handles it (and may retry with more room).
-            return guards.check_draft(draft, source_html, language=entry.language, raw_content=rewritten.content)
+            try:
+                # finish_reason "length" never gets here: rewrite.py handles it (and may retry with more room).
+                return guards.check_draft(draft, source_html, language=entry.language, raw_content=rewritten.content)
+            except GuardError:
+                # The answer is not kept: trying the item again asks the model for a better one.
+                self.rewriter.forget(endpoint, entry, source_html)
+                raise
         except WorkerError:
             raise
         except Exception as exc:
@@ -149,10 +155,11 @@ def unexpected_error(stage: str, exc: Exception) -> WorkerError:
     return error
 
 
-def item_error(entry: Entry, stage: str, code: str, message: str, retryable: bool) -> dict:
-    """The contract's ItemError for an entry."""
+def item_error(entry: Entry, stage: str, code: str, message: str, retryable: bool,
+               retry_after: str | None = None) -> dict:
+    """The contract's ItemError for an entry; retry_after is the time to try it again, for a failure that will pass."""
     return {"key": entry.key, "guid": entry.guid, "link": entry.link, "title": entry.title, "stage": stage,
-            "code": code, "message": message, "retryable": retryable}
+            "code": code, "message": message, "retryable": retryable, "retry_after": retry_after}
 
 
 def base_draft(entry: Entry, image: Image | None, findings: list[Finding]) -> Draft:

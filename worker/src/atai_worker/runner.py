@@ -3,51 +3,66 @@
 One Huey task per run plans it (fetch, parse, select the new entries, save the plan) and hands its items
 to a process-wide item pool; the last item to finish closes the run. So the number of consumer threads
 never caps how many model calls are in flight: only each endpoint's in-flight gate does. A run is worked
-on only under its lease, renewed here every few seconds; if the process dies, the lease expires, the
-reaper re-enqueues the run, and the resumed run skips the fetch (its plan is saved) and every item that
-already has a draft or an error (no second payment to the model).
+on only under its lease, renewed here every fifth of the lease; if the process dies, the reaper
+re-enqueues the run (at once from a consumer on the same machine, else once the lease expired), and the
+resumed run skips the fetch (its plan is saved), every item that already has a draft or an error, and
+every model answer already stored (no second payment to the model).
+
+A run finishes when its work does (issue 16): an item whose model call failed for a reason that will pass
+is tried again within the run, after the endpoint's Retry-After or a growing backoff, from a timer and not
+from a waiting thread; drafts ready while the run still waits on such an item are announced to the site
+after PROGRESS_AFTER seconds; and a callback the site did not collect is sent again (callback.py).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
+import math
+import random
 import threading
-import uuid
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import httpx
-
 from . import parse
-from .callback import CALLBACK_TIMEOUT, send_callback
+from .callback import Callbacks
 from .errors import FetchError, ParseError, WorkerError
 from .fetch import Fetcher
 from .models import Entry
+from .owners import consumer_id
 from .pipeline import ITEM_STAGES, Pipeline, item_error
 from .rewrite import Endpoint, EndpointKeyRequired, Rewriter, resolve_endpoint
 from .sealed import UnreadableKey, unsealed_ai
 from .settings import Settings
-from .store import LEASE_SECONDS, RENEW_EVERY, ItemRecord, RunRecord, RunStore
-from .watchdog import Watchdog
+from .store import ItemRecord, RunRecord, RunStore
+from .store.records import iso_time
+from .timers import Timers
+from .watchdog import Watch, Watchdog
 
 log = logging.getLogger(__name__)
 
+# Tries of one item within a run, for failures that will pass; the waits grow 1, 2, 4, 8... s (at least
+# the endpoint's Retry-After), with up to a fifth added at random so that retries do not arrive together.
+ITEM_TRIES = 6
+MAX_BACKOFF = 30.0
+# A ready draft waits at most this long for the rest of its run before the site is told to collect it.
+PROGRESS_AFTER = 2.0
 
-def consumer_id() -> str:
-    """A lease owner name unique to this process."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
-
+def retry_delay(attempt: int, asked: float) -> float:
+    """Seconds to wait before try `attempt + 1`: the backoff or what the endpoint asked, whichever is longer,
+    plus jitter."""
+    return max(asked, min(2.0 ** (attempt - 1), MAX_BACKOFF)) * random.uniform(1.0, 1.2)
 
 
 class LeaseKeeper:
-    """Renews the leases of every run this process works on, from one thread."""
+    """Renews the leases of every run this process works on, from one thread of its own (item and plan
+    threads can be busy for seconds; the renewals must not wait on them)."""
 
-    def __init__(self, store: RunStore, owner: str):
+    def __init__(self, store: RunStore, owner: str, lease_seconds: float):
         self.store = store
         self.owner = owner
+        self.lease_seconds = lease_seconds
         self._runs: dict[str, "RunInProgress | None"] = {}  # claimed: their leases are renewed
         self._reserved: set[str] = set()  # taken by a thread of this process, not claimed yet
         self._lock = threading.Lock()
@@ -87,12 +102,12 @@ class LeaseKeeper:
         self._stop.set()
 
     def _loop(self) -> None:
-        while not self._stop.wait(RENEW_EVERY):
+        while not self._stop.wait(self.lease_seconds / 5):
             with self._lock:
                 held = list(self._runs.items())
             for run_id, run in held:
                 try:
-                    kept = self.store.renew(run_id, self.owner, LEASE_SECONDS)
+                    kept = self.store.renew(run_id, self.owner, self.lease_seconds)
                 except Exception:
                     log.exception("lease renewal failed run_id=%s", run_id)
                     continue
@@ -115,6 +130,7 @@ class RunInProgress:
     endpoint: Endpoint | None
     remaining: int
     lost: bool = False
+    progress_due: bool = False  # a progress callback is scheduled
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def item_finished(self) -> bool:
@@ -123,42 +139,61 @@ class RunInProgress:
             self.remaining -= 1
             return self.remaining == 0
 
+    def announce_progress(self) -> bool:
+        """True when no progress callback is scheduled yet (and one is now)."""
+        with self.lock:
+            if self.progress_due:
+                return False
+            self.progress_due = True
+            return True
+
+
+@dataclass(frozen=True)
+class ItemTry:
+    """One try of an item: which, and since when (monotonic) it has failed for reasons that will pass."""
+
+    item: ItemRecord
+    attempt: int = 1
+    failing_since: float | None = None
+
 
 class Runner:
     """Processes runs in this consumer process; built once, shared by every Huey worker thread."""
 
     def __init__(self, settings: Settings, store: RunStore, *, fetcher: Fetcher | None = None,
-                 rewriter: Rewriter | None = None, owner: str | None = None):
+                 rewriter: Rewriter | None = None, owner: str | None = None, timers: Timers | None = None,
+                 callbacks: Callbacks | None = None):
         self.settings = settings
         self.store = store
         self.owner = owner or consumer_id()
         self.fetcher = fetcher or Fetcher(allowed_hosts=settings.allowed_hosts, timeout=settings.fetch_timeout,
                                           max_bytes=settings.fetch_max_bytes)
-        self.pipeline = Pipeline(self.fetcher, rewriter or Rewriter(timeout=settings.ai_timeout))
+        self.pipeline = Pipeline(self.fetcher, rewriter or Rewriter(timeout=settings.ai_timeout, answers=store))
         # Enough threads that model calls wait on the endpoint gates, never on the pool.
         self.item_threads = max(64, settings.ai_max_in_flight + 16)
         self._pool = ThreadPoolExecutor(max_workers=self.item_threads, thread_name_prefix="atai-item")
         # Items without a model are CPU work (a page fetch at most): a few threads take them in order, so
         # the first run is done and posted while later ones wait, instead of every run finishing last.
         self._plain_pool = ThreadPoolExecutor(max_workers=settings.consumer_workers, thread_name_prefix="atai-plain")
-        # Callbacks wait on WordPress importing the run (seconds): on their own threads, with one client.
-        self._callbacks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="atai-callback")
-        self._callback_client = httpx.Client(timeout=CALLBACK_TIMEOUT)
+        # Items tried again: threads of their own, so that they do not queue behind every item planned since.
+        self._retry_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="atai-retry")
+        self.timers = timers or Timers()
+        self.callbacks = callbacks or Callbacks(settings.worker_secret, self.timers)
         # Backpressure: do not plan more runs while this many items are waiting here, so that other
         # consumers (other machines on Redis) get their share of the queue.
         self.backlog_limit = 2 * self.item_threads
         self._backlog = 0
         self._backlog_changed = threading.Condition()
-        self.leases = LeaseKeeper(store, self.owner)
+        self.leases = LeaseKeeper(store, self.owner, settings.lease_seconds)
         # Every stage but the model call (bounded by ATAI_AI_TIMEOUT, after its turn at the gate) has a budget.
         self.watchdog = Watchdog({stage: settings.stage_budget for stage in ("parse", *ITEM_STAGES)} | {"rewrite": None})
 
     def close(self) -> None:
         """Stop taking items; the ones already running finish and store their results."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._plain_pool.shutdown(wait=True, cancel_futures=True)
-        self._callbacks.shutdown(wait=True)
-        self._callback_client.close()
+        self.timers.stop()  # items waiting for a retry stay pending; the resumed run tries them
+        for pool in (self._pool, self._plain_pool, self._retry_pool):
+            pool.shutdown(wait=True, cancel_futures=True)
+        self.callbacks.close()
         self.leases.stop()
         self.watchdog.stop()
 
@@ -167,7 +202,7 @@ class Runner:
         if not self.leases.try_hold(run_id):
             log.info("run already in progress here run_id=%s", run_id)
             return
-        record = self.store.claim(run_id, self.owner, LEASE_SECONDS)
+        record = self.store.claim(run_id, self.owner, self.settings.lease_seconds)
         if record is None:
             self.leases.release(run_id)
             log.info("run not claimable (finished or held elsewhere) run_id=%s", run_id)
@@ -182,7 +217,7 @@ class Runner:
                 self._close_run(record, "failed", error={"code": exc.code, "message": exc.message})
                 return
             self._wait_for_room()
-            if record.planned:  # resumed: the plan is saved; do what is left of it
+            if record.planned:  # resumed: the plan is saved; do what is left of it (the reaper told the site)
                 items = [i for i in self.store.items(run_id) if i.state == "pending"]
             else:
                 items = self._plan(record)
@@ -258,37 +293,34 @@ class Runner:
             self._backlog += len(items)
         pool = self._pool if endpoint is not None else self._plain_pool
         for item in items:
-            pool.submit(self._process_item, run, item)
+            pool.submit(self._process_item, run, ItemTry(item))
 
-    def _process_item(self, run: RunInProgress, item: ItemRecord) -> None:
-        run_id = run.record.run_id
+    def _process_item(self, run: RunInProgress, current: ItemTry) -> None:
+        run_id, item = run.record.run_id, current.item
         watch = self.watchdog.watch("extract", lambda stage, budget: self._give_up_item(run, item, stage, budget))
+        finished = True
         try:
             if run.lost:
                 return
             try:
                 draft = self.pipeline.draft_for(item.entry, run.endpoint, run.record.request.get("options"),
-                                                on_stage=watch.enter)
+                                                on_stage=watch.enter, retried=current.attempt > 1)
             except WorkerError as exc:
-                stage = exc.stage if exc.stage in ITEM_STAGES else "extract"
                 if watch.settle():
-                    log.info("item failed run_id=%s key=%s stage=%s code=%s", run_id, item.key, stage, exc.code)
-                    self.store.set_item_result(run_id, item.key, error=item_error(item.entry, stage, exc.code,
-                                                                                   exc.message, exc.retryable))
+                    finished = not self._retry_later(run, current, exc)
+                    if finished:
+                        self._store_error(run, current, exc)
             else:
                 if watch.settle():
                     self.store.set_item_result(run_id, item.key, draft=draft.to_dict())
+                    log.info("item ready run_id=%s key=%s attempt=%d", run_id, item.key, current.attempt)
         except Exception:
             # The store itself failed: the item stays pending and the resumed run does it again.
             log.exception("item result not stored run_id=%s key=%s", run_id, item.key)
         finally:
             self.watchdog.forget(watch)
-            with self._backlog_changed:
-                self._backlog -= 1
-                self._backlog_changed.notify_all()
-            # An item the watchdog gave up was counted then; its late result is thrown away.
-            if watch.settle() and run.item_finished() and not run.lost:
-                self._finish_items(run)
+            if finished:
+                self._item_finished(run, watch)
 
     def _give_up_item(self, run: RunInProgress, item: ItemRecord, stage: str, budget: float) -> None:
         """The item's stage ran past its budget: record the item's error, and let the run finish without it."""
@@ -300,6 +332,63 @@ class Runner:
             item.entry, stage, "stage_timeout", message, retryable=stage == "extract"))
         if run.item_finished() and not run.lost:
             self._finish_items(run)
+
+    def _retry_later(self, run: RunInProgress, current: ItemTry, exc: WorkerError) -> bool:
+        """Schedule another try of an item that failed for a reason that will pass, while the run's retry
+        time allows; False when it does not (or the failure will not pass)."""
+        if exc.retry_after is None or current.attempt >= ITEM_TRIES or run.lost:
+            return False
+        now = time.monotonic()
+        since = current.failing_since if current.failing_since is not None else now
+        delay = retry_delay(current.attempt, exc.retry_after)
+        if now + delay > since + self.settings.item_retry_seconds:
+            return False
+        log.info("item retried later run_id=%s key=%s code=%s attempt=%d in_seconds=%.1f", run.record.run_id,
+                 current.item.key, exc.code, current.attempt, delay)
+        self.timers.call_later(delay, self._submit_retry, run, ItemTry(current.item, current.attempt + 1, since))
+        return True
+
+    def _submit_retry(self, run: RunInProgress, current: ItemTry) -> None:
+        try:
+            self._retry_pool.submit(self._process_item, run, current)
+        except RuntimeError:
+            pass  # shutting down: the item stays pending and the resumed run does it
+
+    def _store_error(self, run: RunInProgress, current: ItemTry, exc: WorkerError) -> None:
+        item = current.item
+        stage = exc.stage if exc.stage in ITEM_STAGES else "extract"
+        retry_at = None
+        if exc.retry_after is not None:  # the run's tries ran out: the site runs the feed again then
+            retry_at = iso_time(math.ceil(time.time() + retry_delay(current.attempt, exc.retry_after)))
+        log.info("item failed run_id=%s key=%s stage=%s code=%s attempt=%d retry_at=%s", run.record.run_id, item.key,
+                 stage, exc.code, current.attempt, retry_at)
+        self.store.set_item_result(run.record.run_id, item.key, error=item_error(
+            item.entry, stage, exc.code, exc.message, exc.retryable, retry_at))
+
+    def _item_finished(self, run: RunInProgress, watch: Watch) -> None:
+        with self._backlog_changed:
+            self._backlog -= 1
+            self._backlog_changed.notify_all()
+        # An item the watchdog gave up was counted then; its late result is thrown away.
+        if not watch.settle():
+            return
+        if run.item_finished():
+            if not run.lost:
+                self._finish_items(run)
+        else:
+            self._announce_progress(run)
+
+    def _announce_progress(self, run: RunInProgress) -> None:
+        """Tell the site in PROGRESS_AFTER seconds that drafts are ready, unless the run has finished by then."""
+        if run.record.request.get("callback_url") and run.announce_progress():
+            self.timers.call_later(PROGRESS_AFTER, self._send_progress, run)
+
+    def _send_progress(self, run: RunInProgress) -> None:
+        with run.lock:
+            run.progress_due = False
+            if run.remaining == 0 or run.lost:
+                return  # finished (its final callback is on its way) or taken over
+        self.callbacks.send(run.record.request["callback_url"], run.record.run_id, "running")
 
     def _finish_items(self, run: RunInProgress) -> None:
         """Close the run once the store has a result for every item; otherwise leave it to be resumed."""
@@ -324,8 +413,7 @@ class Runner:
         log.info("run %s run_id=%s", state, record.run_id)
         callback_url = (record.request or {}).get("callback_url")
         if callback_url:
-            self._callbacks.submit(send_callback, self._callback_client, callback_url, self.settings.worker_secret,
-                                   record.run_id, state)
+            self.callbacks.send(callback_url, record.run_id, state)
 
 
 def select_entries(entries, seen_keys: set[str], max_items: int) -> tuple[list[Entry], int]:

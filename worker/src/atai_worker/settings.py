@@ -43,6 +43,12 @@ class Settings:
     fetch_max_bytes: int = 20_000_000
     stage_budget: float = 60.0
     consumer_workers: int = 4
+    # How long a run stays with a consumer that stopped renewing its lease (a dead one on another
+    # machine; one on the same machine is seen dead at once). Renewed every fifth of it.
+    lease_seconds: float = 10.0
+    # How long a run keeps retrying an item that failed for a reason that will pass (a 429, a 503, a
+    # time-out) before it hands the error back with a time to try again.
+    item_retry_seconds: float = 120.0
     log_level: str = "INFO"
 
     @classmethod
@@ -83,6 +89,8 @@ class Settings:
             fetch_max_bytes=_number(environ, "ATAI_FETCH_MAX_BYTES", 20_000_000, int, minimum=1024),
             stage_budget=_number(environ, "ATAI_STAGE_BUDGET", 60.0, float, minimum=1),
             consumer_workers=_number(environ, "ATAI_CONSUMER_WORKERS", 4, int, minimum=1),
+            lease_seconds=_number(environ, "ATAI_LEASE_SECONDS", 10.0, float, minimum=2),
+            item_retry_seconds=_number(environ, "ATAI_ITEM_RETRY_SECONDS", 120.0, float, minimum=0),
             log_level=log_level,
         )
 

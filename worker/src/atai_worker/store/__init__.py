@@ -4,6 +4,8 @@ A run is one job of one feed. It keeps the request (so an interrupted run can be
 carries the AI key, sealed under ATAI_WORKER_SECRET (sealed.py), and dropped when the run finishes), what the fetch found,
 and one item per planned entry with, once processed, its Draft or its ItemError. A consumer works on a
 run only while it holds the run's lease; a lease that is not renewed expires and the run is re-enqueued.
+Beside the runs, the store keeps the model's answers by prompt for a week, so that no crash, retry or
+re-run pays the model twice for the same draft.
 
 Two backends with one interface, RunStore: SQLite (a file in ATAI_DATA_DIR, shared by the API and
 consumer processes) and Redis (several worker machines). open_store picks one.
@@ -16,12 +18,12 @@ from typing import ClassVar, Protocol
 
 from ..models import Entry
 from ..settings import Settings
-from .records import EMPTY_RUN_TTL, FINISHED_RUN_TTL, LEASE_SECONDS, RENEW_EVERY, ItemRecord, RunRecord
+from .records import ANSWER_TTL, EMPTY_RUN_TTL, FINISHED_RUN_TTL, ItemRecord, RunRecord
 from .redis import RedisRunStore
 from .sqlite import SqliteRunStore
 
-__all__ = ["EMPTY_RUN_TTL", "FINISHED_RUN_TTL", "LEASE_SECONDS", "RENEW_EVERY", "ItemRecord", "RedisRunStore",
-           "RunRecord", "RunStore", "SqliteRunStore", "open_store"]
+__all__ = ["ANSWER_TTL", "EMPTY_RUN_TTL", "FINISHED_RUN_TTL", "ItemRecord", "RedisRunStore", "RunRecord", "RunStore",
+           "SqliteRunStore", "open_store"]
 
 
 class RunStore(Protocol):
@@ -69,11 +71,24 @@ class RunStore(Protocol):
     def stalled_runs(self, queued_before: float) -> list[tuple[str, str]]:
         """(run_id, state) of runs queued since before `queued_before`, and running runs whose lease expired."""
 
-    def requeue(self, run_id: str) -> bool:
-        """Put a stalled run back to queued (its lease expired or its queue entry was lost)."""
+    def held_leases(self) -> list[tuple[str, str]]:
+        """(run_id, owner) of every running run whose lease has not expired."""
+
+    def requeue(self, run_id: str, dead_owner: str | None = None) -> bool:
+        """Put a stalled run back to queued: its lease expired (or is held by `dead_owner`), or its queue
+        entry was lost."""
+
+    def get_answer(self, key: str) -> dict | None:
+        """The model's stored answer to a prompt, or None."""
+
+    def put_answer(self, key: str, answer: dict) -> None:
+        """Keep the model's answer to a prompt for ANSWER_TTL."""
+
+    def forget_answer(self, key: str) -> None:
+        """Drop a stored answer (the guards refused the draft it made, so a retry asks the model again)."""
 
     def purge(self, now: float | None = None) -> int:
-        """Delete finished runs nobody collected in time; returns how many."""
+        """Delete finished runs nobody collected in time (returns how many) and answers past ANSWER_TTL."""
 
 
 def open_store(settings: Settings) -> RunStore:

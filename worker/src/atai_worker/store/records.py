@@ -13,10 +13,13 @@ from ..models import Entry
 # collect (a failed run, an unchanged feed) after a day, so that frequent polling does not pile them up.
 FINISHED_RUN_TTL = 7 * 24 * 3600
 EMPTY_RUN_TTL = 24 * 3600
-# A consumer renews the leases of its runs every RENEW_EVERY seconds; a lease not renewed for
-# LEASE_SECONDS means the consumer died, and the reaper re-enqueues the run.
-LEASE_SECONDS = 30.0
-RENEW_EVERY = 5.0
+# Leases: a consumer renews those of its runs every fifth of Settings.lease_seconds (10 s), from a
+# thread of its own; a lease not renewed that long means the consumer died, and the reaper re-enqueues
+# the run. A consumer on the same machine does not wait for that: it sees at once that the owner's
+# process is gone (owners.py).
+# The model's answers are kept a week (issue 16): a crash, a retried run or a run sent twice never pays
+# the model again for the same prompt.
+ANSWER_TTL = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,12 @@ import time
 import orjson
 
 from ..models import Entry
-from .records import (EMPTY_RUN_TTL, FINISHED_RUN_TTL, ItemHead, ItemRecord, RunRecord, from_json, item_head,
-                      run_json, to_json)
+from .records import (ANSWER_TTL, EMPTY_RUN_TTL, FINISHED_RUN_TTL, ItemHead, ItemRecord, RunRecord, from_json,
+                      item_head, run_json, to_json)
 
 
 # Redis keeps a run in a hash, its plan (item keys in order) in a list, entries and results in hashes,
-# and the lease in a key that expires by itself. Every check-then-write is one Lua script, so it is atomic.
+# and the lease in a key that expires by itself; each of the model's answers in a key that expires too. Every check-then-write is one Lua script, so it is atomic.
 _CLAIM = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'queued' and state ~= 'running' then return 0 end
@@ -77,7 +77,9 @@ return remaining
 """
 _REQUEUE = """
 local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'queued' or (state == 'running' and redis.call('EXISTS', KEYS[2]) == 0) then
+local holder = redis.call('GET', KEYS[2])
+if state == 'queued' or (state == 'running' and (not holder or holder == ARGV[2])) then
+  redis.call('DEL', KEYS[2])
   redis.call('HSET', KEYS[1], 'state', 'queued', 'updated_at', ARGV[1])
   return 1
 end
@@ -258,13 +260,38 @@ class RedisRunStore:
                 self.redis.srem(self._active, run_id)
         return stalled
 
-    def requeue(self, run_id: str) -> bool:
-        """Put a stalled run back to queued (its lease expired or its queue entry was lost)."""
+    def held_leases(self) -> list[tuple[str, str]]:
+        """(run_id, owner) of every running run whose lease has not expired."""
+        run_ids = sorted(self.redis.smembers(self._active))
+        pipe = self.redis.pipeline(transaction=False)
+        for run_id in run_ids:
+            pipe.get(self._keys(run_id)["lease"])
+        return [(run_id, owner) for run_id, owner in zip(run_ids, pipe.execute()) if owner]
+
+    def requeue(self, run_id: str, dead_owner: str | None = None) -> bool:
+        """Put a stalled run back to queued: its lease expired (or is held by `dead_owner`), or its queue
+        entry was lost."""
         keys = self._keys(run_id)
-        return bool(self._scripts["requeue"](keys=[keys["run"], keys["lease"]], args=[repr(time.time())]))
+        return bool(self._scripts["requeue"](keys=[keys["run"], keys["lease"]],
+                                             args=[repr(time.time()), dead_owner or ""]))
+
+    def _answer_key(self, key: str) -> str:
+        return f"{self.prefix}:answer:{key}"
+
+    def get_answer(self, key: str) -> dict | None:
+        """The model's stored answer to a prompt, or None."""
+        return from_json(self.redis.get(self._answer_key(key)))
+
+    def put_answer(self, key: str, answer: dict) -> None:
+        """Keep the model's answer to a prompt for ANSWER_TTL (Redis expires it)."""
+        self.redis.set(self._answer_key(key), to_json(answer), ex=ANSWER_TTL)
+
+    def forget_answer(self, key: str) -> None:
+        """Drop a stored answer (the guards refused the draft it made, so a retry asks the model again)."""
+        self.redis.delete(self._answer_key(key))
 
     def purge(self, now: float | None = None) -> int:
-        """Delete finished runs nobody collected in time; returns how many."""
+        """Delete finished runs nobody collected in time; returns how many (answers expire by themselves)."""
         now = time.time() if now is None else now
         purged = 0
         for run_id, finished_at in self.redis.zrangebyscore(self._finished, "-inf", now - EMPTY_RUN_TTL,

@@ -12,8 +12,8 @@ from pathlib import Path
 import orjson
 
 from ..models import Entry
-from .records import (EMPTY_RUN_TTL, FINISHED_RUN_TTL, ItemHead, ItemRecord, RunRecord, from_json, item_head,
-                      run_json, to_json)
+from .records import (ANSWER_TTL, EMPTY_RUN_TTL, FINISHED_RUN_TTL, ItemHead, ItemRecord, RunRecord, from_json,
+                      item_head, run_json, to_json)
 
 
 def _pack(value) -> bytes | None:
@@ -28,7 +28,11 @@ def _unpack(blob: bytes | None) -> str | None:
 
 
 class SqliteRunStore:
-    """Runs in one SQLite file (WAL), one connection per thread and process."""
+    """Runs in one SQLite file (WAL), the model's answers in another, one connection per thread and process.
+
+    The answers have a file of their own: storing one never waits behind the runs' writes (a plan of
+    megabytes), and they outlive the runs.
+    """
 
     backend = "sqlite"
 
@@ -48,25 +52,37 @@ class SqliteRunStore:
             run_id text not null, key text not null, draft blob, error blob, primary key (run_id, key))""",
     )
 
+    _answers_schema = "create table if not exists answers (key text primary key, answer blob not null," \
+                      " created_at real not null)"
+
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.answers_path = self.path.with_name("answers.db")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         with self._write() as db:
             for statement in self._schema:
                 db.execute(statement)
+        self._answers().execute(self._answers_schema)
 
     def _connection(self) -> sqlite3.Connection:
+        return self._connect("conn", self.path)
+
+    def _answers(self) -> sqlite3.Connection:
+        return self._connect("answers", self.answers_path)
+
+    def _connect(self, name: str, path: Path) -> sqlite3.Connection:
         # A connection must not cross a fork (gunicorn) or be shared by threads.
-        conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn = getattr(self._local, name, None)
+        if conn is None or getattr(self._local, name + "_pid") != os.getpid():
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("pragma journal_mode=wal")
             # NORMAL: with WAL a write survives a crash of the process, not always of the machine. That is
             # enough here: WordPress holds the truth, and a draft lost with the machine is made again.
             conn.execute("pragma synchronous=normal")
             conn.execute("pragma busy_timeout=30000")
-            self._local.conn, self._local.pid = conn, os.getpid()
+            setattr(self._local, name, conn)
+            setattr(self._local, name + "_pid", os.getpid())
         return conn
 
     class _Transaction:
@@ -85,11 +101,12 @@ class SqliteRunStore:
         return self._Transaction(self._connection())
 
     def close(self) -> None:
-        """Close this thread's connection."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        """Close this thread's connections."""
+        for name in ("conn", "answers"):
+            conn = getattr(self._local, name, None)
+            if conn is not None:
+                conn.close()
+                setattr(self._local, name, None)
 
     def create_run(self, run_id: str, feed_id: int, request: dict, rewrite: dict) -> None:
         """Store a new queued run."""
@@ -228,19 +245,42 @@ class SqliteRunStore:
         ).fetchall()
         return [(r[0], r[1]) for r in rows]
 
-    def requeue(self, run_id: str) -> bool:
-        """Put a stalled run back to queued (its lease expired or its queue entry was lost)."""
+    def held_leases(self) -> list[tuple[str, str]]:
+        """(run_id, owner) of every running run whose lease has not expired."""
+        rows = self._connection().execute(
+            "select run_id, lease_owner from runs where state = 'running' and lease_until >= ?", (time.time(),),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def requeue(self, run_id: str, dead_owner: str | None = None) -> bool:
+        """Put a stalled run back to queued: its lease expired (or is held by `dead_owner`), or its queue
+        entry was lost."""
         now = time.time()
         with self._write() as db:
             return db.execute(
                 "update runs set state = 'queued', lease_owner = null, lease_until = null, updated_at = ?"
                 " where run_id = ? and (state = 'queued' or (state = 'running' and"
-                " (lease_until is null or lease_until < ?)))",
-                (now, run_id, now),
+                " (lease_until is null or lease_until < ? or lease_owner = ?)))",
+                (now, run_id, now, dead_owner),
             ).rowcount == 1
 
+    def get_answer(self, key: str) -> dict | None:
+        """The model's stored answer to a prompt, or None."""
+        row = self._answers().execute("select answer from answers where key = ? and created_at >= ?",
+                                      (key, time.time() - ANSWER_TTL)).fetchone()
+        return None if row is None else orjson.loads(_unpack(row[0]))
+
+    def put_answer(self, key: str, answer: dict) -> None:
+        """Keep the model's answer to a prompt for ANSWER_TTL."""
+        self._answers().execute("insert or replace into answers (key, answer, created_at) values (?, ?, ?)",
+                                (key, _pack(answer), time.time()))
+
+    def forget_answer(self, key: str) -> None:
+        """Drop a stored answer (the guards refused the draft it made, so a retry asks the model again)."""
+        self._answers().execute("delete from answers where key = ?", (key,))
+
     def purge(self, now: float | None = None) -> int:
-        """Delete finished runs nobody collected in time; returns how many."""
+        """Delete finished runs nobody collected in time (returns how many) and answers past ANSWER_TTL."""
         now = time.time() if now is None else now
         with self._write() as db:
             ids = [r[0] for r in db.execute(
@@ -252,4 +292,5 @@ class SqliteRunStore:
                 db.execute("delete from items where run_id = ?", (run_id,))
                 db.execute("delete from results where run_id = ?", (run_id,))
                 db.execute("delete from runs where run_id = ?", (run_id,))
+        self._answers().execute("delete from answers where created_at < ?", (now - ANSWER_TTL,))
         return len(ids)
