@@ -426,6 +426,7 @@ class PartSpec:
     image: bool
     model_delay: float | None  # None: no AI endpoint configured
     deadline: float  # seconds from the first trigger to every post
+    model_args: tuple[str, ...] = ()  # more options of the fake model (bench/chaos_bench.py)
 
 
 AI_PART = PartSpec("ai", "AI on: 20 feeds x 10 new items, fake model answering in 1.0 s, 8 in flight",
@@ -515,7 +516,7 @@ class PartRun:
         self.origin.start([sys.executable, str(REPO / "tests/fakes/feed_server.py"), "--port", str(self.origin_port)])
         if self.spec.model_delay is not None:
             self.model.start([sys.executable, str(REPO / "tests/fakes/model_server.py"), "--port",
-                              str(self.model_port), "--delay", str(self.spec.model_delay)])
+                              str(self.model_port), "--delay", str(self.spec.model_delay), *self.spec.model_args])
             stack.wait_for_http(f"http://127.0.0.1:{self.model_port}/v1/models")
         stack.wait_for_http(self.origin_url + "/status/200")
         self.worker.start()

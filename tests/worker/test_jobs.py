@@ -8,15 +8,20 @@ import time
 import uuid
 
 import pytest
+from tests.fakes.callback_receiver import CallbackReceiver
 
+from atai_worker.callback import Callbacks
 from atai_worker.jobs import Jobs, Reaper
 from atai_worker.owners import consumer_id, start_ticks
 from atai_worker.settings import Settings
 from atai_worker.store import RedisRunStore, SqliteRunStore
+from atai_worker.timers import Timers
 
 REQUEST = {"feed": {"id": 2, "url": "http://127.0.0.1:1/feed.xml"}, "max_items": 5, "seen_keys": [],
            "ai": {"enabled": False}}
 REWRITE = {"mode": "original", "model": None, "reason": "off"}
+FEED = {"title": "T", "etag": None, "last_modified": None, "not_modified": False, "entries_total": 0,
+        "entries_new": 0, "entries_deferred": 0}
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -33,9 +38,9 @@ def queue(request, tmp_path):
     jobs.huey.flush()
 
 
-def new_run(store) -> str:
+def new_run(store, callback_url: str | None = None) -> str:
     run_id = uuid.uuid4().hex
-    store.create_run(run_id, 2, REQUEST, REWRITE)
+    store.create_run(run_id, 2, REQUEST | {"callback_url": callback_url}, REWRITE)
     return run_id
 
 
@@ -95,16 +100,28 @@ def test_tasks_are_queued_as_json_and_anything_else_is_refused(queue):
     assert jobs.pending_run_ids() == {"0123456789abcdef0123456789abcdef"}
 
 
-def test_a_run_held_by_a_dead_consumer_of_this_machine_is_reclaimed_at_once(queue):
+def test_a_run_held_by_a_dead_consumer_of_this_machine_is_reclaimed_at_once_and_announced(queue):
     jobs, store = queue
     dead = subprocess.Popen([sys.executable, "-c", "pass"])  # a process of this machine that has ended
     host, _, _, scope, _ = consumer_id().rsplit(":", 4)
     started = start_ticks(dead.pid)
     dead.wait()
-    reclaimed, alive, elsewhere = new_run(store), new_run(store), new_run(store)
-    store.claim(reclaimed, f"{host}:{dead.pid}:0a1b2c3d:{scope}:{started}", 600)
-    store.claim(alive, consumer_id(), 600)  # this very process
-    store.claim(elsewhere, f"other-machine:{dead.pid}:0a1b2c3d:{scope}:{started}", 600)
-    assert Reaper(jobs, store).sweep() == [reclaimed]
+    receiver, timers = CallbackReceiver(), Timers()
+    callbacks = Callbacks("s", timers)
+    try:
+        reclaimed = new_run(store, callback_url=receiver.url)
+        alive, elsewhere = new_run(store), new_run(store)
+        store.claim(reclaimed, f"{host}:{dead.pid}:0a1b2c3d:{scope}:{started}", 600)
+        store.save_plan(reclaimed, f"{host}:{dead.pid}:0a1b2c3d:{scope}:{started}", FEED, [])
+        store.claim(alive, consumer_id(), 600)  # this very process
+        store.claim(elsewhere, f"other-machine:{dead.pid}:0a1b2c3d:{scope}:{started}", 600)
+        assert Reaper(jobs, store, callbacks=callbacks).sweep() == [reclaimed]
+        # The site hears of the drafts the dead consumer stored, before the run is even resumed.
+        receiver.wait(1)
+    finally:
+        callbacks.close()
+        timers.stop()
+        receiver.close()
     assert store.get_run(reclaimed).state == "queued" and tasks_for(jobs, reclaimed) == 1
     assert {store.get_run(run_id).state for run_id in (alive, elsewhere)} == {"running"}
+    assert receiver.states() == ["running"]

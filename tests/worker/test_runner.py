@@ -8,9 +8,9 @@ import threading
 import time
 import uuid
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from tests.fakes.callback_receiver import CallbackReceiver
 from tests.fakes.model_server import ADDED_LINK, REWRITE_MARKER, TITLE_PREFIX
 
 from atai_worker import parse
@@ -225,7 +225,7 @@ def test_a_stored_answer_is_never_paid_for_again(runner, feed_files, model_serve
     url = feed_files.add("answers", ["Paid once", "Refused"])
     first = run(runner, request_for(url, ai=ai_on(model_server)))
     again = run(runner, request_for(url, ai=ai_on(model_server)))  # the same entries, sent again
-    assert [d["title"] for d in again["drafts"]] == [d["title"] for d in first["drafts"]] == ["Rewritten: Paid once"]
+    assert [d["title"] for d in again["drafts"]] == [d["title"] for d in first["drafts"]] == [TITLE_PREFIX + "Paid once"]
     assert len(model_server.calls("Paid once")) == 1
     # An answer the guards refused (no title) is not kept: trying the item again asks the model again.
     assert [e["code"] for e in again["errors"]] == ["title_empty"]
@@ -358,45 +358,6 @@ def test_the_in_flight_limit_is_shared_by_every_run(runner, feed_files, model_se
     for run_id in run_ids:
         assert len(wait_until_finished(runner, run_id)["drafts"]) == 4
     assert model_server.peak_in_flight == 3
-
-
-class CallbackReceiver:
-    """A real HTTP server on 127.0.0.1 that records the callbacks it receives and answers each with the
-    next of `answers` (status, CallbackResult), the last one for good."""
-
-    def __init__(self, answers=((200, {"collected": True}),)):
-        received = self.received = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append((dict(self.headers), body))
-                status, result = answers[min(len(received), len(answers)) - 1]
-                answer = json.dumps({"run_id": json.loads(body)["run_id"], **result}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/wp-json/atai/v1/callback"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def states(self) -> list[str]:
-        return [json.loads(body)["state"] for _, body in self.received]
-
-    def wait(self, count: int) -> None:
-        deadline = time.monotonic() + 30
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def test_a_finished_run_calls_back_with_a_valid_signature(runner, feed_files):

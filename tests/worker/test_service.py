@@ -11,12 +11,11 @@ import json
 import os
 import sqlite3
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from tests.fakes.callback_receiver import CallbackReceiver
 
 from atai_worker.api import contract_validator
 from tests.fakes.model_server import TITLE_PREFIX
@@ -139,41 +138,6 @@ def test_one_consumer_thread_still_fills_the_in_flight_limit(worker, feed_files,
     for run_id in run_ids:
         assert len(worker.wait(run_id)["drafts"]) == 1
     assert model_server.peak_in_flight == 4
-
-
-class CallbackReceiver:
-    """The plugin's callback route, as a real HTTP server on 127.0.0.1."""
-
-    def __init__(self):
-        self.received: list[tuple[dict, bytes]] = []
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append((dict(self.headers), body))
-                answer = json.dumps({"run_id": json.loads(body)["run_id"], "collected": True}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/wp-json/atai/v1/runs/callback"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait(self, count: int) -> None:
-        deadline = time.monotonic() + 20
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def test_the_callback_arrives_signed_with_the_shared_secret(worker, feed_files, feed_server):

@@ -13,15 +13,22 @@ log = logging.getLogger(__name__)
 
 def consume(settings: Settings) -> int:
     """Run the Huey consumer with thread workers, the item pool, the lease keeper and the reaper."""
+    from .callback import Callbacks
     from .jobs import Jobs, Reaper
-    from .runner import Runner
     from .store import open_store
+    from .timers import Timers
 
     store = open_store(settings)
     jobs = Jobs(settings)
-    jobs.runner = Runner(settings, store)
-    reaper = Reaper(jobs, store)
+    timers = Timers()
+    callbacks = Callbacks(settings.worker_secret, timers)
+    # The reaper first: it takes back the runs of a consumer that died here and tells their sites about
+    # the drafts they hold, while the runner's imports (the openai SDK, trafilatura: seconds) load.
+    reaper = Reaper(jobs, store, callbacks=callbacks)
     reaper.start()
+    from .runner import Runner
+
+    jobs.runner = Runner(settings, store, timers=timers, callbacks=callbacks)
     # max_delay: an idle SQLite queue is polled five times a second, so a new run starts at once; the
     # polls cost about half a second of CPU a minute (Redis wakes the consumer itself).
     consumer = jobs.huey.create_consumer(workers=settings.consumer_workers, worker_type="thread", periodic=False,

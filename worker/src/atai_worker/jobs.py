@@ -24,6 +24,7 @@ from .settings import Settings
 from .store import RunStore
 
 if TYPE_CHECKING:
+    from .callback import Callbacks
     from .runner import Runner
 
 log = logging.getLogger(__name__)
@@ -104,13 +105,19 @@ class Jobs:
 
 
 class Reaper:
-    """Re-enqueues stalled runs and purges old ones, at start and every REAP_EVERY seconds, from one thread."""
+    """Re-enqueues stalled runs and purges old ones, at start and every REAP_EVERY seconds, from one thread.
 
-    def __init__(self, jobs: Jobs, store: RunStore, interval: float = REAP_EVERY, grace: float | None = None):
+    A run taken back from a consumer that stopped may hold drafts the site has not heard of: with
+    `callbacks`, the site is told at once, before the run is even resumed (issue 16).
+    """
+
+    def __init__(self, jobs: Jobs, store: RunStore, interval: float = REAP_EVERY, grace: float | None = None,
+                 callbacks: "Callbacks | None" = None):
         self.jobs = jobs
         self.store = store
         self.interval = interval
         self.grace = jobs.settings.lease_seconds if grace is None else grace
+        self.callbacks = callbacks
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="atai-reaper", daemon=True)
 
@@ -138,7 +145,7 @@ class Reaper:
         # their leases run out: the first sweep of a consumer that starts after it picks them up.
         for run_id, owner in self.store.held_leases():
             if is_dead_here(owner) and self.store.requeue(run_id, dead_owner=owner):
-                self.jobs.enqueue(run_id)
+                self._resume(run_id)
                 requeued.append(run_id)
                 log.info("run reclaimed from a dead consumer run_id=%s owner=%s", run_id, owner)
         # Read the queue before the store: a run still queued in the store after that and missing from
@@ -148,10 +155,17 @@ class Reaper:
             if state == "queued" and run_id in pending:
                 continue
             if self.store.requeue(run_id):
-                self.jobs.enqueue(run_id)
+                self._resume(run_id)
                 requeued.append(run_id)
                 log.info("run re-enqueued run_id=%s was=%s", run_id, state)
         purged = self.store.purge()
         if purged:
             log.info("purged %d old runs", purged)
         return requeued
+
+    def _resume(self, run_id: str) -> None:
+        """Enqueue the run again, and tell its site about the drafts it holds already."""
+        self.jobs.enqueue(run_id)
+        record = self.store.get_run(run_id) if self.callbacks is not None else None
+        if record is not None and record.planned and (record.request or {}).get("callback_url"):
+            self.callbacks.send(record.request["callback_url"], run_id, "running")
