@@ -206,37 +206,6 @@ def test_tags_are_plain_short_and_unique():
     assert len(clean_tags([f"tag {n}" for n in range(30)])) == 8
 
 
-def test_freed_slots_go_to_waiters_in_the_order_they_arrived():
-    gate = InFlightGate(1)
-    order: list[str] = []
-    release_first = threading.Event()
-
-    def hold_first():
-        with gate.slot():
-            order.append("first")
-            release_first.wait()
-
-    def call(name: str):
-        with gate.slot():
-            order.append(name)
-
-    holder = threading.Thread(target=hold_first)
-    holder.start()
-    while not order:
-        threading.Event().wait(0.01)
-    waiters = []
-    for name in ("second", "third", "fourth"):
-        waiter = threading.Thread(target=call, args=(name,))
-        waiter.start()
-        waiters.append(waiter)
-        while len(gate._waiting) < len(waiters):  # this one is queued before the next arrives
-            threading.Event().wait(0.01)
-    release_first.set()
-    for thread in (holder, *waiters):
-        thread.join(timeout=10)
-    assert order == ["first", "second", "third", "fourth"]
-
-
 def test_the_environments_key_goes_only_to_its_own_endpoint_or_one_the_operator_lists():
     env = settings(OPENAI_API_KEY="sk-env", OPENAI_BASE_URL="http://127.0.0.1:9/v1",
                    ATAI_AI_ALLOWED_BASE_URLS="https://LLM.internal:443/v1/")
@@ -284,7 +253,9 @@ def test_characters_xml_forbids_are_removed_from_the_models_answer(model_server)
     assert not any(ch in result.content + result.excerpt for ch in "\x00\x1b\ufffe")
 
 
-def test_a_retried_call_waits_ahead_of_the_others():
+def order_of_slots(arrivals: list[tuple[str, bool]]) -> list[str]:
+    """The order in which callers got the one slot of a gate: "first" holds it while the others arrive,
+    one after the other (name, ahead), then lets go."""
     gate = InFlightGate(1)
     order: list[str] = []
     release_first = threading.Event()
@@ -303,13 +274,23 @@ def test_a_retried_call_waits_ahead_of_the_others():
     while not order:
         threading.Event().wait(0.01)
     waiters = []
-    for name, ahead in (("second", False), ("third", False), ("retried", True), ("retried again", True)):
+    for name, ahead in arrivals:
         waiter = threading.Thread(target=call, args=(name, ahead))
         waiter.start()
         waiters.append(waiter)
-        while len(gate._waiting) + len(gate._waiting_ahead) < len(waiters):
+        while len(gate._waiting) + len(gate._waiting_ahead) < len(waiters):  # queued before the next arrives
             threading.Event().wait(0.01)
     release_first.set()
     for thread in (holder, *waiters):
         thread.join(timeout=10)
-    assert order == ["first", "retried", "retried again", "second", "third"]
+    return order
+
+
+def test_freed_slots_go_to_waiters_in_the_order_they_arrived():
+    arrivals = [("second", False), ("third", False), ("fourth", False)]
+    assert order_of_slots(arrivals) == ["first", "second", "third", "fourth"]
+
+
+def test_a_retried_call_waits_ahead_of_the_others():
+    arrivals = [("second", False), ("third", False), ("retried", True), ("retried again", True)]
+    assert order_of_slots(arrivals) == ["first", "retried", "retried again", "second", "third"]
