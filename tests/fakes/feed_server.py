@@ -9,7 +9,9 @@ Routes
                              (?encoding=broken claims gzip but sends plain bytes, ?encoding=br claims br)
   /gen/<name>.xml            a generated RSS 2.0 feed, the same bytes for the same URL:
                              ?items=N (10) &size=BYTES of HTML per item (2000) &image=1 &summary_only=1 &hostile=1
+                             &slow_last=S: the last item carries only its summary, and its page answers after S s
   /gen/articles/<name>-<n>.html  the article page of item n, inside a layout with nav, ads and comments
+                             (?delay=S answers after S seconds)
   /gen/img/<n>.png           a small PNG
   /status/<code>             that status with a short body
   /slow?seconds=S            waits S seconds, then answers with a small feed
@@ -184,7 +186,7 @@ _HOSTILE_CONTENT = (
 
 @functools.lru_cache(maxsize=64)
 def generated_feed(base_url: str, name: str, items: int, size: int, image: bool,
-                   summary_only: bool, hostile: bool) -> bytes:
+                   summary_only: bool, hostile: bool, slow_last: float = 0.0) -> bytes:
     """A deterministic RSS 2.0 feed; cached, because benchmarks ask for the same large feeds often."""
     query = _article_query(size, image)
     out = [
@@ -195,7 +197,10 @@ def generated_feed(base_url: str, name: str, items: int, size: int, image: bool,
         f"<language>en-gb</language>\n"
     ]
     for number in range(1, items + 1):
+        slow = slow_last > 0 and number == items
         link = f"{base_url}/gen/articles/{name}-{number}.html{query}"
+        if slow:
+            link += ("&amp;" if query else "?") + f"delay={slow_last:g}"
         published = formatdate(GENERATED_AT - number * 3600, usegmt=True)
         if hostile and number == 1:
             title, body = _HOSTILE_TITLE, _HOSTILE_CONTENT
@@ -205,7 +210,7 @@ def generated_feed(base_url: str, name: str, items: int, size: int, image: bool,
         out.append(f"<item>\n<title>{title}</title>\n<link>{link}</link>\n"
                    f'<guid isPermaLink="false">{name}-{number}</guid>\n<pubDate>{published}</pubDate>\n'
                    f"<category>Larkmouth</category>\n")
-        if summary_only:
+        if summary_only or slow:
             teaser = re.sub(r"<[^>]+>", "", body.split("</p>", 1)[0])[:240]
             out.append(f"<description>{html.escape(teaser)}</description>\n")
         else:
@@ -428,6 +433,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._cacheable(png_image(int(match.group(1))), "image/png")
         match = re.fullmatch(r"/gen/articles/([\w.-]+)-(\d+)\.html", path)
         if match:
+            time.sleep(_float(query, "delay", 0.0))
             page = article_page(self.origin.base_url, match.group(1), int(match.group(2)),
                                 _int(query, "size", DEFAULT_SIZE, 100, 2_000_000), query.get("image") == "1")
             return self._cacheable(page, "text/html; charset=utf-8")
@@ -436,7 +442,7 @@ class _Handler(BaseHTTPRequestHandler):
             feed = generated_feed(
                 self.origin.base_url, match.group(1), _int(query, "items", 10, 0, 1000),
                 _int(query, "size", DEFAULT_SIZE, 100, 2_000_000), query.get("image") == "1",
-                query.get("summary_only") == "1", query.get("hostile") == "1",
+                query.get("summary_only") == "1", query.get("hostile") == "1", _float(query, "slow_last", 0.0),
             )
             return self._cacheable(feed, "application/rss+xml; charset=utf-8")
         match = re.fullmatch(r"/status/(\d{3})", path)

@@ -191,6 +191,23 @@ final class AdminScreensTest extends TestCase {
 		$this->assertStringContainsString( 'extract: got 503 from', $html );
 	}
 
+	public function test_an_item_waiting_for_a_retry_says_when_and_why_on_the_feed_screen(): void {
+		$feed  = self::create_feed();
+		$error = Contract_Fixtures::passing_error( $feed->id, 'later', 5 * MINUTE_IN_SECONDS );
+		Ledger\record_failures( $feed->id, Contract_Fixtures::run_id(), array( $error ) );
+		$_GET = array(
+			'page'   => Feeds_Page\SLUG,
+			'action' => 'edit',
+			'feed'   => (string) $feed->id,
+		);
+
+		$html = self::render( 'ATAI\\Admin\\Feeds_Page\\render', 'toplevel_page_atai-feeds' );
+
+		$at = \ATAI\Clock\timestamp( Ledger\get( $error['key'] )['retry_at'] );
+		$this->assertStringContainsString( esc_html( 'Waiting to retry at ' . wp_date( get_option( 'time_format' ), $at ) . ' (rate limited by the model)' ), $html );
+		$this->assertStringNotContainsString( 'tried again next run', $html );
+	}
+
 	public function test_item_titles_and_errors_from_the_worker_are_shown_as_text_on_the_feed_screen(): void {
 		$feed = self::create_feed();
 		Ledger\record_failures(

@@ -9,9 +9,10 @@ namespace ATAI\Tests;
 
 use ATAI\Callback;
 use ATAI\Clock;
+use ATAI\Contract;
 use ATAI\Feeds;
-use WP_REST_Request;
-use WP_REST_Response;
+use ATAI\Lock;
+use ATAI\Runs;
 
 /**
  * Signatures checked in constant time; stale, wrong and missing ones refused with 401.
@@ -26,48 +27,17 @@ final class CallbackTest extends RestTestCase {
 	}
 
 	/**
-	 * POST a raw body to the callback route with the given headers.
-	 *
-	 * @param string                $body    Raw JSON.
-	 * @param array<string, string> $headers Headers.
-	 */
-	private static function post_callback( string $body, array $headers ): WP_REST_Response {
-		$request = new WP_REST_Request( 'POST', '/atai/v1/worker/callback' );
-		$request->set_header( 'Content-Type', 'application/json' );
-		$request->set_body( $body );
-		foreach ( $headers as $name => $value ) {
-			$request->set_header( $name, $value );
-		}
-		return rest_do_request( $request );
-	}
-
-	/**
 	 * The headers the worker sends for a body.
 	 *
 	 * @return array<string, string>
 	 */
 	private static function signed( string $body, int $timestamp, string $secret = self::SECRET ): array {
-		return array(
-			'X-ATAI-Timestamp' => (string) $timestamp,
-			'X-ATAI-Signature' => 'sha256=' . hash_hmac( 'sha256', $timestamp . '.' . $body, $secret ),
-		);
-	}
-
-	/**
-	 * A callback body.
-	 */
-	private static function body( string $run_id, string $state = 'done' ): string {
-		return (string) wp_json_encode(
-			array(
-				'run_id' => $run_id,
-				'state'  => $state,
-			)
-		);
+		return self::callback_headers( $body, $timestamp, $secret );
 	}
 
 	public function test_a_validly_signed_callback_for_an_unknown_run_is_accepted_and_ignored(): void {
 		$run_id = Contract_Fixtures::run_id();
-		$body   = self::body( $run_id );
+		$body   = self::callback_body( $run_id );
 
 		$response = self::post_callback( $body, self::signed( $body, time() ) );
 
@@ -75,10 +45,36 @@ final class CallbackTest extends RestTestCase {
 		$this->assertSame(
 			array(
 				'collected' => false,
+				'known'     => false,
 				'run_id'    => $run_id,
 			),
 			$response->get_data()
 		);
+		$this->assertTrue( Contract\validate( 'CallbackResult', $response->get_data(), 'body' ) );
+	}
+
+	public function test_a_callback_for_a_run_being_collected_is_owed_to_that_collection(): void {
+		$run_id = Contract_Fixtures::run_id();
+		$feed   = self::set_feed_columns(
+			self::create_feed()->id,
+			array(
+				'run_id'         => $run_id,
+				'run_started_at' => Clock\utc( -30 ),
+			)
+		);
+		$body = self::callback_body( $run_id );
+		Lock\acquire( 'run_' . $run_id ); // a collection of the run is in progress
+
+		$response = self::post_callback( $body, self::signed( $body, time() ) );
+		Lock\release( 'run_' . $run_id );
+
+		$this->assertSame( 200, $response->get_status() );
+		$this->assertTrue( Contract\validate( 'CallbackResult', $response->get_data(), 'body' ) );
+		$this->assertSame( array( false, true, true ), array( $response->get_data()['collected'], $response->get_data()['known'], $response->get_data()['owed'] ) );
+		$this->assertSame( 'atai_run_busy', $response->get_data()['error']['code'] );
+		// The collection in progress takes it when it ends; nothing else changed on the feed.
+		$this->assertTrue( Runs\take_owed_collection( $feed->id, $run_id ) );
+		$this->assertSame( '', Feeds\get( $feed->id )->last_error );
 	}
 
 	public function test_a_validly_signed_callback_collects_that_run_at_once(): void {
@@ -90,7 +86,7 @@ final class CallbackTest extends RestTestCase {
 				'run_started_at' => Clock\utc( -30 ),
 			)
 		);
-		$body = self::body( $run_id );
+		$body = self::callback_body( $run_id );
 
 		$response = self::post_callback( $body, self::signed( $body, time() ) );
 
@@ -110,7 +106,7 @@ final class CallbackTest extends RestTestCase {
 	}
 
 	public function test_a_callback_signed_with_another_secret_is_refused(): void {
-		$body = self::body( Contract_Fixtures::run_id() );
+		$body = self::callback_body( Contract_Fixtures::run_id() );
 
 		$response = self::post_callback( $body, self::signed( $body, time(), 'not-the-secret' ) );
 
@@ -119,17 +115,17 @@ final class CallbackTest extends RestTestCase {
 	}
 
 	public function test_a_callback_whose_body_was_changed_after_signing_is_refused(): void {
-		$body    = self::body( Contract_Fixtures::run_id() );
+		$body    = self::callback_body( Contract_Fixtures::run_id() );
 		$headers = self::signed( $body, time() );
 
-		$response = self::post_callback( self::body( Contract_Fixtures::run_id() ), $headers );
+		$response = self::post_callback( self::callback_body( Contract_Fixtures::run_id() ), $headers );
 
 		$this->assertSame( 401, $response->get_status() );
 		$this->assertSame( 'atai_callback_bad_signature', $response->get_data()['code'] );
 	}
 
 	public function test_a_callback_signed_more_than_five_minutes_ago_or_ahead_is_refused(): void {
-		$body = self::body( Contract_Fixtures::run_id() );
+		$body = self::callback_body( Contract_Fixtures::run_id() );
 
 		$old    = self::post_callback( $body, self::signed( $body, time() - 301 ) );
 		$future = self::post_callback( $body, self::signed( $body, time() + 301 ) );
@@ -142,7 +138,7 @@ final class CallbackTest extends RestTestCase {
 	}
 
 	public function test_a_replayed_callback_is_refused_while_a_fresh_one_is_accepted(): void {
-		$body    = self::body( Contract_Fixtures::run_id() );
+		$body    = self::callback_body( Contract_Fixtures::run_id() );
 		$headers = self::signed( $body, time() );
 
 		$first  = self::post_callback( $body, $headers );
@@ -166,7 +162,7 @@ final class CallbackTest extends RestTestCase {
 				'expires_at' => gmdate( 'Y-m-d H:i:s', time() - 1 ),
 			)
 		);
-		$body    = self::body( Contract_Fixtures::run_id() );
+		$body    = self::callback_body( Contract_Fixtures::run_id() );
 		$headers = self::signed( $body, time() );
 
 		self::post_callback( $body, $headers );
@@ -178,7 +174,7 @@ final class CallbackTest extends RestTestCase {
 
 	public function test_a_callback_without_signature_headers_is_refused_even_for_a_logged_in_administrator(): void {
 		self::act_as( 'administrator' );
-		$body = self::body( Contract_Fixtures::run_id() );
+		$body = self::callback_body( Contract_Fixtures::run_id() );
 
 		$none = self::post_callback( $body, array() );
 		$half = self::post_callback( $body, array( 'X-ATAI-Timestamp' => (string) time() ) );
@@ -190,7 +186,7 @@ final class CallbackTest extends RestTestCase {
 
 	public function test_no_callback_is_trusted_while_no_shared_secret_is_set(): void {
 		update_option( \ATAI\Settings\WORKER_SECRET, '' );
-		$body = self::body( Contract_Fixtures::run_id() );
+		$body = self::callback_body( Contract_Fixtures::run_id() );
 
 		$response = self::post_callback( $body, self::signed( $body, time(), '' ) );
 

@@ -7,6 +7,7 @@
 
 namespace ATAI\Tests;
 
+use ATAI\Clock;
 use ATAI\Feeds;
 use ATAI\Ledger;
 use ATAI\Runs;
@@ -250,6 +251,20 @@ final class FeedsRestTest extends RestTestCase {
 			),
 			$items[ $error['key'] ]['error']
 		);
+	}
+
+	public function test_the_items_route_says_when_an_item_waits_to_be_tried_again_and_why(): void {
+		$feed  = self::create_feed();
+		$error = Contract_Fixtures::passing_error( $feed->id, 'rate-limited', 10 * MINUTE_IN_SECONDS );
+		Ledger\record_failures( $feed->id, Contract_Fixtures::run_id(), array( $error ) );
+
+		$response = self::request( 'GET', "feeds/{$feed->id}/items" );
+
+		[ $item ] = $response->get_data();
+		$at       = Clock\timestamp( Ledger\get( $error['key'] )['retry_at'] );
+		$this->assertSame( gmdate( 'Y-m-d\TH:i:s\Z', $at ), $item['retry_at'] );
+		$this->assertSame( 'Waiting to retry at ' . wp_date( get_option( 'time_format' ), $at ) . ' (rate limited by the model)', $item['waiting'] );
+		$this->assertFalse( $item['failed_for_good'] );
 	}
 
 	public function test_deleting_a_feed_removes_its_ledger_but_keeps_its_posts(): void {

@@ -348,4 +348,59 @@ final class RunsTest extends TestCase {
 		$this->assertFalse( $result['finished'] );
 		$this->assertSame( 'queued', Ledger\get( $run['drafts'][0]['key'] )['state'] );
 	}
+
+	/**
+	 * Minutes from now until a UTC DATETIME, rounded.
+	 */
+	private static function minutes_until( ?string $datetime ): int {
+		return (int) round( ( Clock\timestamp( (string) $datetime ) - time() ) / MINUTE_IN_SECONDS );
+	}
+
+	public function test_items_that_failed_for_a_reason_that_will_pass_bring_the_feed_back_soon_never_before_their_time(): void {
+		$run_id  = Contract_Fixtures::run_id();
+		$feed    = self::feed_with_run( $run_id ); // hourly: due again in 50 minutes
+		$limited = Contract_Fixtures::passing_error( $feed->id, 'limited', 5 * MINUTE_IN_SECONDS );
+		$busy    = Contract_Fixtures::passing_error( $feed->id, 'busy', 10, 'model_unavailable' );
+		$run     = Contract_Fixtures::run( $feed->id, $run_id, array(), array( $limited, $busy ) );
+		$this->assertTrue( Contract\validate( 'Run', $run ) );
+		Ledger\record_failures( $feed->id, $run_id, $run['errors'] );
+
+		Runs\finish( $feed, $run );
+
+		// Retry-After of 5 minutes is kept; one of 10 s waits for the first backoff, a minute.
+		$this->assertSame( 5, self::minutes_until( Ledger\get( $limited['key'] )['retry_at'] ) );
+		$this->assertSame( 1, self::minutes_until( Ledger\get( $busy['key'] )['retry_at'] ) );
+		// The feed runs again when the first of them is due, not at its interval.
+		$this->assertSame( Ledger\get( $busy['key'] )['retry_at'], Feeds\get( $feed->id )->next_run_at );
+		// Until then neither is sent to the worker; neither is given up.
+		$this->assertEqualsCanonicalizing( array( $limited['key'], $busy['key'] ), Ledger\seen_keys( $feed->id, null ) );
+		$this->assertFalse( Ledger\get( $limited['key'] )['failed_for_good'] );
+	}
+
+	public function test_an_item_that_keeps_failing_for_a_reason_that_will_pass_is_tried_less_often_but_not_given_up(): void {
+		$feed    = self::create_feed(); // hourly
+		$due_in  = array();
+		$feed_in = array();
+		for ( $attempt = 1; $attempt <= 6; ++$attempt ) {
+			$run_id = Contract_Fixtures::run_id();
+			$feed   = self::feed_with_run( $run_id, array( 'next_run_at' => Clock\utc( HOUR_IN_SECONDS ) ), $feed->id );
+			$error  = Contract_Fixtures::passing_error( $feed->id, 'stubborn', 1 );
+			Ledger\record_failures( $feed->id, $run_id, array( $error ) );
+			Runs\finish( $feed, Contract_Fixtures::run( $feed->id, $run_id, array(), array( $error ) ) );
+			$due_in[]  = self::minutes_until( Ledger\get( $error['key'] )['retry_at'] );
+			$feed_in[] = self::minutes_until( Feeds\get( $feed->id )->next_run_at );
+		}
+
+		$this->assertSame( array( 1, 2, 4, 8, 16, 32 ), $due_in );
+		$this->assertSame( array( 1, 2, 4, 8, 16, 32 ), $feed_in );
+		$item = Ledger\get( $error['key'] );
+		$this->assertSame( 6, $item['attempts'] );
+		$this->assertFalse( $item['failed_for_good'] );
+		$this->assertSame( 'Waiting to retry at ' . wp_date( get_option( 'time_format' ), Clock\timestamp( $item['retry_at'] ) ) . ' (rate limited by the model)', Ledger\retry_note( $item ) );
+
+		// A failure that will not pass ends it, as any item's third failure does.
+		Ledger\record_failures( $feed->id, Contract_Fixtures::run_id(), array( Contract_Fixtures::item_error( $feed->id, 'stubborn' ) ) );
+		$this->assertTrue( Ledger\get( $error['key'] )['failed_for_good'] );
+		$this->assertNull( Ledger\retry_note( Ledger\get( $error['key'] ) ) );
+	}
 }

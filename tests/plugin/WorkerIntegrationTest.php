@@ -9,6 +9,7 @@
 namespace ATAI\Tests;
 
 use ATAI\Clock;
+use ATAI\Contract;
 use ATAI\Feed;
 use ATAI\Feeds;
 use ATAI\Ledger;
@@ -220,5 +221,65 @@ final class WorkerIntegrationTest extends RestTestCase {
 		$this->assertSame( array(), $path( 'fulltext-auto' ) );
 		$this->assertCount( 2, $path( 'fulltext-always' ) );
 		$this->assertCount( 2, self::posts_of( $always->id ) );
+	}
+
+	/**
+	 * The worker's Run, once it satisfies $until (a hang guard, not a speed check).
+	 *
+	 * @param string   $run_id The run.
+	 * @param callable $until  Takes the Run, says whether to stop waiting.
+	 * @return array<string, mixed>
+	 */
+	private function wait_for_run( string $run_id, callable $until ): array {
+		$give_up = microtime( true ) + self::RUN_WAIT_SECONDS;
+		while ( true ) {
+			$run = Worker\get_run( $run_id );
+			$this->assertIsArray( $run, is_wp_error( $run ) ? $run->get_error_message() : '' );
+			if ( $until( $run ) ) {
+				return $run;
+			}
+			if ( microtime( true ) > $give_up ) {
+				$this->fail( "The worker's run did not get there; it is {$run['state']}." );
+			}
+			usleep( 100000 );
+		}
+	}
+
+	public function test_a_callback_that_arrives_while_the_run_is_being_collected_leads_to_a_collection(): void {
+		// The second item carries only a summary, and its page answers after 3 s: the worker has the first
+		// draft ready while it still works on the second.
+		$feed = self::create_feed(
+			array(
+				'url'         => self::origin( '/gen/owed.xml?items=2&slow_last=3' ),
+				'post_status' => 'publish',
+			)
+		);
+		$run_id = Runs\dispatch( $feed )['run_id'];
+		$this->wait_for_run( $run_id, static fn( array $run ): bool => 1 === count( $run['drafts'] ) );
+		$answers  = array();
+		$callback = function () use ( &$answers, $run_id ): void {
+			if ( $answers ) {
+				return;
+			}
+			// While this collection imports the first draft, the worker finishes the run and calls back.
+			$this->wait_for_run( $run_id, static fn( array $run ): bool => 'done' === $run['state'] );
+			$body      = self::callback_body( $run_id );
+			$answers[] = self::post_callback( $body, self::callback_headers( $body, time(), self::env( 'ATAI_TEST_WORKER_SECRET' ) ) )->get_data();
+		};
+		add_action( 'wp_insert_post', $callback );
+
+		$result = Runs\collect( Feeds\get( $feed->id ), microtime( true ) + 60 );
+		remove_action( 'wp_insert_post', $callback );
+
+		// The callback found the run being collected, and left it owed to that collection ...
+		$this->assertCount( 1, $answers );
+		$this->assertTrue( Contract\validate( 'CallbackResult', $answers[0], 'body' ) );
+		$this->assertSame( array( false, true ), array( $answers[0]['collected'], $answers[0]['owed'] ) );
+		// ... which collected again before it returned: both posts, the run closed.
+		$this->assertIsArray( $result, is_wp_error( $result ) ? $result->get_error_message() : '' );
+		$this->assertTrue( $result['finished'] );
+		$this->assertCount( 2, self::posts_of( $feed->id ) );
+		$this->assertNull( Feeds\get( $feed->id )->run_id );
+		$this->assertSame( 'done', Feeds\get( $feed->id )->last_status );
 	}
 }

@@ -103,7 +103,11 @@ function refuse( string $code, string $message ): WP_Error {
 }
 
 /**
- * Collect the run the callback names, now, even if the worker hangs up.
+ * Collect the run the callback names, now, even if the worker hangs up; answer a contract CallbackResult.
+ *
+ * The worker sends a callback again while the answer is not "collected" (unless the run is unknown
+ * here): when another request is collecting the run, that one collects again before it ends ("owed"),
+ * and the worker's next try finds the run collected or collects it itself.
  *
  * @since 0.1.0
  *
@@ -121,23 +125,30 @@ function handle( WP_REST_Request $request ) {
 		// A run we no longer track (collected already, or its feed was deleted): nothing to do.
 		return array(
 			'collected' => false,
+			'known'     => false,
 			'run_id'    => $body['run_id'],
 		);
 	}
 	ignore_user_abort( true );
 	$result = Runs\collect( $feed, microtime( true ) + Cron\time_budget() );
 	if ( is_wp_error( $result ) ) {
-		return array(
+		$answer = array(
 			'collected' => false,
+			'known'     => true,
 			'run_id'    => $body['run_id'],
 			'error'     => array(
 				'code'    => $result->get_error_code(),
 				'message' => $result->get_error_message(),
 			),
 		);
+		if ( ! empty( $result->get_error_data()['owed'] ) ) {
+			$answer['owed'] = true;
+		}
+		return $answer;
 	}
 	return array(
 		'collected' => true,
+		'known'     => true,
 		'run_id'    => $body['run_id'],
 		'posted'    => count( $result['posted'] ),
 		'finished'  => $result['finished'],

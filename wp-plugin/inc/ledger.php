@@ -7,6 +7,11 @@
  * says which), failed (with a code, a message and an attempt count).
  * A failed item is failed for good when its error is not retryable or after MAX_ATTEMPTS.
  *
+ * An item that failed for a reason that will pass (the model rate-limited it, was unavailable or did
+ * not answer in time: the worker's ItemError carries retry_after) has a retry_at instead: it is tried
+ * again then, and not before, by a run of its feed scheduled for it (Runs\finish()); such failures do
+ * not count against MAX_ATTEMPTS, but each one puts the next try further off (issue 16).
+ *
  * @package automationtools-ai
  */
 
@@ -20,13 +25,29 @@ const STATES        = array( 'queued', 'importing', 'posted', 'skipped', 'failed
 const MAX_ATTEMPTS  = 3;
 const SEEN_KEYS_CAP = 20000;
 
+/** The first retry of a failure that will pass comes after at least this long, doubling with each further one. */
+const RETRY_BACKOFF = MINUTE_IN_SECONDS;
+
+/** No retry is put off longer than this, however often the item failed. */
+const MAX_RETRY_BACKOFF = DAY_IN_SECONDS;
+
 /**
  * SQL condition of a row that is failed for good (no table alias).
  *
  * @since 0.1.0
  */
 function failed_for_good_sql(): string {
-	return "(state = 'failed' AND (retryable = 0 OR attempts >= " . MAX_ATTEMPTS . '))';
+	return "(state = 'failed' AND (retryable = 0 OR (attempts >= " . MAX_ATTEMPTS . ' AND retry_at IS NULL)))';
+}
+
+/**
+ * Seconds from a failure that will pass until the item's next try: 1, 2, 4… minutes for its 1st, 2nd,
+ * 3rd… failure, at most a day.
+ *
+ * @since 0.1.0
+ */
+function retry_backoff( int $attempts ): int {
+	return (int) min( MAX_RETRY_BACKOFF, RETRY_BACKOFF * 2 ** min( max( $attempts, 1 ) - 1, 16 ) );
 }
 
 /**
@@ -169,7 +190,7 @@ function mark_posted( string $key, int $post_id ): bool {
 	return 1 === $wpdb->query(
 		$wpdb->prepare(
 			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-			"UPDATE {$table} SET state = 'posted', post_id = %d, error_code = '', error_message = NULL, updated_at = %s WHERE item_key = %s",
+			"UPDATE {$table} SET state = 'posted', post_id = %d, error_code = '', error_message = NULL, retry_at = NULL, updated_at = %s WHERE item_key = %s",
 			$post_id,
 			Clock\utc(),
 			$key
@@ -221,31 +242,43 @@ function record_failures( int $feed_id, string $run_id, array $failures ): void 
 	$now    = Clock\utc();
 	$values = array();
 	foreach ( $failures as $failure ) {
+		// A failure that will pass: never sooner than the worker says, nor than the first backoff.
+		$retry_at = null;
+		if ( ! empty( $failure['retry_after'] ) && false !== strtotime( $failure['retry_after'] ) ) {
+			$retry_at = Clock\at( max( (int) strtotime( $failure['retry_after'] ), time() + retry_backoff( 1 ) ) );
+		}
 		$values[] = $wpdb->prepare(
-			"(%s, %d, %s, %s, %s, %s, 'failed', 1, %d, %s, %s, %s, %s)",
-			$failure['key'],
-			$feed_id,
-			$run_id,
-			fit( $failure['guid'], 2048 ),
-			fit( $failure['link'], 2048 ),
-			fit( $failure['title'], 300 ),
-			empty( $failure['retryable'] ) ? 0 : 1,
-			fit( $failure['code'], 64 ),
-			(string) $failure['message'],
-			$now,
-			$now
+			"(%s, %d, %s, %s, %s, %s, 'failed', 1, %d, %s, %s, " . ( null === $retry_at ? 'NULL' : '%s' ) . ', %s, %s)',
+			array_merge(
+				array(
+					$failure['key'],
+					$feed_id,
+					$run_id,
+					fit( $failure['guid'], 2048 ),
+					fit( $failure['link'], 2048 ),
+					fit( $failure['title'], 300 ),
+					empty( $failure['retryable'] ) ? 0 : 1,
+					fit( $failure['code'], 64 ),
+					(string) $failure['message'],
+				),
+				null === $retry_at ? array() : array( $retry_at ),
+				array( $now, $now )
+			)
 		);
 	}
-	$table = Schema\items_table();
-	// Assignments run left to right: everything that reads the old state and run_id comes before them.
-	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- values are prepared above; table name is ours.
+	$table   = Schema\items_table();
+	$backoff = 'LEAST(' . MAX_RETRY_BACKOFF . ', ' . RETRY_BACKOFF . ' * POW(2, LEAST(attempts, 17) - 1))';
+	// Assignments run left to right: everything that reads the old state and run_id comes before them,
+	// and retry_at comes after attempts, whose new value sets how far off the next try is.
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- values are prepared above; table name and backoff are ours.
 	$wpdb->query(
-		"INSERT INTO {$table} (item_key, feed_id, run_id, guid, link, title, state, attempts, retryable, error_code, error_message, created_at, updated_at) VALUES " . implode( ', ', $values ) . "
+		"INSERT INTO {$table} (item_key, feed_id, run_id, guid, link, title, state, attempts, retryable, error_code, error_message, retry_at, created_at, updated_at) VALUES " . implode( ', ', $values ) . "
 		ON DUPLICATE KEY UPDATE
 			attempts = IF(state = 'posted' OR (state = 'failed' AND run_id = VALUES(run_id)), attempts, attempts + 1),
 			retryable = IF(state = 'posted', retryable, VALUES(retryable)),
 			error_code = IF(state = 'posted', error_code, VALUES(error_code)),
 			error_message = IF(state = 'posted', error_message, VALUES(error_message)),
+			retry_at = IF(state = 'posted' OR VALUES(retry_at) IS NULL, NULL, GREATEST(VALUES(retry_at), VALUES(updated_at) + INTERVAL CAST({$backoff} AS UNSIGNED) SECOND)),
 			updated_at = IF(state = 'posted', updated_at, VALUES(updated_at)),
 			run_id = IF(state = 'posted', run_id, VALUES(run_id)),
 			state = IF(state = 'posted', 'posted', 'failed')"
@@ -253,10 +286,52 @@ function record_failures( int $feed_id, string $run_id, array $failures ): void 
 }
 
 /**
+ * When the feed's earliest item waiting for a retry is due (a UTC DATETIME), or null when none waits.
+ *
+ * @since 0.1.0
+ */
+function next_retry_at( int $feed_id ): ?string {
+	global $wpdb;
+	$table = Schema\items_table();
+	$good  = failed_for_good_sql();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name and condition are ours.
+	$next = $wpdb->get_var( $wpdb->prepare( "SELECT MIN(retry_at) FROM {$table} WHERE feed_id = %d AND state = 'failed' AND retry_at IS NOT NULL AND NOT {$good}", $feed_id ) );
+	return null === $next ? null : (string) $next;
+}
+
+/**
+ * What a failed item waits for, in words ("Waiting to retry at 10:42 (rate limited by the model)"), or
+ * null when it does not wait for a retry of its own.
+ *
+ * @since 0.1.0
+ *
+ * @param array<string, mixed> $item A ledger row (from_row()).
+ */
+function retry_note( array $item ): ?string {
+	if ( 'failed' !== $item['state'] || empty( $item['retry_at'] ) || $item['failed_for_good'] ) {
+		return null;
+	}
+	$reasons = array(
+		'model_rate_limited' => __( 'rate limited by the model', 'automationtools-ai' ),
+		'model_unavailable'  => __( 'the model was unavailable', 'automationtools-ai' ),
+		'model_timeout'      => __( 'the model did not answer in time', 'automationtools-ai' ),
+		'model_unreachable'  => __( 'the model could not be reached', 'automationtools-ai' ),
+	);
+	$at     = Clock\timestamp( $item['retry_at'] );
+	$format = wp_date( 'Y-m-d', $at ) === wp_date( 'Y-m-d' ) ? get_option( 'time_format' ) : get_option( 'date_format' ) . ' ' . get_option( 'time_format' );
+	return sprintf(
+		/* translators: 1: a time (or a date and time), 2: why, e.g. "rate limited by the model". */
+		__( 'Waiting to retry at %1$s (%2$s)', 'automationtools-ai' ),
+		wp_date( $format, $at ),
+		$reasons[ $item['error_code'] ] ?? __( 'a failure that will pass', 'automationtools-ai' )
+	);
+}
+
+/**
  * Keys the worker should skip for a feed, newest first, at most SEEN_KEYS_CAP.
  *
- * Posted, importing, skipped as duplicates, queued in the feed's live run, and failed for good. Retryable failures are
- * left out so the worker tries them again.
+ * Posted, importing, skipped as duplicates, queued in the feed's live run, failed for good, and waiting
+ * for a retry that is not due yet. Other retryable failures are left out so the worker tries them again.
  *
  * @since 0.1.0
  *
@@ -271,9 +346,10 @@ function seen_keys( int $feed_id, ?string $live_run ): array {
 	return $wpdb->get_col(
 		$wpdb->prepare(
 			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name and condition are ours.
-			"SELECT item_key FROM {$table} WHERE feed_id = %d AND (state IN ('posted', 'importing', 'skipped') OR (state = 'queued' AND run_id = %s) OR {$good}) ORDER BY updated_at DESC, id DESC LIMIT %d",
+			"SELECT item_key FROM {$table} WHERE feed_id = %d AND (state IN ('posted', 'importing', 'skipped') OR (state = 'queued' AND run_id = %s) OR {$good} OR (state = 'failed' AND retry_at > %s)) ORDER BY updated_at DESC, id DESC LIMIT %d",
 			$feed_id,
 			(string) $live_run,
+			Clock\utc(),
 			SEEN_KEYS_CAP
 		)
 	);
@@ -403,9 +479,10 @@ function from_row( array $row ): array {
 		'post_id'         => (int) $row['post_id'],
 		'attempts'        => $attempts,
 		'retryable'       => $retryable,
-		'failed_for_good' => 'failed' === $row['state'] && ( ! $retryable || $attempts >= MAX_ATTEMPTS ),
+		'failed_for_good' => 'failed' === $row['state'] && ( ! $retryable || ( $attempts >= MAX_ATTEMPTS && null === $row['retry_at'] ) ),
 		'error_code'      => $row['error_code'],
 		'error_message'   => (string) $row['error_message'],
+		'retry_at'        => $row['retry_at'],
 		'created_at'      => $row['created_at'],
 		'updated_at'      => $row['updated_at'],
 	);

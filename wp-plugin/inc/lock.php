@@ -21,13 +21,18 @@ function name( string $lock ): string {
 }
 
 /**
- * Take a lock without waiting; false when another connection holds it.
+ * Take a lock without waiting; false when it is held, by another connection or by this one.
+ *
+ * MariaDB lets a connection take a lock it holds again; we do not: work nested inside the same work
+ * (a run collected from inside its own collection) must find it busy, as another request does, and
+ * leave it to the one in progress.
  *
  * @since 0.1.0
  */
 function acquire( string $lock ): bool {
 	global $wpdb;
-	return '1' === $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 0)', name( $lock ) ) );
+	$name = name( $lock );
+	return '1' === $wpdb->get_var( $wpdb->prepare( 'SELECT IF(IS_USED_LOCK(%s) <=> CONNECTION_ID(), 0, GET_LOCK(%s, 0))', $name, $name ) );
 }
 
 /**

@@ -591,6 +591,8 @@ function list_items( WP_REST_Request $request ) {
 			'post_link'       => $item['post_id'] ? get_permalink( $item['post_id'] ) : null,
 			'attempts'        => $item['attempts'],
 			'failed_for_good' => $item['failed_for_good'],
+			'retry_at'        => Clock\rfc3339( $item['retry_at'] ),
+			'waiting'         => Ledger\retry_note( $item ),
 			'error'           => '' === $item['error_code'] || 'skipped' === $item['state'] ? null : array(
 				'code'    => $item['error_code'],
 				'message' => $item['error_message'],

@@ -6,7 +6,9 @@
  * them, is here; the feed's configuration is in feeds.php.
  *
  * run_id is null (no run), DISPATCHING (a claim taken while the run request is on its way to the
- * worker) or the worker's run ID (a run to collect).
+ * worker) or the worker's run ID (a run to collect). collect_owed says that a request found the run
+ * being collected and left it to that collection to collect once more (Runs\collect()); no Feed
+ * property holds it, as only the two functions here read and write it, straight from the table.
  *
  * @package automationtools-ai
  */
@@ -130,6 +132,33 @@ function release_stale_claims(): void {
 }
 
 /**
+ * Record that a run's collection is owed: a request (the worker's callback, a tick) found the run being
+ * collected, so the collection in progress collects once more before it ends (issue 16).
+ *
+ * @since 0.1.0
+ */
+function owe_collection( int $id, string $run_id ): void {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	$wpdb->query( $wpdb->prepare( "UPDATE {$table} SET collect_owed = 1 WHERE id = %d AND run_id = %s", $id, $run_id ) );
+}
+
+/**
+ * Take the collection owed for a run, if one is: true when it was owed (and is not any more).
+ *
+ * Read from the table, never from a cache: the request that owed it is another one.
+ *
+ * @since 0.1.0
+ */
+function take_owed_collection( int $id, string $run_id ): bool {
+	global $wpdb;
+	$table = Schema\feeds_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	return 1 === $wpdb->query( $wpdb->prepare( "UPDATE {$table} SET collect_owed = 0 WHERE id = %d AND run_id = %s AND collect_owed = 1", $id, $run_id ) );
+}
+
+/**
  * Store the run the worker accepted and when the feed is due next.
  *
  * A worker connection error shown on the feed is cleared: the worker answered.
@@ -141,6 +170,7 @@ function start_run( Feed $feed, string $run_id ): void {
 	$columns = array(
 		'run_id'         => $run_id,
 		'run_started_at' => Clock\utc(),
+		'collect_owed'   => 0,
 		'next_run_at'    => Clock\utc( $feed->interval_seconds ),
 	);
 	if ( str_starts_with( $feed->last_error_code, 'atai_worker_' ) ) {
@@ -216,7 +246,13 @@ function finish( Feed $feed, array $run ): void {
 		$columns['next_run_at']     = Clock\utc( retry_delay( $columns['failed_runs'], $feed->interval_seconds ) );
 	} else {
 		$columns['failed_runs'] = 0;
-		$failed                 = Ledger\count_failed_in_run( $run['run_id'] );
+		// Items that failed for a reason that will pass are tried again when the first of them is due,
+		// not at the feed's next interval (issue 16).
+		$retry_at = Ledger\next_retry_at( $feed->id );
+		if ( null !== $retry_at && ( null === $feed->next_run_at || $retry_at < $feed->next_run_at ) ) {
+			$columns['next_run_at'] = $retry_at;
+		}
+		$failed = Ledger\count_failed_in_run( $run['run_id'] );
 		if ( $failed > 0 ) {
 			$columns['last_error_code'] = 'items_failed';
 			$columns['last_error']      = sprintf(
@@ -241,6 +277,7 @@ function finish( Feed $feed, array $run ): void {
 	$columns += array(
 		'run_id'         => null,
 		'run_started_at' => null,
+		'collect_owed'   => 0,
 		'last_run_at'    => Clock\utc(),
 	);
 	update_while_running( $feed->id, $feed->run_id, $columns );
@@ -258,6 +295,7 @@ function forget_run( Feed $feed, WP_Error $error ): void {
 		array(
 			'run_id'         => null,
 			'run_started_at' => null,
+			'collect_owed'   => 0,
 			'next_run_at'    => Clock\utc(),
 			'last_status'    => 'failed',
 		) + error_columns( $error )

@@ -99,6 +99,11 @@ function run_request( Feed $feed ): array {
 /**
  * Collect a feed's current run: fetch it from the worker and process it, under a per-run lock.
  *
+ * A request that finds the run being collected (the tick, while the worker's callback arrives) does
+ * not drop its collection: it records that one is owed, and the collection in progress collects once
+ * more before it returns, so posts made meanwhile by the worker never wait for the next tick (issue
+ * 16). If that collection ended meanwhile, the lock is free again and this request collects itself.
+ *
  * @since 0.1.0
  *
  * @param Feed                 $feed     The feed, with a run_id.
@@ -108,29 +113,53 @@ function run_request( Feed $feed ): array {
 function collect( Feed $feed, float $deadline ) {
 	$run_id = (string) $feed->run_id;
 	$lock   = 'run_' . $run_id;
-	if ( ! Lock\acquire( $lock ) ) {
-		return new WP_Error( 'atai_run_busy', __( 'This run is being collected by another request.', 'automationtools-ai' ), array( 'status' => 409 ) );
-	}
-	try {
-		$run = Worker\get_run( $run_id );
-		if ( ! is_wp_error( $run ) && $run['feed_id'] !== $feed->id ) {
-			$run = Worker\bad_response( Settings\get( Settings\WORKER_URL ), __( 'the run belongs to another feed', 'automationtools-ai' ), 200 );
-		}
-		if ( is_wp_error( $run ) ) {
-			if ( 'atai_worker_run_unknown' === $run->get_error_code() ) {
-				Ledger\release_run( $run_id );
-				forget_run( $feed, $run );
-			} else {
-				// Unreachable or refused: keep the run and try again on the next tick.
-				record_error( $feed->id, $run );
+	$result = null;
+	do {
+		if ( ! Lock\acquire( $lock ) ) {
+			owe_collection( $feed->id, $run_id );
+			if ( ! Lock\acquire( $lock ) ) {
+				return $result ?? new WP_Error( 'atai_run_busy', __( 'This run is being collected by another request, which collects it again before it ends.', 'automationtools-ai' ), array( 'status' => 409, 'owed' => true ) );
 			}
-			return $run;
 		}
-		clear_worker_error( $feed );
-		return process_run( $feed, $run, $deadline );
-	} finally {
-		Lock\release( $lock );
+		try {
+			take_owed_collection( $feed->id, $run_id );
+			$result = collect_locked( $feed, $run_id, $deadline );
+		} finally {
+			Lock\release( $lock );
+		}
+		// Owed while this collection ran: collect again, unless the run closed or time is up (then the
+		// owed collection waits for the next tick, which takes it).
+	} while ( ! is_wp_error( $result ) && ! $result['finished'] && microtime( true ) < $deadline && take_owed_collection( $feed->id, $run_id ) );
+	return $result;
+}
+
+/**
+ * Collect a run whose lock this request holds.
+ *
+ * @since 0.1.0
+ *
+ * @param Feed   $feed     The feed.
+ * @param string $run_id   Its current run.
+ * @param float  $deadline microtime(true) after which no further draft is started.
+ * @return array<string, mixed>|WP_Error What process_run() did, or why nothing was done.
+ */
+function collect_locked( Feed $feed, string $run_id, float $deadline ) {
+	$run = Worker\get_run( $run_id );
+	if ( ! is_wp_error( $run ) && $run['feed_id'] !== $feed->id ) {
+		$run = Worker\bad_response( Settings\get( Settings\WORKER_URL ), __( 'the run belongs to another feed', 'automationtools-ai' ), 200 );
 	}
+	if ( is_wp_error( $run ) ) {
+		if ( 'atai_worker_run_unknown' === $run->get_error_code() ) {
+			Ledger\release_run( $run_id );
+			forget_run( $feed, $run );
+		} else {
+			// Unreachable or refused: keep the run and try again on the next tick.
+			record_error( $feed->id, $run );
+		}
+		return $run;
+	}
+	clear_worker_error( $feed );
+	return process_run( $feed, $run, $deadline );
 }
 
 /**

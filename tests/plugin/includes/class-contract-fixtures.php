@@ -130,6 +130,29 @@ final class Contract_Fixtures {
 	}
 
 	/**
+	 * An ItemError for a model call that failed for a reason that will pass: the model rate-limited it,
+	 * and the worker's own retries ran out; try again after $seconds.
+	 *
+	 * @param int    $feed_id Feed ID.
+	 * @param string $guid    The entry's guid.
+	 * @param int    $seconds Seconds from now until retry_after.
+	 * @param string $code    model_rate_limited, model_unavailable, model_timeout or model_unreachable.
+	 * @return array<string, mixed>
+	 */
+	public static function passing_error( int $feed_id, string $guid, int $seconds, string $code = 'model_rate_limited' ): array {
+		return self::item_error(
+			$feed_id,
+			$guid,
+			array(
+				'stage'       => 'rewrite',
+				'code'        => $code,
+				'message'     => 'rewrite: the AI endpoint is rate limiting requests (429); the item can be tried again later',
+				'retry_after' => gmdate( 'Y-m-d\TH:i:s\Z', time() + $seconds ),
+			)
+		);
+	}
+
+	/**
 	 * The Run.items entry of a Draft or an ItemError.
 	 *
 	 * @param array<string, mixed> $thing A Draft or an ItemError.

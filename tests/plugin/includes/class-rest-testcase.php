@@ -50,6 +50,46 @@ abstract class RestTestCase extends TestCase {
 	}
 
 	/**
+	 * POST a raw body to the worker's callback route with the given headers.
+	 *
+	 * @param string                $body    Raw JSON.
+	 * @param array<string, string> $headers Headers.
+	 */
+	protected static function post_callback( string $body, array $headers ): WP_REST_Response {
+		$request = new WP_REST_Request( 'POST', '/atai/v1/worker/callback' );
+		$request->set_header( 'Content-Type', 'application/json' );
+		$request->set_body( $body );
+		foreach ( $headers as $name => $value ) {
+			$request->set_header( $name, $value );
+		}
+		return rest_do_request( $request );
+	}
+
+	/**
+	 * The headers the worker sends with a callback body.
+	 *
+	 * @return array<string, string>
+	 */
+	protected static function callback_headers( string $body, int $timestamp, string $secret ): array {
+		return array(
+			'X-ATAI-Timestamp' => (string) $timestamp,
+			'X-ATAI-Signature' => 'sha256=' . hash_hmac( 'sha256', $timestamp . '.' . $body, $secret ),
+		);
+	}
+
+	/**
+	 * A callback body (contract: Callback).
+	 */
+	protected static function callback_body( string $run_id, string $state = 'done' ): string {
+		return (string) wp_json_encode(
+			array(
+				'run_id' => $run_id,
+				'state'  => $state,
+			)
+		);
+	}
+
+	/**
 	 * The response body as the client receives it (JSON text, links included).
 	 */
 	protected static function body_json( WP_REST_Response $response ): string {

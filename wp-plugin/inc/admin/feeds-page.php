@@ -426,11 +426,11 @@ function render_items( int $feed_id ): void {
 		echo '</td><td>' . esc_html( $labels[ $item['state'] ] ?? $item['state'] );
 		if ( 'failed' === $item['state'] ) {
 			echo '<br /><small>' . esc_html(
-				$item['failed_for_good']
+				Ledger\retry_note( $item ) ?? ( $item['failed_for_good']
 					/* translators: %d: number of attempts. */
 					? sprintf( _n( 'Given up after %d attempt', 'Given up after %d attempts', $item['attempts'], 'automationtools-ai' ), $item['attempts'] )
 					/* translators: %d: number of attempts. */
-					: sprintf( _n( '%d attempt; tried again next run', '%d attempts; tried again next run', $item['attempts'], 'automationtools-ai' ), $item['attempts'] )
+					: sprintf( _n( '%d attempt; tried again next run', '%d attempts; tried again next run', $item['attempts'], 'automationtools-ai' ), $item['attempts'] ) )
 			) . '</small>';
 		}
 		echo '</td><td>';
