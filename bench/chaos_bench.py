@@ -15,7 +15,8 @@ second later; once two thirds exist one gunicorn worker of the API is killed wit
 starts another).
 
 It prints, for each pass: the time from the first cron request to the last post (and, for chaos, as a
-multiple of the fault-free time), model calls per item (all of them, and those answered 429), items lost,
+multiple of the fault-free time), model calls per item (all of them, those answered 429, and the answers
+that were paid for), items lost,
 duplicated and still waiting, and the longest gap between a draft being ready in the worker (its "item
 ready" log line) and its post existing in WordPress (a must-use probe logs each new post's time). Figures
 are also written to bench/results/<timestamp>-chaos.json. Nothing here asserts on timing: it exits
@@ -117,6 +118,7 @@ class ChaosResult:
     posts: int = 0
     model_calls: int = 0
     model_calls_429: int = 0
+    model_answers: int = 0
     lost: int = 0
     duplicated: int = 0
     waiting: int = 0
@@ -233,6 +235,7 @@ class ChaosPass(PartRun):
             calls = json.loads(response.read())["requests"]
         self.outcome.model_calls = len(calls)
         self.outcome.model_calls_429 = sum(1 for call in calls if call["status"] == 429)
+        self.outcome.model_answers = sum(1 for call in calls if call["status"] == 200)
 
     def measure_gaps(self) -> None:
         """The longest wait between an item's draft being ready in the worker and its post existing."""
@@ -258,14 +261,18 @@ class ChaosPass(PartRun):
                     self.outcome.longest_gap, self.outcome.longest_gap_key = round(gap, 2), key
 
     def callback_outcomes(self) -> dict[str, int]:
-        """The worker's callback outcomes: collected, sent again, given up."""
-        counts = {"collected": 0, "sent again": 0, "given up": 0}
+        """The worker's callback outcomes, counted by what the site answered."""
+        counts = {"collected": 0, "owed to the collection in progress": 0, "run already closed": 0,
+                  "failed, sent again": 0, "given up": 0}
         for line in self.worker.consumer.log_file.read_text(errors="replace").splitlines():
-            if " callback outcome " in line:
-                kind = ("collected" if " collected=True " in line else
-                        "given up" if " again_in=None" in line else "sent again")
-                counts[kind] += 1
-        return counts
+            if " callback outcome " not in line:
+                continue
+            kind = ("collected" if " collected=True " in line else
+                    "owed to the collection in progress" if " owed=True " in line else
+                    "run already closed" if " known=False " in line else
+                    "given up" if " again_in=None" in line else "failed, sent again")
+            counts[kind] += 1
+        return {kind: count for kind, count in counts.items() if count}
 
 
 def report(results: list[ChaosResult]) -> list[str]:
@@ -291,6 +298,8 @@ def report(results: list[ChaosResult]) -> list[str]:
         lines.append(f"  model calls per item                {per_item:.2f} ({result.model_calls} calls, "
                      f"{result.model_calls_429} answered 429; aim <= {AIMS['calls_per_item']}: "
                      f"{'met' if per_item <= AIMS['calls_per_item'] else 'missed'})")
+        lines.append(f"  answers (paid calls) per item       {result.model_answers / (FEEDS * ITEMS):.2f} "
+                     f"({result.model_answers} answers for {FEEDS * ITEMS} items)")
         lines.append(f"  items lost / duplicated / waiting   {result.lost} / {result.duplicated} / {result.waiting} "
                      f"({result.posts} posts)")
         gap = result.longest_gap
