@@ -8,7 +8,7 @@
 namespace ATAI\Schema;
 
 /** Bump when a CREATE TABLE below changes; the next page load runs dbDelta. */
-const VERSION = '4';
+const VERSION = '5';
 
 const VERSION_OPTION = 'atai_db_version';
 
