@@ -35,6 +35,19 @@ final class CallbackTest extends RestTestCase {
 		return self::callback_headers( $body, $timestamp, $secret );
 	}
 
+	/**
+	 * A feed whose current run, started half a minute ago, is $run_id.
+	 */
+	private static function feed_with_run( string $run_id ): \ATAI\Feed {
+		return self::set_feed_columns(
+			self::create_feed()->id,
+			array(
+				'run_id'         => $run_id,
+				'run_started_at' => Clock\utc( -30 ),
+			)
+		);
+	}
+
 	public function test_a_validly_signed_callback_for_an_unknown_run_is_accepted_and_ignored(): void {
 		$run_id = Contract_Fixtures::run_id();
 		$body   = self::callback_body( $run_id );
@@ -55,13 +68,7 @@ final class CallbackTest extends RestTestCase {
 
 	public function test_a_callback_for_a_run_being_collected_is_owed_to_that_collection(): void {
 		$run_id = Contract_Fixtures::run_id();
-		$feed   = self::set_feed_columns(
-			self::create_feed()->id,
-			array(
-				'run_id'         => $run_id,
-				'run_started_at' => Clock\utc( -30 ),
-			)
-		);
+		$feed   = self::feed_with_run( $run_id );
 		$body = self::callback_body( $run_id );
 		Lock\acquire( 'run_' . $run_id ); // a collection of the run is in progress
 
@@ -79,13 +86,7 @@ final class CallbackTest extends RestTestCase {
 
 	public function test_a_validly_signed_callback_collects_that_run_at_once(): void {
 		$run_id = Contract_Fixtures::run_id();
-		$feed   = self::set_feed_columns(
-			self::create_feed()->id,
-			array(
-				'run_id'         => $run_id,
-				'run_started_at' => Clock\utc( -30 ),
-			)
-		);
+		$feed   = self::feed_with_run( $run_id );
 		$body = self::callback_body( $run_id );
 
 		$response = self::post_callback( $body, self::signed( $body, time() ) );
