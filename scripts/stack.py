@@ -531,6 +531,7 @@ def demo_parts() -> tuple[WordPressSite, Worker, SampleFeed]:
         "OPENAI_API_KEY", "OPENAI_BASE_URL", "ATAI_MODEL", "ATAI_REDIS_URL", "ATAI_AI_MAX_IN_FLIGHT",
         "ATAI_AI_TIMEOUT", "ATAI_AI_ALLOWED_BASE_URLS", "ATAI_AI_MAX_INPUT_TOKENS", "ATAI_AI_MAX_OUTPUT_TOKENS",
         "ATAI_FETCH_TIMEOUT", "ATAI_FETCH_MAX_BYTES", "ATAI_STAGE_BUDGET", "ATAI_CONSUMER_WORKERS", "ATAI_LOG_LEVEL",
+        "ATAI_LEASE_SECONDS", "ATAI_ITEM_RETRY_SECONDS",
     ) if os.environ.get(name)}
     passed["ATAI_ALLOWED_HOSTS"] = setting("ATAI_ALLOWED_HOSTS", "127.0.0.1")
     worker = Worker(site.state_dir, int(setting("ATAI_WORKER_PORT", "8090")), secret, passed)
