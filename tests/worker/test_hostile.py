@@ -151,7 +151,9 @@ def test_the_environments_key_is_never_sent_to_an_endpoint_a_run_names(tmp_path,
                                                               "api_key": "sk-site-key"}))
             to_own = worker.wait(worker.create_run(url, ai={"enabled": True, "base_url": own.base_url}))
             to_listed = worker.wait(worker.create_run(url, ai={"enabled": True, "base_url": listed.base_url}))
-            to_default = worker.wait(worker.create_run(url, ai={"enabled": True}))
+            # Another entry (another link): the same one to the same endpoint is answered from the stored answer.
+            other = feed_files.add("endpoint-default", ["Tide tables"])
+            to_default = worker.wait(worker.create_run(other, ai={"enabled": True}))
         finally:
             worker.stop()
 
