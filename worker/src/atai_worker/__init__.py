@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: Mapping[str, str] | None = None) -> Flask:
     """The API application: settings from the environment (or a test mapping), store and queue built once."""
-    # Imported here so that importing one stage module (atai_worker.parse, ...) does not load the web stack.
+    # Imported here so that importing one stage module (atai_worker.parse, ...) does not load the web stack,
+    # nor does the consumer, which starts faster without it (a dead consumer's runs wait on that start).
+    from flask import Flask
+
     from . import api
     from .jobs import Jobs
     from .settings import Settings, configure_logging
