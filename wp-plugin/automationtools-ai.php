@@ -47,6 +47,7 @@ require_once __DIR__ . '/inc/runs.php';
 require_once __DIR__ . '/inc/cron.php';
 require_once __DIR__ . '/inc/callback.php';
 require_once __DIR__ . '/inc/rest.php';
+require_once __DIR__ . '/inc/site-health.php';
 require_once __DIR__ . '/inc/admin/notices.php';
 require_once __DIR__ . '/inc/admin/settings-page.php';
 require_once __DIR__ . '/inc/admin/feeds-page.php';

@@ -17,7 +17,7 @@ require_once __DIR__ . '/inc/settings.php';
 require_once __DIR__ . '/inc/schema.php';
 require_once __DIR__ . '/inc/cron.php';
 
-foreach ( array_merge( Settings\OPTIONS, array( Schema\VERSION_OPTION ) ) as $atai_option ) {
+foreach ( array_merge( Settings\OPTIONS, array( Schema\VERSION_OPTION, Cron\LAST_TICK_OPTION ) ) as $atai_option ) {
 	delete_option( $atai_option );
 }
 wp_clear_scheduled_hook( Cron\HOOK );
