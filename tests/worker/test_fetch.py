@@ -350,7 +350,7 @@ def test_http_errors_carry_the_status(fetcher, feed_server, status, retryable):
     assert error.message == f"fetch: got {status} from {url}"
     assert error.retryable is retryable
     assert error.as_dict() == {"stage": "fetch", "code": "http_error", "message": error.message,
-                               "retryable": retryable}
+                               "retryable": retryable, "params": {"status": status, "url": url}}
 
 
 def test_a_closed_port_is_a_connection_failure(fetcher):

@@ -18,6 +18,10 @@ function bootstrap(): void {
 
 	// Schema and scheduling repair themselves after an update that did not run the activation hook.
 	add_action( 'plugins_loaded', __NAMESPACE__ . '\\Schema\\upgrade_if_needed' );
+
+	// Multisite: a new site of a network where the plugin is network-active is set up; a deleted one loses our tables.
+	add_action( 'wp_initialize_site', __NAMESPACE__ . '\\Network\\set_up_new_site', 200 );
+	add_filter( 'wpmu_drop_tables', __NAMESPACE__ . '\\Network\\drop_tables_with_site' );
 	add_action( 'init', __NAMESPACE__ . '\\load_textdomain' );
 	add_action( 'init', __NAMESPACE__ . '\\Settings\\register' );
 	add_action( 'init', __NAMESPACE__ . '\\Posts\\register_meta' );
@@ -60,21 +64,32 @@ function bootstrap(): void {
 }
 
 /**
- * Activation: create or upgrade the tables and schedule the tick.
+ * Activation: create or upgrade the tables and schedule the tick (on every site, when network-wide).
  *
  * @since 0.1.0
+ *
+ * @param bool $network_wide Activated for the whole network.
  */
-function activate(): void {
-	Schema\install();
-	Cron\ensure_scheduled();
+function activate( $network_wide = false ): void {
+	if ( $network_wide ) {
+		Network\for_each_site( __NAMESPACE__ . '\\Network\\set_up_site' );
+		return;
+	}
+	Network\set_up_site();
 }
 
 /**
- * Deactivation: stop the tick. Data stays until the plugin is deleted.
+ * Deactivation: stop the tick (on every site, when network-wide). Data stays until the plugin is deleted.
  *
  * @since 0.1.0
+ *
+ * @param bool $network_wide Deactivated for the whole network.
  */
-function deactivate(): void {
+function deactivate( $network_wide = false ): void {
+	if ( $network_wide ) {
+		Network\for_each_site( __NAMESPACE__ . '\\Cron\\unschedule' );
+		return;
+	}
 	Cron\unschedule();
 }
 

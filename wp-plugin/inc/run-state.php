@@ -18,6 +18,7 @@ namespace ATAI\Runs;
 use ATAI\Clock;
 use ATAI\Feed;
 use ATAI\Ledger;
+use ATAI\Messages;
 use ATAI\Schema;
 use WP_Error;
 
@@ -241,7 +242,7 @@ function finish( Feed $feed, array $run ): void {
 	);
 	if ( 'failed' === $run['state'] ) {
 		$columns['last_error_code'] = $run['error']['code'] ?? 'run_failed';
-		$columns['last_error']      = $run['error']['message'] ?? __( 'The worker could not read the feed and gave no reason.', 'automationtools-ai' );
+		$columns['last_error']      = isset( $run['error']['message'] ) ? Messages\localized( $run['error'] )['message'] : __( 'The worker could not read the feed and gave no reason.', 'automationtools-ai' );
 		$columns['failed_runs']     = $feed->failed_runs + 1;
 		$columns['next_run_at']     = Clock\utc( retry_delay( $columns['failed_runs'], $feed->interval_seconds ) );
 	} else {

@@ -16,6 +16,7 @@ use ATAI\Feed;
 use ATAI\Feed_Options;
 use ATAI\Ledger;
 use ATAI\Lock;
+use ATAI\Messages;
 use ATAI\Posts;
 use ATAI\Settings;
 use ATAI\Worker;
@@ -178,7 +179,7 @@ function process_run( Feed $feed, array $run, float $deadline ): array {
 
 	$result = import_drafts( $feed, $run_id, $run['drafts'], $deadline );
 
-	Ledger\record_failures( $feed->id, $run_id, $run['errors'] );
+	Ledger\record_failures( $feed->id, $run_id, Messages\localized_all( $run['errors'] ) );
 
 	$handled = array_merge( array_keys( $result['posted'] ), $result['skipped'], $result['failed'], array_column( $run['errors'], 'key' ) );
 

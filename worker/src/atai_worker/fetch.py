@@ -143,7 +143,8 @@ class Fetcher:
                 if not 200 <= response.status_code < 300:
                     status = response.status_code
                     raise FetchError(f"fetch: got {status} from {_display(current)}", code="http_error",
-                                     retryable=status >= 500 or status in (408, 429))
+                                     retryable=status >= 500 or status in (408, 429),
+                                     params={"status": status, "url": _display(current)})
                 body = self._read_body(response, timeouts, current, deadline)
                 return FetchResult(
                     url=str(current), status=response.status_code, body=body,
@@ -153,7 +154,8 @@ class Fetcher:
             finally:
                 response.close()
         raise FetchError(f"fetch: more than {MAX_REDIRECTS} redirects starting at {_display(first)}",
-                         code="too_many_redirects", retryable=False)
+                         code="too_many_redirects", retryable=False,
+                         params={"redirects": MAX_REDIRECTS, "url": _display(first)})
 
     def _checked_addresses(self, url: httpx.URL, *, redirected_from: httpx.URL | None) -> list[IPAddress]:
         """The addresses we may connect to for url, in resolver order; refuses when there are none."""
@@ -171,6 +173,7 @@ class Fetcher:
             f"fetch: refused to fetch {_display(url)}{via}: {subject} {kind} address "
             f"(add the host to ATAI_ALLOWED_HOSTS to allow it)",
             code="blocked_address", retryable=False,
+            params={"url": _display(url), "address": str(address)},
         )
 
     def _open(self, url: httpx.URL, addresses: list[IPAddress], headers: dict[str, str],
@@ -459,9 +462,10 @@ def _megabytes(size: int) -> str:
 
 def _timeout_error(url: httpx.URL, seconds: float) -> FetchError:
     return FetchError(f"fetch: {_display(url)} did not answer in full within {seconds:g} s (ATAI_FETCH_TIMEOUT)",
-                      code="timeout")
+                      code="timeout", params={"url": _display(url), "seconds": seconds})
 
 
 def _connection_error(url: httpx.URL, exc: Exception) -> FetchError:
     reason = str(exc) or type(exc).__name__
-    return FetchError(f"fetch: could not get {_display(url)}: {reason}", code="connection_failed")
+    return FetchError(f"fetch: could not get {_display(url)}: {reason}", code="connection_failed",
+                      params={"url": _display(url), "reason": reason})

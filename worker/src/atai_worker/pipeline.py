@@ -156,10 +156,11 @@ def unexpected_error(stage: str, exc: Exception) -> WorkerError:
 
 
 def item_error(entry: Entry, stage: str, code: str, message: str, retryable: bool,
-               retry_after: str | None = None) -> dict:
+               retry_after: str | None = None, params: dict | None = None) -> dict:
     """The contract's ItemError for an entry; retry_after is the time to try it again, for a failure that will pass."""
     return {"key": entry.key, "guid": entry.guid, "link": entry.link, "title": entry.title, "stage": stage,
-            "code": code, "message": message, "retryable": retryable, "retry_after": retry_after}
+            "code": code, "message": message, "retryable": retryable, "retry_after": retry_after,
+            "params": dict(params or {})}
 
 
 def base_draft(entry: Entry, image: Image | None, findings: list[Finding]) -> Draft:

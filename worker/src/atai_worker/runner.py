@@ -214,7 +214,7 @@ class Runner:
                                                self.settings)
             except (UnreadableKey, EndpointKeyRequired) as exc:
                 log.info("run failed run_id=%s code=%s", run_id, exc.code)
-                self._close_run(record, "failed", error={"code": exc.code, "message": exc.message})
+                self._close_run(record, "failed", error=exc.run_error())
                 return
             self._wait_for_room()
             if record.planned:  # resumed: the plan is saved; do what is left of it (the reaper told the site)
@@ -248,7 +248,7 @@ class Runner:
                                               last_modified=feed_request.get("last_modified"))
         except FetchError as exc:
             log.info("run failed run_id=%s feed_url=%s stage=fetch code=%s", record.run_id, url, exc.code)
-            self._close_run(record, "failed", error={"code": exc.code, "message": exc.message})
+            self._close_run(record, "failed", error=exc.run_error())
             return None
         if fetched.not_modified:
             feed = {"title": None, "etag": fetched.etag or feed_request.get("etag"),
@@ -257,15 +257,16 @@ class Runner:
             self._close_run(record, "done", feed=feed)
             return None
         watch = self.watchdog.watch("parse", lambda stage, budget: self._close_run(record, "failed", error={
-            "code": "stage_timeout", "message": f"parse: reading the feed took longer than {budget:g} s, the time "
-                                                "budget of one stage (ATAI_STAGE_BUDGET); it was given up"}))
+            "code": "stage_timeout", "params": {"stage": "parse", "seconds": budget},
+            "message": f"parse: reading the feed took longer than {budget:g} s, the time "
+                       "budget of one stage (ATAI_STAGE_BUDGET); it was given up"}))
         try:
             parsed = parse.parse_feed(fetched.body, feed_id=record.feed_id, feed_url=url,
                                       content_type=fetched.content_type)
         except ParseError as exc:
             if watch.settle():
                 log.info("run failed run_id=%s feed_url=%s stage=parse code=%s", record.run_id, url, exc.code)
-                self._close_run(record, "failed", error={"code": exc.code, "message": exc.message})
+                self._close_run(record, "failed", error=exc.run_error())
             return None
         finally:
             self.watchdog.forget(watch)
@@ -329,7 +330,8 @@ class Runner:
                    "(ATAI_STAGE_BUDGET); it was given up")
         # A page may be slow today and fine tomorrow; the rest is the same work on the same text next time.
         self.store.set_item_result(run.record.run_id, item.key, error=item_error(
-            item.entry, stage, "stage_timeout", message, retryable=stage == "extract"))
+            item.entry, stage, "stage_timeout", message, retryable=stage == "extract",
+            params={"stage": stage, "seconds": budget}))
         if run.item_finished() and not run.lost:
             self._finish_items(run)
 
@@ -363,7 +365,7 @@ class Runner:
         log.info("item failed run_id=%s key=%s stage=%s code=%s attempt=%d retry_at=%s", run.record.run_id, item.key,
                  stage, exc.code, current.attempt, retry_at)
         self.store.set_item_result(run.record.run_id, item.key, error=item_error(
-            item.entry, stage, exc.code, exc.message, exc.retryable, retry_at))
+            item.entry, stage, exc.code, exc.message, exc.retryable, retry_at, exc.params))
 
     def _item_finished(self, run: RunInProgress, watch: Watch) -> None:
         with self._backlog_changed:
