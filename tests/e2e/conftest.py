@@ -26,3 +26,11 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, "report_" + report.when, report)
     return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say where the browser tests left their screenshots."""
+    from harness import SCREENSHOTS_DIR
+
+    if SCREENSHOTS_DIR.is_dir():
+        terminalreporter.write_line(f"Screenshots of the browser tests: {SCREENSHOTS_DIR}")

@@ -60,6 +60,17 @@ function bootstrap(): void {
 	add_action( 'admin_post_' . Admin\Feeds_Page\TOGGLE_ACTION, __NAMESPACE__ . '\\Admin\\Feeds_Page\\handle_toggle' );
 	add_action( 'admin_post_' . Admin\Feeds_Page\DELETE_ACTION, __NAMESPACE__ . '\\Admin\\Feeds_Page\\handle_delete' );
 	add_action( 'admin_post_' . Admin\Items_List\IMPORT_ANYWAY_ACTION, __NAMESPACE__ . '\\Admin\\Items_List\\handle_import_anyway' );
+
+	// Posts you can trace: the Source column and the filter by feed in All Posts, the Source box in the editor.
+	add_filter( 'manage_post_posts_columns', __NAMESPACE__ . '\\Admin\\Post_Source\\add_column' );
+	add_action( 'manage_post_posts_custom_column', __NAMESPACE__ . '\\Admin\\Post_Source\\render_column', 10, 2 );
+	add_action( 'restrict_manage_posts', __NAMESPACE__ . '\\Admin\\Post_Source\\render_filter' );
+	add_action( 'pre_get_posts', __NAMESPACE__ . '\\Admin\\Post_Source\\filter_query' );
+	add_action( 'add_meta_boxes', __NAMESPACE__ . '\\Admin\\Post_Source\\add_meta_box', 10, 2 );
+
+	// The dashboard widget and its styles (on the dashboard only).
+	add_action( 'wp_dashboard_setup', __NAMESPACE__ . '\\Admin\\Dashboard_Widget\\add' );
+	add_action( 'admin_enqueue_scripts', __NAMESPACE__ . '\\Admin\\Dashboard_Widget\\enqueue_assets' );
 	add_filter( 'plugin_action_links_' . plugin_basename( PLUGIN_FILE ), __NAMESPACE__ . '\\Admin\\Settings_Page\\add_action_link' );
 }
 
