@@ -8,7 +8,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from browser import PAGE_WAIT, accessibility_problems, admin, browser, open_screen, screenshot  # noqa: F401
+from axe import accessibility_problems
+from test_admin_screens import PAGE_WAIT, admin, browser, open_screen, screenshot  # noqa: F401  (fixtures)
 from harness import Stack, unique_name
 
 SITE_HEALTH = "/wp-admin/site-health.php"

@@ -2,18 +2,69 @@
 
 from __future__ import annotations
 
+import pytest
 from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from browser import PAGE_WAIT, admin, browser, open_screen  # noqa: F401  (fixtures)
-from harness import Stack, unique_name, wait_until
+from harness import SCREENSHOTS_DIR, Stack, unique_name, wait_until
 
 SETTINGS_SCREEN = "/wp-admin/admin.php?page=atai-settings"
 FEEDS_SCREEN = "/wp-admin/admin.php?page=atai-feeds"
 ADD_FEED_SCREEN = "/wp-admin/admin.php?page=atai-feeds&action=add"
+PAGE_WAIT = 30
+
+
+def chromium() -> webdriver.Chrome:
+    """Debian's headless Chromium, told not to phone home (there is no internet here)."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run"):
+        options.add_argument(argument)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def screenshot(driver: webdriver.Chrome, name: str) -> None:
+    """Keep what the browser showed, for whoever debugs a failure."""
+    SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SCREENSHOTS_DIR / f"{name}.png"))
+
+
+@pytest.fixture(scope="module")
+def browser(e2e: Stack):
+    """A browser logged in to wp-admin as the site's administrator."""
+    driver = chromium()
+    try:
+        driver.get(e2e.site.url + "/wp-login.php")
+        driver.find_element(By.ID, "user_login").send_keys(e2e.site.admin_user)
+        driver.find_element(By.ID, "user_pass").send_keys(e2e.site.admin_password)
+        driver.find_element(By.ID, "wp-submit").click()
+        WebDriverWait(driver, PAGE_WAIT).until(expected_conditions.presence_of_element_located((By.ID, "wpadminbar")))
+    except Exception:
+        screenshot(driver, "login")
+        driver.quit()
+        raise
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def admin(browser, request):
+    """The logged-in browser; a screenshot goes to .run/e2e/screenshots/ when the test fails."""
+    yield browser
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        screenshot(browser, request.node.name)
+
+
+def open_screen(driver: webdriver.Chrome, e2e: Stack, path: str) -> None:
+    driver.get(e2e.site.url + path)
+    WebDriverWait(driver, PAGE_WAIT).until(expected_conditions.presence_of_element_located((By.ID, "wpbody-content")))
 
 
 def notices(driver: webdriver.Chrome, kind: str) -> list[str]:

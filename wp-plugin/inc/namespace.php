@@ -71,6 +71,11 @@ function bootstrap(): void {
 	// The dashboard widget and its styles (on the dashboard only).
 	add_action( 'wp_dashboard_setup', __NAMESPACE__ . '\\Admin\\Dashboard_Widget\\add' );
 	add_action( 'admin_enqueue_scripts', __NAMESPACE__ . '\\Admin\\Dashboard_Widget\\enqueue_assets' );
+
+	// Run now followed live on a feed's screen (REST progress, the panel's script), and the Activity screen.
+	add_action( 'rest_api_init', __NAMESPACE__ . '\\REST\\Run_Progress\\register_routes' );
+	add_action( 'admin_enqueue_scripts', __NAMESPACE__ . '\\Admin\\Run_Panel\\enqueue_assets' );
+	add_action( 'admin_menu', __NAMESPACE__ . '\\Admin\\Activity_Page\\add_menu', 15 );
 	add_filter( 'plugin_action_links_' . plugin_basename( PLUGIN_FILE ), __NAMESPACE__ . '\\Admin\\Settings_Page\\add_action_link' );
 }
 

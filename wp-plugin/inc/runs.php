@@ -18,6 +18,7 @@ use ATAI\Ledger;
 use ATAI\Lock;
 use ATAI\Messages;
 use ATAI\Posts;
+use ATAI\Run_Progress;
 use ATAI\Settings;
 use ATAI\Worker;
 use WP_Error;
@@ -160,6 +161,7 @@ function collect_locked( Feed $feed, string $run_id, float $deadline ) {
 		return $run;
 	}
 	clear_worker_error( $feed );
+	Run_Progress\remember( $run );
 	return process_run( $feed, $run, $deadline );
 }
 

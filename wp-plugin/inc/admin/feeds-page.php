@@ -13,6 +13,7 @@ namespace ATAI\Admin\Feeds_Page;
 use ATAI\Admin\Feeds_List_Table;
 use ATAI\Admin\Items_List;
 use ATAI\Admin\Notices;
+use ATAI\Admin\Run_Panel;
 use ATAI\Feed;
 use ATAI\Feed_Options;
 use ATAI\Feeds;
@@ -173,6 +174,9 @@ function render_form( ?Feed $feed ): void {
 	echo '<div class="wrap atai-wrap">';
 	echo '<h1>' . ( $feed ? esc_html__( 'Edit feed', 'automationtools-ai' ) : esc_html__( 'Add feed', 'automationtools-ai' ) ) . '</h1>';
 	echo '<p><a href="' . esc_url( url() ) . '">' . esc_html__( 'Back to all feeds', 'automationtools-ai' ) . '</a></p>';
+	if ( $feed ) {
+		Run_Panel\render( $feed );
+	}
 	echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '" class="atai-feed-form" novalidate>';
 	echo '<input type="hidden" name="action" value="' . esc_attr( SAVE_ACTION ) . '" />';
 	echo '<input type="hidden" name="feed_id" value="' . esc_attr( (string) $feed_id ) . '" />';
@@ -529,6 +533,19 @@ function save_from_form( array $post ): string {
 }
 
 /**
+ * Where an action on a feed returns: its own screen when its buttons were used there (following the run), else the list.
+ *
+ * @since 0.2.0
+ */
+function back_url( int $feed_id, string $run_id ): string {
+	// phpcs:ignore WordPress.Security.NonceVerification.Missing -- check_request() verified the nonce of this post.
+	if ( ! isset( $_POST['return'] ) || 'feed' !== $_POST['return'] ) {
+		return url();
+	}
+	return url( array_filter( array( 'action' => 'edit', 'feed' => $feed_id, Run_Panel\RUN_ARG => $run_id ) ) );
+}
+
+/**
  * Handler of "Run now".
  *
  * @since 0.1.0
@@ -543,7 +560,7 @@ function handle_run(): void {
 	} else {
 		Notices\add( 'success', __( 'The feed was sent to the worker. Its posts appear as soon as the worker hands them back, usually within a minute or two.', 'automationtools-ai' ) );
 	}
-	wp_safe_redirect( url() );
+	wp_safe_redirect( back_url( $feed_id, is_wp_error( $result ) ? '' : $result['run_id'] ) );
 	exit;
 }
 
@@ -563,7 +580,7 @@ function handle_toggle(): void {
 	} else {
 		Notices\add( 'success', 'paused' === $status ? __( 'Feed paused.', 'automationtools-ai' ) : __( 'Feed resumed.', 'automationtools-ai' ) );
 	}
-	wp_safe_redirect( url() );
+	wp_safe_redirect( back_url( $feed_id, '' ) );
 	exit;
 }
 
