@@ -143,12 +143,12 @@ final class MultisiteTest extends TestCase {
 		try {
 			switch_to_blog( $second );
 			try {
-				$this->assertNull( \ATAI\Feeds\find_by_url( 'https://main.example.org/feed.xml' ) );
+				$this->assertNull( \ATAI\Feeds\get( $main->id ) );
 				$this->assertSame( 0, \ATAI\Feeds\count_all() );
 			} finally {
 				restore_current_blog();
 			}
-			$this->assertSame( $main->id, \ATAI\Feeds\find_by_url( 'https://main.example.org/feed.xml' ) );
+			$this->assertSame( 'https://main.example.org/feed.xml', \ATAI\Feeds\get( $main->id )->url );
 		} finally {
 			\ATAI\Feeds\delete( $main->id );
 		}

@@ -76,6 +76,9 @@ function bootstrap(): void {
 	add_action( 'rest_api_init', __NAMESPACE__ . '\\REST\\Run_Progress\\register_routes' );
 	add_action( 'admin_enqueue_scripts', __NAMESPACE__ . '\\Admin\\Run_Panel\\enqueue_assets' );
 	add_action( 'admin_menu', __NAMESPACE__ . '\\Admin\\Activity_Page\\add_menu', 15 );
+
+	// The feeds list's bulk actions, before the screen is drawn.
+	add_action( 'load-toplevel_page_' . Admin\Feeds_Page\SLUG, __NAMESPACE__ . '\\Admin\\Feeds_Bulk\\handle' );
 	add_filter( 'plugin_action_links_' . plugin_basename( PLUGIN_FILE ), __NAMESPACE__ . '\\Admin\\Settings_Page\\add_action_link' );
 }
 

@@ -134,8 +134,17 @@ function render_list(): void {
 	echo '<h1 class="wp-heading-inline">' . esc_html__( 'Feeds', 'automationtools-ai' ) . '</h1> ';
 	echo '<a href="' . esc_url( url( array( 'action' => 'add' ) ) ) . '" class="page-title-action">' . esc_html__( 'Add feed', 'automationtools-ai' ) . '</a>';
 	echo '<hr class="wp-header-end" />';
+	$table->views();
+	// A GET form, as core's lists: search, views and sorting stay in the address; bulk actions carry a nonce.
+	echo '<form method="get" action="' . esc_url( admin_url( 'admin.php' ) ) . '">';
+	echo '<input type="hidden" name="page" value="' . esc_attr( SLUG ) . '" />';
+	$view = Feeds_List_Table::query_args()['view'];
+	if ( '' !== $view ) {
+		echo '<input type="hidden" name="status" value="' . esc_attr( $view ) . '" />';
+	}
+	$table->search_box( __( 'Search feeds', 'automationtools-ai' ), 'atai-feed-search' );
 	$table->display();
-	echo '</div>';
+	echo '</form></div>';
 }
 
 /**
