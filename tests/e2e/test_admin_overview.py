@@ -19,10 +19,12 @@ ALL_POSTS = "/wp-admin/edit.php"
 
 @pytest.fixture(scope="module")
 def imported(e2e: Stack) -> dict:
-    """Two feeds that have run: {'harbour': feed, 'garden': feed}, three and two posts."""
+    """Feeds that have run: {'harbour': feed, 'garden': feed, 'broken': feed}, three, two and no posts."""
     feeds = {}
-    for name, items in (("harbour", 3), ("garden", 2)):
-        feed = e2e.create_feed(e2e.generated_feed_url(unique_name(f"overview-{name}"), items=items))
+    for name, url in (("harbour", e2e.generated_feed_url(unique_name("overview-harbour"), items=3)),
+                      ("garden", e2e.generated_feed_url(unique_name("overview-garden"), items=2)),
+                      ("broken", e2e.origin_url + "/status/404")):
+        feed = e2e.create_feed(url, title=unique_name(f"Overview {name}"))
         e2e.run_now(feed["id"])
         feeds[name] = e2e.wait_for_run(feed["id"])
     return feeds
@@ -78,6 +80,8 @@ def test_the_dashboard_widget_charts_the_posts_and_links_to_what_needs_attention
     review = widget.find_element(By.PARTIAL_LINK_TEXT, "waiting for review")
     assert "post_status=pending" in review.get_attribute("href")
     assert widget.find_element(By.PARTIAL_LINK_TEXT, "failing feed")
+    failing = widget.find_element(By.LINK_TEXT, imported["broken"]["title"])
+    assert f"feed={imported['broken']['id']}" in failing.get_attribute("href")
 
     widget.find_element(By.CSS_SELECTOR, "details.atai-chart-table summary").click()
     rows = widget.find_elements(By.CSS_SELECTOR, "details.atai-chart-table tbody tr")

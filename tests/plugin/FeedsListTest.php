@@ -188,4 +188,26 @@ final class FeedsListTest extends TestCase {
 			$this->assertSame( 'active', Feeds\get( $feed->id )->status );
 		}
 	}
+
+	public function test_a_feeds_items_show_their_date_state_and_the_posts_status_or_that_it_was_deleted(): void {
+		$feed   = self::create_feed( array( 'title' => 'Harbour News' ) );
+		$drafts = array(
+			Contract_Fixtures::draft( $feed->id, 'kept', array( 'title' => 'Kept post' ) ),
+			Contract_Fixtures::draft( $feed->id, 'held', array( 'title' => 'Held post', 'hold' => true ) ),
+			Contract_Fixtures::draft( $feed->id, 'gone', array( 'title' => 'Gone post' ) ),
+		);
+		$posted = Runs\import_drafts( $feed, Contract_Fixtures::run_id(), $drafts )['posted'];
+		wp_delete_post( $posted[ $drafts[2]['key'] ], true );
+
+		ob_start();
+		\ATAI\Admin\Feeds_Page\render_items( $feed->id );
+		$html = (string) ob_get_clean();
+
+		$this->assertStringContainsString( '<th scope="col">Date</th>', $html );
+		$this->assertStringContainsString( esc_html( wp_date( get_option( 'date_format' ) ) ), $html );
+		$this->assertStringContainsString( '>Kept post</a> <span class="atai-post-status">(Draft)</span>', $html );
+		$this->assertStringContainsString( 'Held for review', $html );
+		$this->assertStringContainsString( '>Held post</a> <span class="atai-post-status">(Pending)</span>', $html );
+		$this->assertStringContainsString( '<td>Deleted</td>', $html );
+	}
 }

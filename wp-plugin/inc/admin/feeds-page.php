@@ -427,6 +427,7 @@ function render_items( int $feed_id ): void {
 	);
 	$skips  = \ATAI\Skips\skips_of( $items );
 	echo '<table class="widefat striped atai-items"><thead><tr>';
+	echo '<th scope="col">' . esc_html__( 'Date', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'Item', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'State', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'Post', 'automationtools-ai' ) . '</th>';
@@ -434,9 +435,11 @@ function render_items( int $feed_id ): void {
 	echo '</tr></thead><tbody>';
 	foreach ( $items as $item ) {
 		$title = '' !== $item['title'] ? $item['title'] : $item['link'];
-		echo '<tr><td>';
+		$post  = $item['post_id'] ? get_post( $item['post_id'] ) : null;
+		echo '<tr><td>' . esc_html( wp_date( get_option( 'date_format' ) . ' ' . get_option( 'time_format' ), \ATAI\Clock\timestamp( $item['updated_at'] ) ) ) . '</td><td>';
 		echo '' !== $item['link'] ? '<a href="' . esc_url( $item['link'] ) . '" rel="noopener noreferrer">' . esc_html( $title ) . '</a>' : esc_html( $title );
-		echo '</td><td>' . esc_html( $labels[ $item['state'] ] ?? $item['state'] );
+		$held = 'posted' === $item['state'] && $post && 'pending' === $post->post_status;
+		echo '</td><td>' . esc_html( $held ? __( 'Held for review', 'automationtools-ai' ) : ( $labels[ $item['state'] ] ?? $item['state'] ) );
 		if ( 'failed' === $item['state'] ) {
 			echo '<br /><small>' . esc_html(
 				Ledger\retry_note( $item ) ?? ( $item['failed_for_good']
@@ -447,9 +450,13 @@ function render_items( int $feed_id ): void {
 			) . '</small>';
 		}
 		echo '</td><td>';
-		$edit = $item['post_id'] ? get_edit_post_link( $item['post_id'] ) : null;
+		$edit = $post ? get_edit_post_link( $post ) : null;
 		if ( $edit ) {
-			echo '<a href="' . esc_url( $edit ) . '">' . esc_html( get_the_title( $item['post_id'] ) ) . '</a>';
+			$status = get_post_status_object( $post->post_status );
+			echo '<a href="' . esc_url( $edit ) . '">' . esc_html( get_the_title( $post ) ) . '</a> <span class="atai-post-status">(' . esc_html( $status ? $status->label : $post->post_status ) . ')</span>';
+		} elseif ( $item['post_id'] ) {
+			// The ledger remembers the post so the item is never imported again; the post itself is gone.
+			esc_html_e( 'Deleted', 'automationtools-ai' );
 		} else {
 			echo '—';
 		}
