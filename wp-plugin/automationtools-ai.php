@@ -56,6 +56,7 @@ require_once __DIR__ . '/inc/admin/notices.php';
 require_once __DIR__ . '/inc/admin/settings-page.php';
 require_once __DIR__ . '/inc/admin/feeds-page.php';
 require_once __DIR__ . '/inc/admin/feeds-bulk.php';
+require_once __DIR__ . '/inc/admin/item-retry.php';
 require_once __DIR__ . '/inc/admin/post-source.php';
 require_once __DIR__ . '/inc/admin/dashboard-widget.php';
 require_once __DIR__ . '/inc/admin/run-panel.php';

@@ -123,6 +123,16 @@ final class FeedsListTest extends TestCase {
 	 * @param array<string, mixed> $request Request fields.
 	 */
 	private static function bulk( array $request ): string {
+		return self::handle( 'ATAI\\Admin\\Feeds_Bulk\\handle', $request );
+	}
+
+	/**
+	 * Run a form handler with this request as admin-post.php would; returns where it redirected.
+	 *
+	 * @param callable             $handler The handler.
+	 * @param array<string, mixed> $request Request fields.
+	 */
+	private static function handle( callable $handler, array $request ): string {
 		$_REQUEST = $request;
 		$_GET     = $request;
 		$die      = array( AdminScreensTest::class, 'throwing_die_handler' );
@@ -132,7 +142,7 @@ final class FeedsListTest extends TestCase {
 		add_filter( 'wp_die_handler', $die );
 		add_filter( 'wp_redirect', $redirect );
 		try {
-			Feeds_Bulk\handle();
+			$handler();
 			return '';
 		} catch ( \LengthException $went ) {
 			return $went->getMessage();
@@ -209,5 +219,66 @@ final class FeedsListTest extends TestCase {
 		$this->assertStringContainsString( 'Held for review', $html );
 		$this->assertStringContainsString( '>Held post</a> <span class="atai-post-status">(Pending)</span>', $html );
 		$this->assertStringContainsString( '<td>Deleted</td>', $html );
+	}
+
+	public function test_an_item_that_failed_for_good_can_be_tried_again_by_an_administrator_only(): void {
+		$feed   = self::create_feed();
+		$failed = Contract_Fixtures::item_error( $feed->id, 'given-up', array( 'retryable' => false ) );
+		$later  = Contract_Fixtures::item_error( $feed->id, 'next-run' );
+		Ledger\record_failures( $feed->id, Contract_Fixtures::run_id(), array( $failed, $later ) );
+		ob_start();
+		\ATAI\Admin\Feeds_Page\render_items( $feed->id );
+		$html = (string) ob_get_clean();
+		$this->assertSame( 1, substr_count( $html, '>Try again</a>' ) );
+		$request = array(
+			'feed' => (string) $feed->id,
+			'item' => $failed['key'],
+		);
+
+		foreach ( array( 'forged' => 'administrator', 'valid' => 'subscriber', 'none' => null ) as $nonce => $role ) {
+			$role ? self::act_as( $role ) : wp_set_current_user( 0 );
+			$value   = 'valid' === $nonce ? wp_create_nonce( \ATAI\Admin\Item_Retry\ACTION . '_' . $failed['key'] ) : ( 'forged' === $nonce ? 'forged' : '' );
+			$refused = false;
+			try {
+				self::handle( 'ATAI\\Admin\\Item_Retry\\handle', $request + array( '_wpnonce' => $value ) );
+			} catch ( \RuntimeException $died ) {
+				$refused = true;
+			}
+			$this->assertTrue( $refused, "$nonce nonce, " . ( $role ?? 'visitor' ) );
+			$this->assertTrue( Ledger\get( $failed['key'] )['failed_for_good'] );
+		}
+
+		self::act_as( 'administrator' );
+		$went = self::handle( 'ATAI\\Admin\\Item_Retry\\handle', $request + array( '_wpnonce' => wp_create_nonce( \ATAI\Admin\Item_Retry\ACTION . '_' . $failed['key'] ) ) );
+
+		$this->assertStringContainsString( 'action=edit&feed=' . $feed->id, $went );
+		$this->assertFalse( Ledger\get( $failed['key'] )['failed_for_good'] );
+		$this->assertNotContains( $failed['key'], Ledger\seen_keys( $feed->id, null ) );
+	}
+
+	public function test_scripts_and_styles_load_on_the_plugins_screens_and_the_dashboard_only(): void {
+		$loaded = static function ( string $hook ): array {
+			foreach ( array( 'atai-admin', 'atai-run-panel' ) as $script ) {
+				wp_dequeue_script( $script );
+			}
+			foreach ( array( 'atai-admin', 'atai-dashboard' ) as $style ) {
+				wp_dequeue_style( $style );
+			}
+			do_action( 'admin_enqueue_scripts', $hook );
+			return array_values(
+				array_filter(
+					array( 'script atai-admin', 'script atai-run-panel', 'style atai-admin', 'style atai-dashboard' ),
+					static function ( string $asset ): bool {
+						list( $kind, $handle ) = explode( ' ', $asset );
+						return 'script' === $kind ? wp_script_is( $handle, 'enqueued' ) : wp_style_is( $handle, 'enqueued' );
+					}
+				)
+			);
+		};
+
+		$this->assertSame( array( 'script atai-admin', 'script atai-run-panel', 'style atai-admin' ), $loaded( 'toplevel_page_atai-feeds' ) );
+		$this->assertSame( array( 'style atai-dashboard' ), $loaded( 'index.php' ) );
+		$this->assertSame( array(), $loaded( 'edit.php' ) );
+		$this->assertSame( array(), $loaded( 'options-general.php' ) );
 	}
 }

@@ -79,6 +79,9 @@ function bootstrap(): void {
 
 	// The feeds list's bulk actions, before the screen is drawn.
 	add_action( 'load-toplevel_page_' . Admin\Feeds_Page\SLUG, __NAMESPACE__ . '\\Admin\\Feeds_Bulk\\handle' );
+
+	// "Try again" on an item that failed for good.
+	add_action( 'admin_post_' . Admin\Item_Retry\ACTION, __NAMESPACE__ . '\\Admin\\Item_Retry\\handle' );
 	add_filter( 'plugin_action_links_' . plugin_basename( PLUGIN_FILE ), __NAMESPACE__ . '\\Admin\\Settings_Page\\add_action_link' );
 }
 

@@ -448,6 +448,9 @@ function render_items( int $feed_id ): void {
 					/* translators: %d: number of attempts. */
 					: sprintf( _n( '%d attempt; tried again next run', '%d attempts; tried again next run', $item['attempts'], 'automationtools-ai' ), $item['attempts'] ) )
 			) . '</small>';
+			if ( $item['failed_for_good'] ) {
+				echo \ATAI\Admin\Item_Retry\button( $item ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- button() escapes every part.
+			}
 		}
 		echo '</td><td>';
 		$edit = $post ? get_edit_post_link( $post ) : null;
