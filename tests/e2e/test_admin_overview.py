@@ -54,6 +54,7 @@ def test_site_health_says_when_the_worker_is_down_and_when_it_is_back(e2e, admin
     open_screen(admin, e2e, SITE_HEALTH)
     site_health_result(admin, "The AutomationTools.AI worker answers")
     site_health_result(admin, "The AutomationTools.AI worker keeps up with its queue")
+    site_health_result(admin, "The AI endpoint answers with the configured key and model")  # the async test
     screenshot(admin, "site-health-worker-up")
     assert e2e.secret not in admin.page_source
 

@@ -297,7 +297,9 @@ def _handler_for(server: ModelServer):
             if server.reject_json_schema and response_format == "json_schema":
                 return self._error(400, "Invalid parameter: 'response_format' of type 'json_schema' is not "
                                         "supported with this model.", "invalid_parameter", "response_format")
-            if article is None:
+            # A connection test asks for one word and carries no article: it gets the word.
+            probe = article is None and "Reply with the single word OK." in json.dumps(request.get("messages"))
+            if article is None and not probe:
                 return self._error(400, "No article found in the prompt.", "invalid_prompt")
             title = title or ""
             if "[model-400]" in title:
@@ -311,7 +313,7 @@ def _handler_for(server: ModelServer):
                 return self._error(429, "Rate limit reached.", "rate_limit_exceeded", headers=busy)
             if "[model-slow]" in title:
                 time.sleep(server.slow_seconds)
-            finish_reason, text = answer_for(article, server.scripted)
+            finish_reason, text = ("stop", "OK") if probe else answer_for(article, server.scripted)
             prompt_chars = sum(len(m.get("content") or "") for m in request.get("messages") or [])
             self._send(200, {
                 "id": f"chatcmpl-fake-{len(server.requests)}",

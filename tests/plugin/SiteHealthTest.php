@@ -14,7 +14,7 @@ use ATAI\Site_Health;
 /**
  * The tests run against the real worker, a closed port, and canned answers of other worker releases.
  */
-final class SiteHealthTest extends TestCase {
+final class SiteHealthTest extends RestTestCase {
 
 	/**
 	 * Canned answers (tests/plugin/fixtures/worker-responses.php).
@@ -48,6 +48,49 @@ final class SiteHealthTest extends TestCase {
 		$this->assertArrayHasKey( 'atai_worker', $tests['direct'] );
 		$this->assertArrayHasKey( 'atai_cron', $tests['direct'] );
 		$this->assertArrayHasKey( 'atai_queue', $tests['direct'] );
+		$this->assertSame( rest_url( 'atai/v1/site-health/ai' ), $tests['async']['atai_ai']['test'] );
+		$this->assertTrue( $tests['async']['atai_ai']['has_rest'] );
+	}
+
+	public function test_with_ai_off_the_ai_endpoint_needs_no_test(): void {
+		update_option( Settings\AI_ENABLED, false );
+
+		$this->assertSame( 'good', Site_Health\test_ai()['status'] );
+		$this->assertSame( 'AI rewriting is off', Site_Health\test_ai()['label'] );
+	}
+
+	public function test_an_ai_endpoint_configured_nowhere_is_reported(): void {
+		self::use_worker( self::env( 'ATAI_TEST_WORKER_URL' ), self::env( 'ATAI_TEST_WORKER_SECRET' ) );
+		update_option( Settings\AI_ENABLED, true );
+
+		$result = Site_Health\test_ai();
+
+		$this->assertSame( 'recommended', $result['status'] );
+		$this->assertSame( 'No AI endpoint is configured', $result['label'] );
+	}
+
+	public function test_an_ai_endpoint_that_does_not_answer_is_critical_in_the_workers_words_and_hides_the_key(): void {
+		self::use_worker( self::env( 'ATAI_TEST_WORKER_URL' ), self::env( 'ATAI_TEST_WORKER_SECRET' ) );
+		update_option( Settings\AI_ENABLED, true );
+		update_option( Settings\AI_BASE_URL, 'http://127.0.0.1:' . Local_Server::free_port() . '/v1' );
+		update_option( Settings\AI_API_KEY, 'sk-site-health-never-shown', false );
+
+		$result = Site_Health\test_ai();
+
+		$this->assertSame( 'critical', $result['status'] );
+		$this->assertStringContainsString( 'test: could not connect to the AI endpoint', $result['description'] );
+		$this->assertStringNotContainsString( 'sk-site-health-never-shown', wp_json_encode( $result ) );
+	}
+
+	public function test_the_ai_tests_route_is_for_administrators_and_refuses_others_with_403(): void {
+		update_option( Settings\AI_ENABLED, false );
+		self::act_as( 'administrator' );
+		$this->assertSame( 'AI rewriting is off', self::request( 'GET', 'site-health/ai' )->get_data()['label'] );
+
+		foreach ( array( 'subscriber', 'editor', null ) as $role ) {
+			$role ? self::act_as( $role ) : wp_set_current_user( 0 );
+			$this->assertSame( 403, self::request( 'GET', 'site-health/ai' )->get_status(), (string) $role );
+		}
 	}
 
 	public function test_the_real_worker_is_good_and_speaks_the_plugins_contract_version(): void {

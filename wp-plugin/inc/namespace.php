@@ -49,6 +49,7 @@ function bootstrap(): void {
 	// Site Health: the worker, its queue, WP-Cron's tick and the AI endpoint; the settings for support.
 	add_filter( 'site_status_tests', __NAMESPACE__ . '\\Site_Health\\add_tests' );
 	add_filter( 'debug_information', __NAMESPACE__ . '\\Site_Health\\add_info' );
+	add_action( 'rest_api_init', __NAMESPACE__ . '\\REST\\Site_Health\\register_routes' );
 
 	add_action( 'admin_menu', __NAMESPACE__ . '\\Admin\\Feeds_Page\\add_menu' );
 	add_action( 'admin_menu', __NAMESPACE__ . '\\Admin\\Settings_Page\\add_menu', 20 );

@@ -71,19 +71,7 @@ function run_request( Feed $feed ): array {
 		$source['last_modified'] = $feed->last_modified;
 	}
 
-	// Only what the site owner set in WordPress; everything else falls back to the worker's environment.
-	$ai     = array( 'enabled' => (bool) Settings\get( Settings\AI_ENABLED ) );
-	$fields = array(
-		Settings\AI_BASE_URL => 'base_url',
-		Settings\AI_API_KEY  => 'api_key',
-		Settings\AI_MODEL    => 'model',
-	);
-	foreach ( $fields as $option => $field ) {
-		$value = Settings\get( $option );
-		if ( '' !== $value ) {
-			$ai[ $field ] = $value;
-		}
-	}
+	$ai = array( 'enabled' => (bool) Settings\get( Settings\AI_ENABLED ) ) + site_endpoint();
 	if ( null !== get_option( Settings\AI_MAX_IN_FLIGHT, null ) ) {
 		$ai['max_in_flight'] = Settings\get( Settings\AI_MAX_IN_FLIGHT );
 	}
@@ -96,6 +84,30 @@ function run_request( Feed $feed ): array {
 		'options'      => (object) Feed_Options\for_worker( $feed->options ),
 		'callback_url' => Settings\callback_url(),
 	);
+}
+
+/**
+ * The AI endpoint fields the site owner set in WordPress (base_url, api_key, model); everything else falls
+ * back to the worker's environment.
+ *
+ * @since 0.2.0
+ *
+ * @return array<string, string>
+ */
+function site_endpoint(): array {
+	$ai     = array();
+	$fields = array(
+		Settings\AI_BASE_URL => 'base_url',
+		Settings\AI_API_KEY  => 'api_key',
+		Settings\AI_MODEL    => 'model',
+	);
+	foreach ( $fields as $option => $field ) {
+		$value = Settings\get( $option );
+		if ( '' !== $value ) {
+			$ai[ $field ] = $value;
+		}
+	}
+	return $ai;
 }
 
 /**

@@ -45,6 +45,12 @@ function add_tests( $tests ) {
 		'label' => __( 'AutomationTools.AI queue', 'automationtools-ai' ),
 		'test'  => __NAMESPACE__ . '\\test_queue',
 	);
+	$tests['async']['atai_ai']      = array(
+		'label'             => __( 'AutomationTools.AI AI endpoint', 'automationtools-ai' ),
+		'test'              => rest_url( \ATAI\REST\NAMESPACE_V1 . '/' . \ATAI\REST\Site_Health\ROUTE ),
+		'has_rest'          => true,
+		'async_direct_test' => __NAMESPACE__ . '\\test_ai',
+	);
 	return $tests;
 }
 
@@ -233,6 +239,55 @@ function test_queue(): array {
 			$pending,
 			$status['queue']['backend']
 		)
+	);
+}
+
+/**
+ * Test (asynchronous: it waits for the model): the AI endpoint answers with the configured key and model.
+ *
+ * @since 0.2.0
+ *
+ * @return array<string, mixed>
+ */
+function test_ai(): array {
+	if ( ! Settings\get( Settings\AI_ENABLED ) ) {
+		return result(
+			'atai_ai',
+			'good',
+			__( 'AI rewriting is off', 'automationtools-ai' ),
+			__( 'Posts are the cleaned original text, so no AI endpoint is needed. Turn AI rewriting on in the settings to use one.', 'automationtools-ai' )
+		);
+	}
+	$answer = Worker\ai_test( \ATAI\Runs\site_endpoint() );
+	if ( is_wp_error( $answer ) ) {
+		return result(
+			'atai_ai',
+			'recommended',
+			__( 'The AI endpoint could not be tested', 'automationtools-ai' ),
+			/* translators: %s: why the worker could not be asked, in words. */
+			sprintf( __( 'The worker tests the AI endpoint, and it could not be asked: %s', 'automationtools-ai' ), $answer->get_error_message() ),
+			settings_action()
+		);
+	}
+	if ( $answer['ok'] ) {
+		return result(
+			'atai_ai',
+			'good',
+			__( 'The AI endpoint answers with the configured key and model', 'automationtools-ai' ),
+			/* translators: 1: model name, 2: endpoint (host and port), 3: seconds. */
+			sprintf( __( 'The model %1$s at %2$s answered a short test in %3$s seconds.', 'automationtools-ai' ), (string) $answer['model'], (string) $answer['endpoint'], number_format_i18n( (float) $answer['seconds'], 1 ) )
+		);
+	}
+	$not_configured = 'not_configured' === ( $answer['code'] ?? '' );
+	return result(
+		'atai_ai',
+		$not_configured ? 'recommended' : 'critical',
+		$not_configured ? __( 'No AI endpoint is configured', 'automationtools-ai' ) : __( 'The AI endpoint does not answer as configured', 'automationtools-ai' ),
+		$not_configured
+			? __( 'AI rewriting is on, but neither these settings nor the worker\'s environment name an AI endpoint, so posts are the cleaned original text.', 'automationtools-ai' )
+			/* translators: %s: the worker's account of the test, such as "test: the AI endpoint refused the API key (401)". */
+			: sprintf( __( 'Drafts cannot be rewritten until this is fixed. %s', 'automationtools-ai' ), (string) $answer['message'] ),
+		settings_action()
 	);
 }
 

@@ -19,6 +19,8 @@ use WP_Error;
 const CONNECT_TIMEOUT = 3;
 const POST_TIMEOUT    = 10;
 const STATUS_TIMEOUT  = 10;
+/** A test of the AI endpoint waits for the model: the worker gives its call 8 seconds. */
+const PROBE_EXTRA = 10;
 /** A run with many large drafts is several megabytes. */
 const RUN_TIMEOUT = 20;
 /** Largest answer accepted (a run with 100 drafts of 125 KB is about 13 MB of JSON). */
@@ -38,6 +40,18 @@ const REQUEST_MARK = 'atai_connect_timeout';
  */
 function status() {
 	return request( 'GET', '/v1/status', null, STATUS_TIMEOUT, array( 200 => 'Status' ) );
+}
+
+/**
+ * POST /v1/ai/test: one small real call to the AI endpoint with the configured key and model (Site Health).
+ *
+ * @since 0.2.0
+ *
+ * @param array<string, mixed> $ai The site's endpoint fields (base_url, api_key, model where set).
+ * @return array<string, mixed>|WP_Error A contract AiTestResult.
+ */
+function ai_test( array $ai ) {
+	return request( 'POST', '/v1/ai/test', array( 'ai' => (object) $ai ), POST_TIMEOUT + PROBE_EXTRA, array( 200 => 'AiTestResult' ) );
 }
 
 /**

@@ -22,6 +22,7 @@ from referencing.jsonschema import DRAFT202012
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .contract import load_contract
+from . import probe
 from .jobs import Jobs
 from .rewrite import EndpointKeyRequired, resolve_endpoint
 from .sealed import seal_request
@@ -192,6 +193,12 @@ def status():
                "model": settings.model, "max_in_flight": settings.ai_max_in_flight},
         "queue": {"backend": svc.jobs.backend, "pending": svc.jobs.pending_count()},
     })
+
+
+@blueprint.post("/v1/ai/test")
+def ai_test():
+    """One real, small call to the AI endpoint with the configured key and model."""
+    return jsonify(probe.test(json_body("AiProbeRequest")["ai"], services().settings))
 
 
 @blueprint.post("/v1/runs")

@@ -28,7 +28,7 @@ function register_routes(): void {
 		array(
 			'methods'             => WP_REST_Server::READABLE,
 			'callback'            => __NAMESPACE__ . '\\get_progress',
-			'permission_callback' => __NAMESPACE__ . '\\can_manage',
+			'permission_callback' => 'ATAI\\REST\\Permission\\administrators_only',
 			'args'                => array(
 				'id'  => array(
 					'description' => __( 'Feed ID.', 'automationtools-ai' ),
@@ -43,20 +43,6 @@ function register_routes(): void {
 			),
 		)
 	);
-}
-
-/**
- * Administrators only; anyone else, logged in or not, is refused with 403.
- *
- * @since 0.2.0
- *
- * @return true|WP_Error
- */
-function can_manage() {
-	if ( current_user_can( 'manage_options' ) ) {
-		return true;
-	}
-	return new WP_Error( 'rest_forbidden', __( 'Only administrators can manage AutomationTools.AI.', 'automationtools-ai' ), array( 'status' => 403 ) );
 }
 
 /**
