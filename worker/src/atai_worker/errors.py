@@ -30,11 +30,15 @@ class WorkerError(Exception):
 
     def as_dict(self):
         return {"stage": self.stage, "code": self.code, "message": self.message, "retryable": self.retryable,
-                "params": self.params}
+                **self._params()}
 
     def run_error(self):
         """The contract's Run.error for a run this failure ended."""
-        return {"code": self.code, "message": self.message, "params": self.params}
+        return {"code": self.code, "message": self.message, **self._params()}
+
+    def _params(self) -> dict:
+        """{"params": ...} when the message has variable parts; nothing otherwise (the contract allows both)."""
+        return {"params": self.params} if self.params else {}
 
 
 class FetchError(WorkerError):

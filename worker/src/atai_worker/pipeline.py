@@ -160,7 +160,7 @@ def item_error(entry: Entry, stage: str, code: str, message: str, retryable: boo
     """The contract's ItemError for an entry; retry_after is the time to try it again, for a failure that will pass."""
     return {"key": entry.key, "guid": entry.guid, "link": entry.link, "title": entry.title, "stage": stage,
             "code": code, "message": message, "retryable": retryable, "retry_after": retry_after,
-            "params": dict(params or {})}
+            **({"params": dict(params)} if params else {})}
 
 
 def base_draft(entry: Entry, image: Image | None, findings: list[Finding]) -> Draft:
