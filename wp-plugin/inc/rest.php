@@ -393,6 +393,11 @@ function feed_schema(): array {
 			) + $read_only,
 			'run_started' => $date,
 			'created'     => $date,
+			'health'      => \ATAI\Health\rest_schema(),
+			'note'        => array(
+				'description' => __( 'What a run changed on its own (a new address, a pause), in words; null when there is nothing to tell.', 'automationtools-ai' ),
+				'type'        => array( 'string', 'null' ),
+			) + $read_only,
 		) + Feed_Options\rest_properties(),
 	);
 }
