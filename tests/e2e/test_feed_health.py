@@ -100,7 +100,7 @@ def test_the_preview_shows_entries_as_they_would_be_posted_then_the_models_rewri
     WebDriverWait(admin, PAGE_WAIT).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, ".atai-preview-rewrite .atai-preview-entry"))
     rewrite = admin.find_element(By.CSS_SELECTOR, ".atai-preview-rewrite .atai-preview-entry")
-    assert rewrite.find_element(By.TAG_NAME, "h3").text == "AI: " + items[0].title
+    assert rewrite.find_element(By.TAG_NAME, "h3").text == "Rewritten: " + items[0].title
     assert re.fullmatch(r"Written by fake-model: \d+ tokens in, \d+ out\.",
                         rewrite.find_element(By.CSS_SELECTOR, ".atai-preview-usage").text)
 

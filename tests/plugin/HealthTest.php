@@ -171,10 +171,11 @@ final class HealthTest extends TestCase {
 		$feed    = self::running();
 		$run_id  = $feed->run_id;
 		$draft   = Contract_Fixtures::draft( $feed->id, 'posted-one' );
+		$held    = Contract_Fixtures::draft( $feed->id, 'held-one', array( 'hold' => true ) );
 		$error   = Contract_Fixtures::item_error( $feed->id, 'failed-one' );
 		$skipped = Contract_Fixtures::skipped( $feed->id, 'skipped-one' );
-		$run     = Contract_Fixtures::run( $feed->id, $run_id, array( $draft ), array( $error ), array( 'skipped' => array( $skipped ) ) );
-		$run['feed']['entries_new'] = 3;
+		$run     = Contract_Fixtures::run( $feed->id, $run_id, array( $draft, $held ), array( $error ), array( 'skipped' => array( $skipped ) ) );
+		$run['feed']['entries_new'] = 4;
 
 		// What collecting the run does, without the acknowledgement to a worker.
 		Ledger\record_planned( $feed->id, $run_id, $run['items'] );
@@ -186,7 +187,7 @@ final class HealthTest extends TestCase {
 		Runs\forget_run( $lost, new \WP_Error( 'atai_worker_run_unknown', 'The worker no longer knows the run.' ) );
 
 		[ $newest, $first ] = Run_Log\recent( $feed->id );
-		$this->assertSame( array( 'done', 'fetched', 3, 1, 1, 0, 1 ), array( $first['state'], $first['fetch_result'], $first['entries_new'], $first['items_skipped'], $first['items_posted'], $first['items_held'], $first['items_failed'] ) );
+		$this->assertSame( array( 'done', 'fetched', 4, 1, 1, 1, 1 ), array( $first['state'], $first['fetch_result'], $first['entries_new'], $first['items_skipped'], $first['items_posted'], $first['items_held'], $first['items_failed'] ) );
 		$this->assertEqualsWithDelta( 120, $first['duration'], 5 );
 		$this->assertSame( array( 'lost', 'The worker no longer knows the run.' ), array( $newest['state'], $newest['error_message'] ) );
 		$this->assertSame( 'skipped', Ledger\get( $skipped['key'] )['state'] );

@@ -233,7 +233,7 @@ def test_preview_with_the_rewrite_calls_the_model_once_per_entry_and_reports_its
 
     [draft] = preview["drafts"]
     assert preview["rewrite"] == {"mode": "ai", "model": "fake-model", "reason": None}
-    assert draft["rewritten"] and draft["title"] == "AI: " + draft["source_title"]
+    assert draft["rewritten"] and draft["title"] == "Rewritten: " + draft["source_title"]
     assert draft["usage"]["prompt_tokens"] > 0 and draft["usage"]["completion_tokens"] > 0
     assert len(model_server.requests) == 1
 

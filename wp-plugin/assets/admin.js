@@ -132,6 +132,10 @@
 		var source = element( 'div', 'atai-preview-source' );
 		source.innerHTML = entry.source_line; // HTML made by WordPress (wp_kses_post) from the source link.
 		article.appendChild( source );
+		if ( entry.held ) {
+			article.appendChild( element( 'p', 'atai-error',
+				__( 'This post would wait for review:', 'automationtools-ai' ) + ' ' + entry.findings.join( ' ' ) ) );
+		}
 		if ( entry.usage ) {
 			var cost = entry.usage.cost ? ', ' + entry.usage.cost : '';
 			article.appendChild( element( 'p', 'atai-preview-usage',

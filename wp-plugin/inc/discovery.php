@@ -171,6 +171,9 @@ function entry_view( array $draft, Feed $feed ): array {
 		'date'        => null === $date ? __( 'The day it is imported', 'automationtools-ai' ) : (string) wp_date( get_option( 'date_format' ) . ' ' . get_option( 'time_format' ), strtotime( $date . ' UTC' ) ),
 		'source_line' => wp_kses_post( $source ),
 		'rewritten'   => $draft['rewritten'],
+		// A draft the worker's checks hold becomes a pending post that waits for a person.
+		'held'        => (bool) $draft['hold'],
+		'findings'    => array_column( $draft['findings'], 'message' ),
 		'model'       => $draft['model'],
 		'usage'       => null,
 	);

@@ -248,9 +248,12 @@ class Runner:
                                               last_modified=feed_request.get("last_modified"))
         except FetchError as exc:
             log.info("run failed run_id=%s feed_url=%s stage=fetch code=%s", record.run_id, url, exc.code)
-            # The status and Retry-After let the plugin tell a moved, gone or throttled feed from a broken one.
-            self._close_run(record, "failed", error={"code": exc.code, "message": exc.message,
-                                                     "status": exc.status, "retry_after": exc.retry_after})
+            # The status and Retry-After, when the server gave them, let the plugin tell a gone or throttled
+            # feed from a broken one.
+            error = {"code": exc.code, "message": exc.message}
+            error.update((name, value) for name, value in (("status", exc.status), ("retry_after", exc.retry_after))
+                         if value is not None)
+            self._close_run(record, "failed", error=error)
             return None
         if fetched.not_modified:
             feed = {"title": None, "etag": fetched.etag or feed_request.get("etag"),
