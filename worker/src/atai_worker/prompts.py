@@ -90,9 +90,9 @@ class Prompt:
 
     @property
     def fingerprint(self) -> str:
-        """What an answer to this prompt depends on besides the endpoint and model: both messages and the schema."""
+        """What an answer depends on besides the endpoint and model: the preset's version, both messages, the schema."""
         digest = hashlib.sha256()
-        for part in (self.system, self.user, json.dumps(OUTPUT_SCHEMA, sort_keys=True)):
+        for part in (self.preset, self.version, self.system, self.user, json.dumps(OUTPUT_SCHEMA, sort_keys=True)):
             digest.update(part.encode())
             digest.update(b"\0")
         return digest.hexdigest()
