@@ -109,7 +109,10 @@ final class FeedOptionsTest extends RestTestCase {
 
 		$request = Runs\run_request( $feed );
 
-		$this->assertEquals( (object) array( 'full_text' => 'always' ), $request['options'] );
+		$for_worker = array_keys( array_filter( Feed_Options\definitions(), static fn( $definition ) => ! empty( $definition['worker'] ) ) );
+		$this->assertEqualsCanonicalizing( $for_worker, array_keys( (array) $request['options'] ) );
+		$this->assertSame( 'always', $request['options']->full_text );
+		$this->assertArrayNotHasKey( 'embeds', (array) $request['options'] );
 		$this->assertTrue( \ATAI\Contract\validate( 'RunRequest', json_decode( wp_json_encode( $request ), true ) ) );
 	}
 

@@ -42,7 +42,9 @@ function definitions(): array {
 		$definitions = array_merge(
 			source_options(),
 			\ATAI\Embeds\feed_options(),
-			\ATAI\Skips\feed_options()
+			\ATAI\Skips\feed_options(),
+			\ATAI\Reviews\feed_options(),
+			\ATAI\Prompts\feed_options()
 		);
 	}
 	return $definitions;

@@ -53,6 +53,18 @@ function bootstrap(): void {
 	add_action( 'admin_post_' . Admin\Feeds_Page\DELETE_ACTION, __NAMESPACE__ . '\\Admin\\Feeds_Page\\handle_delete' );
 	add_action( 'admin_post_' . Admin\Items_List\IMPORT_ANYWAY_ACTION, __NAMESPACE__ . '\\Admin\\Items_List\\handle_import_anyway' );
 	add_filter( 'plugin_action_links_' . plugin_basename( PLUGIN_FILE ), __NAMESPACE__ . '\\Admin\\Settings_Page\\add_action_link' );
+
+	// The review queue, provenance and costs of AI drafts.
+	add_action( 'init', __NAMESPACE__ . '\\Provenance\\register_meta' );
+	add_action( 'transition_post_status', __NAMESPACE__ . '\\Reviews\\on_status_change', 10, 3 );
+	add_action( 'before_delete_post', __NAMESPACE__ . '\\Reviews\\on_delete' );
+	add_action( 'add_meta_boxes', __NAMESPACE__ . '\\Provenance\\add_meta_box', 10, 2 );
+	add_action( 'admin_menu', __NAMESPACE__ . '\\Admin\\Reviews_Page\\add_menu', 15 );
+	add_action( 'admin_enqueue_scripts', __NAMESPACE__ . '\\Admin\\Reviews_Page\\enqueue_editor_style' );
+	add_action( 'admin_post_' . Admin\Reviews_Page\ACTION, __NAMESPACE__ . '\\Admin\\Reviews_Page\\handle_action' );
+	add_action( 'admin_notices', __NAMESPACE__ . '\\Admin\\Costs\\render_notice' );
+	add_action( 'rest_api_init', __NAMESPACE__ . '\\REST\\Reviews\\register_routes' );
+	add_action( 'rest_api_init', __NAMESPACE__ . '\\REST\\AI\\register_routes' );
 }
 
 /**
