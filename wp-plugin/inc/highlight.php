@@ -27,8 +27,8 @@ const MIN_SHARED_WORDS = 3;
 function both( string $draft_html, string $source_html, array $findings ): array {
 	$draft_marks  = array();
 	$source_marks = array();
-	$source_text  = wp_strip_all_tags( $source_html );
-	$draft_text   = wp_strip_all_tags( $draft_html );
+	$source_text  = text_of( $source_html );
+	$draft_text   = text_of( $draft_html );
 	foreach ( array_values( $findings ) as $index => $finding ) {
 		$number = $index + 1;
 		$hold   = ! empty( $finding['hold'] );
@@ -92,6 +92,15 @@ function mark( string $html, array $marks ): string {
 		) ?? $part;
 	}
 	return implode( '', $parts );
+}
+
+/**
+ * The text of HTML, blocks kept apart (a paragraph's last sentence does not run into the next one's first).
+ *
+ * @since 0.2.0
+ */
+function text_of( string $html ): string {
+	return html_entity_decode( wp_strip_all_tags( preg_replace( '/<[^>]*>/', ' $0 ', $html ) ?? $html ), ENT_QUOTES );
 }
 
 /**

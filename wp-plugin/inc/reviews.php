@@ -121,19 +121,15 @@ function bounded_source( string $html ): string {
 }
 
 /**
- * How many drafts wait for review (once per request).
+ * How many drafts wait for review.
  *
  * @since 0.2.0
  */
 function waiting_count(): int {
-	static $count = null;
-	if ( null === $count ) {
-		global $wpdb;
-		$table = Schema\items_table();
-		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-		$count = (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$table} WHERE state = 'held'" );
-	}
-	return $count;
+	global $wpdb;
+	$table = Schema\items_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	return (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$table} WHERE state = 'held'" );
 }
 
 /**
