@@ -129,11 +129,18 @@ LONG = "".join(f"<h3>Part {n}</h3><p>The harbour board met for the {n}th time th
 
 
 def test_a_long_article_is_condensed_in_parts_before_the_rewrite(pipeline, model_server):
-    draft = pipeline.draft_for(entry("Long ferries", LONG), endpoint(model_server, max_input_tokens=1200))
+    draft = pipeline.draft_for(entry("Long ferries", LONG), endpoint(model_server, max_input_tokens=2000))
     purposes = model_server.purposes()
     assert draft.rewritten and purposes[-1] == "rewrite" and set(purposes[:-1]) == {"condense"}
     assert len(purposes) > 2
     assert [c["purpose"] for c in draft.usage["calls"]] == purposes
+
+
+def test_an_article_too_long_to_condense_in_four_parts_is_never_sent(pipeline, model_server):
+    draft = pipeline.draft_for(entry("Long ferries", LONG), endpoint(model_server, max_input_tokens=1200))
+    assert draft.hold and not draft.rewritten and model_server.requests == []
+    [finding] = [f for f in draft.findings if f.hold]
+    assert finding.code == "article_too_long" and "more than 4: it was not sent to the model" in finding.message
 
 
 def test_a_long_article_waits_for_review_when_the_feed_says_so(pipeline, model_server):

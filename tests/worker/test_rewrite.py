@@ -244,13 +244,6 @@ def test_every_request_sets_max_tokens_from_the_article(model_server):
     assert 1024 < small < 1500 and capped == 1500
 
 
-def test_an_article_over_the_input_bound_is_not_sent(model_server):
-    error = failure(model_server, "Spring tide", max_input_tokens=200)
-    assert (error.code, error.retryable) == ("article_too_long", False)
-    assert error.message.startswith("rewrite: the article is too long for one model request (about ")
-    assert model_server.requests == []
-
-
 def test_characters_xml_forbids_are_removed_from_the_models_answer(model_server):
     result = Rewriter(timeout=10).rewrite(endpoint(model_server), entry("[model-control] Tide"), SOURCE)
     assert not any(ch in result.content + result.excerpt for ch in "\x00\x1b\ufffe")

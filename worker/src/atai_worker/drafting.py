@@ -24,6 +24,8 @@ POLICIES = ("hold", "retry", "original")
 DEFAULT_THRESHOLD = 50
 # Room kept for the instructions and the answer's other fields when a long article is cut into parts.
 PART_MARGIN = 1000
+# Most condense calls one long article may take; a longer one is held (never sent).
+MAX_PARTS = 4
 
 
 class Drafting:
@@ -100,11 +102,15 @@ class Drafting:
         if size <= endpoint.max_input_tokens:
             return prompt, source_html
         too_long = (f"rewrite: the article is too long for one model request (about {size:,} tokens, over the "
-                    f"budget of {endpoint.max_input_tokens:,})")
+                    f"limit of {endpoint.max_input_tokens:,} set by ATAI_AI_MAX_INPUT_TOKENS)")
         if options.get("long_articles") == "hold":
             raise RewriteError(too_long + "; the feed holds long articles for review", code="article_too_long")
-        condensed, spent = condense.condense(self.rewriter, endpoint, source_html,
-                                             max(500, endpoint.max_input_tokens - PART_MARGIN))
+        parts = tokens.split_html(source_html, max(500, endpoint.max_input_tokens - PART_MARGIN))
+        if len(parts) > MAX_PARTS:
+            # A bound on what one entry may cost: a page this long is not an article anyone asked to rewrite.
+            raise RewriteError(too_long + f"; condensing it would take {len(parts)} model requests, more than "
+                                          f"{MAX_PARTS}: it was not sent to the model", code="article_too_long")
+        condensed, spent = condense.condense(self.rewriter, endpoint, parts)
         calls.extend(spent)
         prompt = prompts.build(entry, condensed, options, options.get("source_name"))
         size = tokens.estimate(prompt.system + prompt.user)

@@ -11,6 +11,7 @@ import json
 
 from .models import Finding
 from .output import OutputError, read_object
+from .decode import clean_text
 from .sanitize import plain_text
 
 MAX_CLAIMS = 10
@@ -49,8 +50,9 @@ def second_opinion(rewriter, endpoint, source_html: str, draft_html: str, budget
     for claim in claims[:MAX_CLAIMS]:
         if not isinstance(claim, dict) or not isinstance(claim.get("claim"), str) or not claim["claim"].strip():
             continue
-        words = " ".join(plain_text(claim["claim"]).split())[:300]
-        why = " ".join(plain_text(claim.get("why") if isinstance(claim.get("why"), str) else "").split())[:300]
+        words = " ".join(clean_text(plain_text(claim["claim"])).split())[:300]
+        why = claim.get("why") if isinstance(claim.get("why"), str) else ""
+        why = " ".join(clean_text(plain_text(why)).split())[:300]
         findings.append(Finding("judge_unsupported", f"judge: the source does not support \"{words}\""
                                 + (f" ({why})" if why else ""), hold=True, draft_text=words))
     return findings, answer.call

@@ -11,6 +11,7 @@ import json
 
 from .errors import RewriteError
 from .output import OutputError, read_object
+from .decode import clean_text
 from .sanitize import plain_text
 
 RELEVANCE_WORDS = 250
@@ -43,4 +44,4 @@ def score(rewriter, endpoint, entry, source_html: str, topic: str) -> tuple[dict
         error.details["calls"] = [answer.call]
         raise error from None
     reason = found.get("reason") if isinstance(found.get("reason"), str) else ""
-    return {"score": max(0, min(100, value)), "reason": " ".join(plain_text(reason).split())[:500]}, answer.call
+    return {"score": max(0, min(100, value)), "reason": " ".join(clean_text(plain_text(reason)).split())[:500]}, answer.call

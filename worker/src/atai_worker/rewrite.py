@@ -275,9 +275,11 @@ class Rewriter:
                 problem = RewriteError(f"rewrite: {exc.message}" + (" (twice)" if attempt else ""),
                                        code="model_invalid_output")
                 continue
-            rewritten = Rewritten(title=fields["title"], content=fields["content"], excerpt=fields["excerpt"],
-                                  tags=clean_tags(fields["tags"]), model=answer.model, usage=usage_of(calls),
-                                  calls=tuple(calls), finish_reason=answer.finish_reason)
+            # The model's text enters the worker here: characters XML forbids go, as they do from feeds.
+            rewritten = Rewritten(title=clean_text(fields["title"]), content=clean_text(fields["content"]),
+                                  excerpt=clean_text(fields["excerpt"]),
+                                  tags=clean_tags([clean_text(tag) for tag in fields["tags"]]), model=answer.model,
+                                  usage=usage_of(calls), calls=tuple(calls), finish_reason=answer.finish_reason)
             if self.answers is not None:
                 self.answers.put_answer(key, to_stored(rewritten, entry.key))
             return rewritten
@@ -317,9 +319,7 @@ class Rewriter:
         call = {"purpose": purpose, "model": clean_text((response.model or model)[:200]),
                 "prompt_tokens": (usage.prompt_tokens or 0) if usage else tokens.estimate(system_text + user),
                 "completion_tokens": (usage.completion_tokens or 0) if usage else 0, "cached": False}
-        # The model's text enters the worker here: characters XML forbids go, as they do from feeds.
-        text = choice.message.content if choice is not None else None
-        return Answer(text=clean_text(text) if text else text,
+        return Answer(text=choice.message.content if choice is not None else None,
                       finish_reason=choice.finish_reason if choice is not None else None,
                       model=call["model"], call=call)
 
