@@ -183,8 +183,10 @@ def test_a_feed_whose_url_is_a_404_shows_its_error_in_words_in_the_list(e2e, adm
 
 def held_stories(name: str, count: int) -> list[StoryItem]:
     """Stories the fake model answers with a changed number, which the checks hold for review."""
+    # The number comes first in the article, so it is the one the fake model changes (14 becomes 17).
     return [StoryItem(f"[model-number] Harbour board counts boats in {name} ({n})",
-                      f"The harbour board of {name} counted 14 boats on the quay on day {n}.") for n in range(1, count + 1)]
+                      f"Exactly 14 boats were counted on the quay by the harbour board of {name}.")
+            for n in range(1, count + 1)]
 
 
 def open_review_of(driver: webdriver.Chrome, e2e: Stack, name: str) -> None:
@@ -204,7 +206,8 @@ def test_a_held_draft_waits_in_the_review_screen_with_its_findings_marked_and_is
     assert post["status"] == "pending" and e2e.anonymous(post["link"]).status_code == 404
 
     open_screen(admin, e2e, REVIEW_SCREEN)
-    assert int(admin.find_element(By.CSS_SELECTOR, "#adminmenu .awaiting-mod .pending-count").text) >= 1
+    count = admin.find_element(By.CSS_SELECTOR, '#adminmenu a[href$="page=atai-review"] .pending-count')
+    assert int(count.get_attribute("textContent")) >= 1
     open_review_of(admin, e2e, name)
     draft_marks = [mark.text for mark in admin.find_elements(By.CSS_SELECTOR, ".atai-draft mark.is-hold")]
     source_marks = [mark.text for mark in admin.find_elements(By.CSS_SELECTOR, ".atai-source mark.is-hold")]

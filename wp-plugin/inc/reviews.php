@@ -47,7 +47,7 @@ function feed_options(): array {
 				'always' => __( 'Every draft', 'automationtools-ai' ),
 			),
 			'label'   => __( 'Review before publishing', 'automationtools-ai' ),
-			'help'    => __( 'Drafts under review wait as pending posts in AutomationTools.AI → Review, beside their source.', 'automationtools-ai' ),
+			'help'    => __( 'Drafts under review wait as pending posts in AutomationTools.AI > Review, beside their source.', 'automationtools-ai' ),
 			'worker'  => true,
 		),
 	);
