@@ -132,6 +132,20 @@ def test_test_connection_on_settings_says_in_words_that_the_worker_answered(e2e,
     assert e2e.secret not in admin.page_source and e2e.model_api_key not in admin.page_source
 
 
+def test_test_ai_endpoint_makes_a_real_call_and_lists_the_endpoints_models(e2e, admin):
+    open_screen(admin, e2e, SETTINGS_SCREEN)
+    admin.find_element(By.ID, "atai-test-ai").click()
+    result = admin.find_element(By.ID, "atai-ai-result")
+    WebDriverWait(admin, PAGE_WAIT).until(lambda d: "models:" in result.text or "is-error" in result.get_attribute("class"))
+
+    assert "is-ok" in result.get_attribute("class").split(), result.text
+    assert result.text.startswith(f"test: the model fake-model at 127.0.0.1:{e2e.model_port} answered in "), result.text
+    assert "with the configured key" in result.text and "offers 1 model(s)" in result.text
+    options = admin.find_elements(By.CSS_SELECTOR, "datalist#atai-models option")
+    assert [option.get_attribute("value") for option in options] == ["fake-model"]
+    assert e2e.model_api_key not in admin.page_source
+
+
 def test_adding_a_feed_with_an_invalid_url_shows_the_error_at_the_field_and_keeps_what_was_typed(e2e, admin):
     typed = "feeds.example.org/" + unique_name("no-scheme")
     submit_feed_form(admin, e2e, typed)
@@ -240,7 +254,7 @@ def test_a_discarded_draft_goes_to_the_trash_and_never_comes_back(e2e, admin):
     assert e2e.rest("GET", f"wp/v2/posts/{post['id']}", params={"context": "edit"})["status"] == "trash"
 
     # The feed changes (so it is read again, not answered 304): only the new story becomes a post.
-    newer = StoryItem(f"Ferry timetable for {name}", f"The ferry of {name} leaves at nine.")
+    newer = StoryItem(f"Tide tables printed in {name}", f"The tide tables of {name} are out.")
     e2e.write_feed(name, stories + [newer])
     e2e.run_now(feed["id"])
     e2e.wait_for_run(feed["id"])
