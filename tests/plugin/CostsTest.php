@@ -103,6 +103,22 @@ final class CostsTest extends RestTestCase {
 		$this->assertSame( Costs\this_month(), Costs\by_month()[0]['month'] );
 	}
 
+	public function test_a_draft_skipped_as_the_same_story_still_counts_what_it_cost(): void {
+		$first  = self::create_feed();
+		$second = self::create_feed();
+		$url    = 'https://valleywire.example/stories/bridge';
+		$fields = array(
+			'usage'    => self::usage(),
+			'identity' => Contract_Fixtures::identity( $url ),
+		);
+		Runs\import_drafts( $first, Contract_Fixtures::run_id(), array( Contract_Fixtures::draft( $first->id, 'vw-1', $fields ) ) );
+		$skipped = Runs\import_drafts( $second, Contract_Fixtures::run_id(), array( Contract_Fixtures::draft( $second->id, 'hg-9', $fields ) ) );
+
+		$this->assertCount( 1, $skipped['skipped'] );
+		$this->assertSame( 2 * 12710, Costs\spent() );
+		$this->assertSame( 12710, Costs\by_feed( array( $second->id ) )[ $second->id ]['month'] );
+	}
+
 	public function test_an_item_error_that_cost_tokens_is_counted_once_per_run(): void {
 		$feed  = self::create_feed();
 		$run   = Contract_Fixtures::run_id();

@@ -164,6 +164,8 @@ function insert_post( array $draft, Feed $feed, string $run_id, Import_Batch $ba
 		}
 		$match = $anyway ? null : Dedupe\find_match( $draft['identity'] );
 		if ( null !== $match ) {
+			// Its model calls were paid for all the same; skip() commits the cost with the skip.
+			Costs\record( $draft['key'], $run_id, $feed->id, 0, $priced );
 			return Skips\skip( $draft, $feed, $match );
 		}
 		$post_id = wp_insert_post( wp_slash( $postarr ), true );
