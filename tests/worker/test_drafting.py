@@ -155,3 +155,33 @@ def test_an_endpoint_failure_is_an_item_error_whatever_the_policy(pipeline, mode
     with pytest.raises(RewriteError) as caught:
         pipeline.draft_for(entry("[model-500] Ferries"), endpoint(model_server), {"on_failure": "original"})
     assert caught.value.code == "model_http_error"
+
+
+def test_a_stored_answer_is_never_paid_twice_and_a_new_preset_or_version_asks_again(model_server, tmp_path):
+    from atai_worker import prompts
+    from atai_worker.store import SqliteRunStore
+
+    store = SqliteRunStore(tmp_path / "runs.db")
+    stored = Pipeline(Fetcher(allowed_hosts=("127.0.0.1",), timeout=5, max_bytes=1_000_000),
+                      Rewriter(timeout=10, answers=store))
+    first = stored.draft_for(entry("Ferries"), endpoint(model_server))
+    # The same item again (a crash before its draft was kept, a retry): the stored answer, its own cost.
+    again = stored.draft_for(entry("Ferries"), endpoint(model_server))
+    # The same story through another feed: the stored answer, at no cost to that item.
+    other = stored.draft_for(entry("Ferries").replace(feed_id=2, key=item_key(2, None, "https://other.example/f")),
+                             endpoint(model_server))
+    assert len(model_server.requests) == 1
+    assert [c["cached"] for c in first.usage["calls"] + again.usage["calls"]] == [False, False]
+    assert [c["cached"] for c in other.usage["calls"]] == [True]
+    assert again.content == first.content
+
+    stored.draft_for(entry("Ferries"), endpoint(model_server), {"preset": "summarize"})
+    stored.draft_for(entry("Ferries"), endpoint(model_server), {"tone": "dry"})
+    bumped = prompts.Preset("rewrite", "2", prompts.PRESETS["rewrite"].task, prompts.PRESETS["rewrite"].length)
+    original = prompts.PRESETS["rewrite"]
+    prompts.PRESETS["rewrite"] = bumped
+    try:
+        stored.draft_for(entry("Ferries"), endpoint(model_server))
+    finally:
+        prompts.PRESETS["rewrite"] = original
+    assert len(model_server.requests) == 4

@@ -221,13 +221,15 @@ def test_a_stored_answer_is_never_paid_for_again(runner, feed_files, model_serve
     model_server.scripted["Refused"] = {"title": "", "content": "<p>An answer without a title.</p>",
                                         "excerpt": "", "tags": []}
     url = feed_files.add("answers", ["Paid once", "Refused"])
-    first = run(runner, request_for(url, ai=ai_on(model_server)))
-    again = run(runner, request_for(url, ai=ai_on(model_server)))  # the same entries, sent again
+    request = request_for(url, ai=ai_on(model_server))
+    request["options"] = {"on_failure": "retry"}
+    first = run(runner, request)
+    again = run(runner, request)  # the same entries, sent again
     assert [d["title"] for d in again["drafts"]] == [d["title"] for d in first["drafts"]] == [TITLE_PREFIX + "Paid once"]
     assert len(model_server.calls("Paid once")) == 1
-    # An answer the guards refused (no title) is not kept: trying the item again asks the model again.
-    assert [e["code"] for e in again["errors"]] == ["title_empty"]
-    assert len(model_server.calls("Refused")) == 2
+    # An answer without a title is asked for once more and never kept: trying the item again asks the model again.
+    assert [e["code"] for e in again["errors"]] == ["model_invalid_output"]
+    assert len(model_server.calls("Refused")) == 4
 
 
 @pytest.mark.parametrize("policy, held", [(None, True), ("hold", True), ("original", False)])
