@@ -6,8 +6,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from axe import accessibility_problems
+from browser import PAGE_WAIT, open_screen, screenshot
 from harness import unique_name
-from test_admin_screens import PAGE_WAIT, admin, browser, open_screen, screenshot  # noqa: F401  (fixtures)
 
 FEEDS_SCREEN = "/wp-admin/admin.php?page=atai-feeds"
 

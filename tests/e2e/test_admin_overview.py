@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from axe import accessibility_problems
-from test_admin_screens import PAGE_WAIT, admin, browser, open_screen, screenshot  # noqa: F401  (fixtures)
+from browser import PAGE_WAIT, open_screen, screenshot
 from harness import Stack, unique_name
 
 SITE_HEALTH = "/wp-admin/site-health.php"
@@ -112,11 +112,11 @@ def test_all_posts_shows_each_posts_feed_and_filters_by_feed(e2e, admin, importe
     assert accessibility_problems(admin, "#atai-filter-feed", "table.wp-list-table") == []
 
 
-def test_the_post_editor_shows_the_source_box(e2e, admin, imported):
+def test_the_post_editor_box_names_the_source_the_feed_and_the_model(e2e, admin, imported):
     post = e2e.posts_of_feed(imported["garden"]["id"])[0]
     open_screen(admin, e2e, f"/wp-admin/post.php?post={post['id']}&action=edit")
-    box = WebDriverWait(admin, PAGE_WAIT).until(lambda d: d.find_elements(By.ID, "atai-source"))[0]
-    WebDriverWait(admin, PAGE_WAIT).until(lambda d: "Original" in box.get_attribute("textContent"))
+    box = WebDriverWait(admin, PAGE_WAIT).until(lambda d: d.find_elements(By.ID, "atai-provenance"))[0]
+    WebDriverWait(admin, PAGE_WAIT).until(lambda d: "Feed" in box.get_attribute("textContent"))
     text = box.get_attribute("textContent")
     assert imported["garden"]["title"] in text and "fake-model" in text
     screenshot(admin, "post-editor-source")
@@ -125,7 +125,10 @@ def test_the_post_editor_shows_the_source_box(e2e, admin, imported):
 @pytest.mark.parametrize("path", [
     "/wp-admin/admin.php?page=atai-feeds",
     "/wp-admin/admin.php?page=atai-feeds&action=add",
+    "/wp-admin/admin.php?page=atai-feeds&action=import",
     "/wp-admin/admin.php?page=atai-settings",
+    "/wp-admin/admin.php?page=atai-review",
+    "/wp-admin/admin.php?page=atai-activity",
 ])
 def test_every_plugin_screen_passes_the_accessibility_check(e2e, admin, path):
     open_screen(admin, e2e, path)

@@ -9,8 +9,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from axe import accessibility_problems
+from browser import open_screen, screenshot
 from harness import RUN_DEADLINE, Stack, unique_name
-from test_admin_screens import admin, browser, open_screen, screenshot  # noqa: F401  (fixtures)
 
 ACTIVITY = "/wp-admin/admin.php?page=atai-activity"
 

@@ -55,7 +55,13 @@ final class FeedsListTest extends TestCase {
 
 	public function test_views_count_active_failing_and_paused_feeds_and_filter_the_rows(): void {
 		$active  = self::create_feed( array( 'title' => 'Harbour News' ) );
-		$failing = self::set_feed_columns( self::create_feed( array( 'title' => 'Broken Wire' ) )->id, array( 'last_status' => 'failed' ) );
+		$failing = self::set_feed_columns(
+			self::create_feed( array( 'title' => 'Broken Wire' ) )->id,
+			array(
+				'last_status' => 'failed',
+				'failed_runs' => 1,
+			)
+		);
 		$paused  = self::create_feed( array( 'title' => 'Quiet Notes' ) );
 		Feeds\set_status( $paused->id, 'paused' );
 		$total = Feeds\count_all();
@@ -67,7 +73,7 @@ final class FeedsListTest extends TestCase {
 		$this->assertContains( $failing->id, self::row_ids( self::list_html( array( 'status' => 'failing' ) ) ) );
 		$this->assertNotContains( $active->id, self::row_ids( self::list_html( array( 'status' => 'failing' ) ) ) );
 		$this->assertSame( array( $paused->id ), array_values( array_intersect( array( $active->id, $failing->id, $paused->id ), self::row_ids( self::list_html( array( 'status' => 'paused' ) ) ) ) ) );
-		$this->assertStringContainsString( '<span class="atai-error">Failing</span>', self::list_html( array( 's' => 'Broken Wire' ) ) );
+		$this->assertStringContainsString( '<strong class="atai-state atai-state-failing">Failing</strong>', self::list_html( array( 's' => 'Broken Wire' ) ) );
 	}
 
 	public function test_search_finds_feeds_by_title_or_address(): void {
@@ -216,7 +222,7 @@ final class FeedsListTest extends TestCase {
 		$this->assertStringContainsString( '<th scope="col">Date</th>', $html );
 		$this->assertStringContainsString( esc_html( wp_date( get_option( 'date_format' ) ) ), $html );
 		$this->assertStringContainsString( '>Kept post</a> <span class="atai-post-status">(Draft)</span>', $html );
-		$this->assertStringContainsString( 'Held for review', $html );
+		$this->assertStringContainsString( 'Waiting for review', $html );
 		$this->assertStringContainsString( '>Held post</a> <span class="atai-post-status">(Pending)</span>', $html );
 		$this->assertStringContainsString( '<td>Deleted</td>', $html );
 	}

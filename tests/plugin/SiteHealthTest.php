@@ -8,6 +8,7 @@
 namespace ATAI\Tests;
 
 use ATAI\Cron;
+use ATAI\Health;
 use ATAI\Settings;
 use ATAI\Site_Health;
 
@@ -133,7 +134,7 @@ final class SiteHealthTest extends RestTestCase {
 	}
 
 	public function test_a_tick_within_the_last_minutes_is_good(): void {
-		update_option( Cron\LAST_TICK_OPTION, time() - 30, false );
+		update_option( Health\LAST_TICK_OPTION, time() - 30, false );
 
 		$result = Site_Health\test_cron();
 
@@ -142,7 +143,7 @@ final class SiteHealthTest extends RestTestCase {
 	}
 
 	public function test_a_stale_tick_is_reported_with_the_advice_to_use_the_systems_cron(): void {
-		update_option( Cron\LAST_TICK_OPTION, time() - 2 * HOUR_IN_SECONDS, false );
+		update_option( Health\LAST_TICK_OPTION, time() - 2 * HOUR_IN_SECONDS, false );
 
 		$result = Site_Health\test_cron();
 
@@ -153,7 +154,7 @@ final class SiteHealthTest extends RestTestCase {
 	}
 
 	public function test_a_schedule_that_never_ran_is_reported(): void {
-		delete_option( Cron\LAST_TICK_OPTION );
+		delete_option( Health\LAST_TICK_OPTION );
 
 		$result = Site_Health\test_cron();
 
@@ -162,13 +163,13 @@ final class SiteHealthTest extends RestTestCase {
 	}
 
 	public function test_the_tick_records_when_it_ran(): void {
-		delete_option( Cron\LAST_TICK_OPTION );
+		delete_option( Health\LAST_TICK_OPTION );
 		self::use_worker( 'http://127.0.0.1:' . Local_Server::free_port() );
 		$before = time();
 
 		Cron\tick();
 
-		$this->assertGreaterThanOrEqual( $before, (int) get_option( Cron\LAST_TICK_OPTION ) );
+		$this->assertGreaterThanOrEqual( $before, (int) get_option( Health\LAST_TICK_OPTION ) );
 	}
 
 	public function test_the_real_workers_empty_queue_is_good(): void {

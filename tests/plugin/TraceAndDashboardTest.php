@@ -1,6 +1,6 @@
 <?php
 /**
- * Posts you can trace (the Source column, the filter by feed, the editor's Source box) and the dashboard widget.
+ * Posts you can trace (the Source column, the filter by feed, the feed in the editor's box) and the dashboard widget.
  *
  * @package automationtools-ai
  */
@@ -9,6 +9,8 @@ namespace ATAI\Tests;
 
 use ATAI\Admin\Dashboard_Widget;
 use ATAI\Admin\Post_Source;
+use ATAI\Costs;
+use ATAI\Provenance;
 use ATAI\Runs;
 
 /**
@@ -107,7 +109,7 @@ final class TraceAndDashboardTest extends TestCase {
 		}
 	}
 
-	public function test_the_editor_shows_a_source_box_on_imported_posts_with_the_feed_and_the_model(): void {
+	public function test_the_editors_box_on_imported_posts_names_the_original_the_feed_and_the_model(): void {
 		global $wp_meta_boxes;
 		self::act_as( 'administrator' );
 		$feed    = self::create_feed( array( 'title' => 'Harbour News' ) );
@@ -115,15 +117,15 @@ final class TraceAndDashboardTest extends TestCase {
 		$own     = wp_insert_post( array( 'post_title' => 'Written here', 'post_status' => 'draft' ) );
 
 		$wp_meta_boxes = array(); // phpcs:ignore WordPress.WP.GlobalVariablesOverride.Prohibited -- a clean editor for this test.
-		Post_Source\add_meta_box( 'post', get_post( $own ) );
+		Provenance\add_meta_box( 'post', get_post( $own ) );
 		$this->assertEmpty( $wp_meta_boxes );
-		Post_Source\add_meta_box( 'post', get_post( $post_id ) );
-		$this->assertArrayHasKey( Post_Source\META_BOX, $wp_meta_boxes['post']['side']['default'] );
+		Provenance\add_meta_box( 'post', get_post( $post_id ) );
+		$this->assertArrayHasKey( 'atai-provenance', $wp_meta_boxes['post']['side']['high'] );
 
-		$box = self::output( static fn() => Post_Source\render_meta_box( get_post( $post_id ) ) );
+		$box = self::output( static fn() => Provenance\render_box( get_post( $post_id ) ) );
 		$this->assertStringContainsString( 'href="https://news.example.org/articles/box"', $box );
 		$this->assertStringContainsString( '>Harbour News</a>', $box );
-		$this->assertStringContainsString( 'The AI model gpt-4o-mini, from the original', $box );
+		$this->assertStringContainsString( '<code>gpt-4o-mini</code>', $box );
 	}
 
 	public function test_the_dashboard_widget_is_for_administrators(): void {
@@ -151,6 +153,7 @@ final class TraceAndDashboardTest extends TestCase {
 			$broken->id,
 			array(
 				'last_status' => 'failed',
+				'failed_runs' => 1,
 				'last_error'  => 'fetch: got 404 from https://broken.example.org/feed',
 			)
 		);
@@ -159,26 +162,33 @@ final class TraceAndDashboardTest extends TestCase {
 
 		$this->assertSame( 2, array_sum( Dashboard_Widget\posts_by_day() ) );
 		$this->assertStringContainsString( '1 draft waiting for review</a>', $html );
-		$this->assertStringContainsString( 'post_status=pending&#038;atai_feed=any', $html );
+		$this->assertStringContainsString( 'page=atai-review', $html );
 		$this->assertStringContainsString( '1 failing feed</a>', $html );
 		$this->assertStringContainsString( 'Broken &amp; Feed</a>: <span class="atai-error">fetch: got 404 from https://broken.example.org/feed</span>', $html );
-		$this->assertSame( 1, substr_count( $html, 'role="img"' ) );
-		$this->assertSame( Dashboard_Widget\DAYS, substr_count( $html, '<rect class="atai-chart-bar"' ) );
+		// Posts and, as the imported drafts filed what their model calls cost, AI cost.
+		$this->assertSame( 2, substr_count( $html, 'role="img"' ) );
+		$this->assertSame( 2 * Dashboard_Widget\DAYS, substr_count( $html, '<rect class="atai-chart-bar"' ) );
 		$this->assertStringContainsString( '2 in all over 30 days', $html );
 		$this->assertSame( Dashboard_Widget\DAYS + 1, substr_count( $html, '<tr>' ) );
-		$this->assertStringContainsString( 'No AI cost recorded in these days.', $html );
 	}
 
-	public function test_a_cost_per_day_from_the_cost_feature_draws_a_second_chart(): void {
+	public function test_the_costs_the_runs_filed_draw_a_second_chart(): void {
 		self::act_as( 'administrator' );
-		$today = gmdate( 'Y-m-d' );
-		$costs = static fn( array $days ) => array( $today => 0.42 ) + $days;
-		add_filter( 'atai_cost_by_day', $costs );
-		try {
-			$html = self::output( 'ATAI\\Admin\\Dashboard_Widget\\render' );
-		} finally {
-			remove_filter( 'atai_cost_by_day', $costs );
-		}
+		$none = self::output( 'ATAI\\Admin\\Dashboard_Widget\\render' );
+		$this->assertSame( 1, substr_count( $none, 'role="img"' ) );
+		$this->assertStringContainsString( 'No AI cost recorded in these days.', $none );
+
+		$feed   = self::create_feed( array( 'title' => 'Harbour News' ) );
+		$priced = array(
+			'model'             => 'gpt-4o-mini',
+			'prompt_tokens'     => 1000,
+			'completion_tokens' => 500,
+			'micros'            => 420000,
+			'unpriced'          => false,
+		);
+		Costs\record( str_repeat( 'c', 64 ), Contract_Fixtures::run_id(), $feed->id, 0, $priced );
+
+		$html = self::output( 'ATAI\\Admin\\Dashboard_Widget\\render' );
 
 		$this->assertSame( 2, substr_count( $html, 'role="img"' ) );
 		$this->assertStringContainsString( '0.42 in all over 30 days', $html );

@@ -19,9 +19,6 @@ const HOOK     = 'atai_tick';
 const SCHEDULE = 'atai_every_minute';
 const LOCK     = 'tick';
 
-/** When the tick last started (a Unix time): Site Health tells from it whether WP-Cron runs. */
-const LAST_TICK_OPTION = 'atai_last_tick';
-
 /** Seconds a tick (or a callback) may spend; the filter atai_time_budget changes it. */
 const DEFAULT_TIME_BUDGET = 20;
 
@@ -92,7 +89,7 @@ function tick(): array {
 		'errors'     => array(),
 	);
 	// Also when another tick holds the lock: WP-Cron did run us.
-	update_option( LAST_TICK_OPTION, time(), false );
+	\ATAI\Health\tick_started();
 	if ( ! Lock\acquire( LOCK ) ) {
 		$summary['locked'] = true;
 		return $summary;

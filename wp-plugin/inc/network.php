@@ -9,6 +9,7 @@
 namespace ATAI\Network;
 
 use ATAI\Cron;
+use ATAI\Health_Digest;
 use ATAI\Schema;
 
 /**
@@ -39,13 +40,24 @@ function for_each_site( callable $work ): void {
 }
 
 /**
- * Set up one site: its tables and its tick.
+ * Set up one site: its tables, its tick and its daily digest.
  *
  * @since 0.2.0
  */
 function set_up_site(): void {
 	Schema\install();
 	Cron\ensure_scheduled();
+	Health_Digest\ensure_scheduled();
+}
+
+/**
+ * Stop one site's scheduled work (deactivation); its data stays.
+ *
+ * @since 0.2.0
+ */
+function stop_site(): void {
+	Cron\unschedule();
+	Health_Digest\unschedule();
 }
 
 /**

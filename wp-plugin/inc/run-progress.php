@@ -77,6 +77,8 @@ function item_counts( string $run_id ): array {
 		$number = (int) $row['items'];
 		if ( 'posted' === $row['state'] ) {
 			$counts[ 'pending' === $row['post_status'] ? 'held' : 'posted' ] += $number;
+		} elseif ( 'discarded' === $row['state'] ) {
+			$counts['skipped'] += $number;
 		} elseif ( isset( $counts[ $row['state'] ] ) ) {
 			$counts[ $row['state'] ] += $number;
 		} else {
@@ -98,7 +100,7 @@ function new_posts( string $run_id ): array {
 	$table = Schema\items_table();
 	$ids   = $wpdb->get_col(
 		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-		$wpdb->prepare( "SELECT post_id FROM {$table} WHERE run_id = %s AND state = 'posted' AND post_id > 0 ORDER BY updated_at DESC, id DESC LIMIT %d", $run_id, POSTS_LISTED )
+		$wpdb->prepare( "SELECT post_id FROM {$table} WHERE run_id = %s AND state IN ('posted', 'held') AND post_id > 0 ORDER BY updated_at DESC, id DESC LIMIT %d", $run_id, POSTS_LISTED )
 	);
 	$posts = array();
 	foreach ( array_map( 'intval', $ids ) as $post_id ) {

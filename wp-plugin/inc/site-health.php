@@ -11,15 +11,12 @@ namespace ATAI\Site_Health;
 use ATAI\Admin\Settings_Page;
 use ATAI\Clock;
 use ATAI\Contract;
-use ATAI\Cron;
 use ATAI\Feeds;
+use ATAI\Health;
 use ATAI\Schema;
 use ATAI\Settings;
 use ATAI\Worker;
 use WP_Error;
-
-/** The tick runs every minute: older than this, WP-Cron is not running it. */
-const STALE_TICK_SECONDS = 5 * MINUTE_IN_SECONDS;
 
 /** More runs than this waiting in the worker's queue is a backlog worth a look. */
 const BACKLOG = 20;
@@ -164,7 +161,7 @@ function test_worker(): array {
  * @return array<string, mixed>
  */
 function test_cron(): array {
-	$last   = (int) get_option( Cron\LAST_TICK_OPTION, 0 );
+	$last   = (int) get_option( Health\LAST_TICK_OPTION, 0 );
 	$advice = sprintf(
 		/* translators: %s: the address of wp-cron.php. */
 		__( 'WP-Cron runs only when someone visits the site, and not at all when DISABLE_WP_CRON is set. Let the server\'s own cron call %s every minute, for example with the crontab line: * * * * * wget -q -O /dev/null "<that address>?doing_wp_cron"', 'automationtools-ai' ),
@@ -180,7 +177,7 @@ function test_cron(): array {
 		);
 	}
 	$age = time() - $last;
-	if ( $age > STALE_TICK_SECONDS ) {
+	if ( $age > Health\TICK_STALE_AFTER ) {
 		return result(
 			'atai_cron',
 			'recommended',
@@ -258,7 +255,7 @@ function test_ai(): array {
 			__( 'Posts are the cleaned original text, so no AI endpoint is needed. Turn AI rewriting on in the settings to use one.', 'automationtools-ai' )
 		);
 	}
-	$answer = Worker\ai_test( \ATAI\Runs\site_endpoint() );
+	$answer = Worker\ai_test( \ATAI\Prompts\site_endpoint() );
 	if ( is_wp_error( $answer ) ) {
 		return result(
 			'atai_ai',
@@ -306,7 +303,7 @@ function add_info( $info ) {
 		}
 		return 'constant' === Settings\source( $option ) ? __( 'Set in wp-config.php', 'automationtools-ai' ) : __( 'Set', 'automationtools-ai' );
 	};
-	$last_tick = (int) get_option( Cron\LAST_TICK_OPTION, 0 );
+	$last_tick = (int) get_option( Health\LAST_TICK_OPTION, 0 );
 	$base_url  = Settings\get( Settings\AI_BASE_URL );
 	$model     = Settings\get( Settings\AI_MODEL );
 	$fields    = array(

@@ -108,14 +108,16 @@ class Activity_List_Table extends \WP_List_Table {
 				$where[] = "i.state = 'posted' AND (p.post_status IS NULL OR p.post_status <> 'pending')";
 				break;
 			case 'held':
-				$where[] = "i.state = 'posted' AND p.post_status = 'pending'";
+				$where[] = "(i.state = 'held' OR (i.state = 'posted' AND p.post_status = 'pending'))";
 				break;
 			case 'queued':
 				$where[] = "i.state IN ('queued', 'importing')";
 				break;
 			case 'skipped':
+				$where[] = "i.state IN ('skipped', 'discarded')";
+				break;
 			case 'failed':
-				$where[] = $wpdb->prepare( 'i.state = %s', $filters['outcome'] );
+				$where[] = "i.state = 'failed'";
 				break;
 		}
 		if ( '' !== $filters['from'] ) {
@@ -273,6 +275,10 @@ class Activity_List_Table extends \WP_List_Table {
 					return esc_html__( 'Posted, since deleted', 'automationtools-ai' );
 				}
 				return 'pending' === $item['post_status'] ? esc_html__( 'Held for review', 'automationtools-ai' ) : esc_html__( 'Posted', 'automationtools-ai' );
+			case 'held':
+				return esc_html__( 'Held for review', 'automationtools-ai' );
+			case 'discarded':
+				return esc_html__( 'Discarded in review', 'automationtools-ai' );
 			case 'skipped':
 				return esc_html__( 'Skipped', 'automationtools-ai' );
 			case 'failed':
@@ -289,7 +295,7 @@ class Activity_List_Table extends \WP_List_Table {
 	 * @param array<string, mixed> $item Ledger row with post_status.
 	 */
 	public function column_details( $item ): string {
-		if ( 'posted' === $item['state'] ) {
+		if ( 'posted' === $item['state'] || 'held' === $item['state'] ) {
 			$edit = null === $item['post_status'] ? null : get_edit_post_link( $item['post_id'] );
 			if ( ! $edit ) {
 				return esc_html__( 'The post was deleted.', 'automationtools-ai' );

@@ -8,9 +8,11 @@
 
 namespace ATAI\Admin;
 
+use ATAI\Admin\Feed_Health_View;
 use ATAI\Admin\Feeds_Page;
 use ATAI\Admin\Post_Source;
 use ATAI\Clock;
+use ATAI\Costs;
 use ATAI\Feed;
 use ATAI\Schema;
 
@@ -23,7 +25,7 @@ class Feeds_List_Table extends \WP_List_Table {
 
 	const PER_PAGE = 20;
 
-	/** Views by status; "failing" is an active feed whose last run failed. */
+	/** Views by state (Health\state()): "failing" is an active feed whose last run failed. */
 	const VIEWS = array( 'active', 'failing', 'paused' );
 
 	/** Sortable columns and the SQL they sort by. */
@@ -47,6 +49,13 @@ class Feeds_List_Table extends \WP_List_Table {
 	 * @var array<string, true>
 	 */
 	private array $shared_titles = array();
+
+	/**
+	 * AI costs by feed ID (Costs\by_feed()), for the rows on this page.
+	 *
+	 * @var array<int, array{month: int, total: int, items: int, unpriced: int}>
+	 */
+	private array $costs = array();
 
 	/**
 	 * Set up the table.
@@ -81,6 +90,7 @@ class Feeds_List_Table extends \WP_List_Table {
 			'posts_made' => __( 'Posts made', 'automationtools-ai' ),
 			'held'       => __( 'Held', 'automationtools-ai' ),
 			'failed'     => __( 'Failed', 'automationtools-ai' ),
+			'ai_cost'    => __( 'AI cost', 'automationtools-ai' ),
 			'last_error' => __( 'Last error', 'automationtools-ai' ),
 		);
 	}
@@ -149,7 +159,7 @@ class Feeds_List_Table extends \WP_List_Table {
 			case 'active':
 				return "f.status = 'active'";
 			case 'failing':
-				return "f.status = 'active' AND f.last_status = 'failed'";
+				return "f.status = 'active' AND f.failed_runs > 0";
 			case 'paused':
 				return "f.status = 'paused'";
 		}
@@ -187,7 +197,9 @@ class Feeds_List_Table extends \WP_List_Table {
 		$this->shared_titles = array_fill_keys( $wpdb->get_col( "SELECT title FROM {$feeds} WHERE title <> '' GROUP BY title HAVING COUNT(*) > 1" ), true );
 		// phpcs:enable
 		$this->items  = array_map( array( Feed::class, 'from_row' ), $rows ?: array() );
-		$this->counts = self::item_counts( array_map( static fn( Feed $feed ) => $feed->id, $this->items ) );
+		$ids          = array_map( static fn( Feed $feed ) => $feed->id, $this->items );
+		$this->counts = self::item_counts( $ids );
+		$this->costs  = Costs\by_feed( $ids );
 		$this->_column_headers = array( $this->get_columns(), array(), $this->get_sortable_columns(), 'feed' );
 		$this->set_pagination_args(
 			array(
@@ -198,7 +210,7 @@ class Feeds_List_Table extends \WP_List_Table {
 	}
 
 	/**
-	 * Posted, held (posted, waiting as pending) and failed items of these feeds.
+	 * Posted, held (waiting for review) and failed items of these feeds.
 	 *
 	 * @since 0.2.0
 	 *
@@ -221,9 +233,9 @@ class Feeds_List_Table extends \WP_List_Table {
 		$items = Schema\items_table();
 		$in    = implode( ',', array_map( 'intval', $feed_ids ) );
 		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names are ours and core's; the IDs are integers.
-		$rows = $wpdb->get_results( "SELECT i.feed_id, i.state, p.post_status, COUNT(*) AS items FROM {$items} i LEFT JOIN {$wpdb->posts} p ON p.ID = i.post_id WHERE i.feed_id IN ({$in}) AND i.state IN ('posted', 'failed') GROUP BY i.feed_id, i.state, p.post_status", ARRAY_A );
+		$rows = $wpdb->get_results( "SELECT i.feed_id, i.state, p.post_status, COUNT(*) AS items FROM {$items} i LEFT JOIN {$wpdb->posts} p ON p.ID = i.post_id WHERE i.feed_id IN ({$in}) AND i.state IN ('posted', 'held', 'failed') GROUP BY i.feed_id, i.state, p.post_status", ARRAY_A );
 		foreach ( $rows ?: array() as $row ) {
-			$kind = 'failed' === $row['state'] ? 'failed' : ( 'pending' === $row['post_status'] ? 'held' : 'posted' );
+			$kind = 'posted' === $row['state'] && 'pending' === $row['post_status'] ? 'held' : $row['state'];
 			$counts[ (int) $row['feed_id'] ][ $kind ] += (int) $row['items'];
 		}
 		return $counts;
@@ -346,17 +358,14 @@ class Feeds_List_Table extends \WP_List_Table {
 	}
 
 	/**
-	 * The status in words: Active, Paused or Failing.
+	 * The state in words: Active, Paused, Failing (since when, why, next try) or Gone.
 	 *
 	 * @since 0.1.0
 	 *
 	 * @param Feed $feed The feed.
 	 */
 	public function column_status( $feed ): string {
-		if ( 'active' === $feed->status && 'failed' === $feed->last_status ) {
-			return '<span class="atai-error">' . esc_html__( 'Failing', 'automationtools-ai' ) . '</span>';
-		}
-		return esc_html( Feeds_Page\status_labels()[ $feed->status ] ?? $feed->status );
+		return Feed_Health_View\status_cell( $feed );
 	}
 
 	/**
@@ -454,6 +463,22 @@ class Feeds_List_Table extends \WP_List_Table {
 			admin_url( 'admin.php' )
 		);
 		return '<a href="' . esc_url( $url ) . '">' . esc_html( number_format_i18n( $failed ) ) . '</a>';
+	}
+
+	/**
+	 * What the feed's AI calls cost this month and in all.
+	 *
+	 * @since 0.2.0
+	 *
+	 * @param Feed $feed The feed.
+	 */
+	public function column_ai_cost( $feed ): string {
+		$cost = $this->costs[ $feed->id ] ?? null;
+		if ( ! $cost || ! $cost['items'] ) {
+			return '—';
+		}
+		/* translators: 1: this month's cost, 2: all-time cost. */
+		return esc_html( sprintf( __( '%1$s this month, %2$s in all', 'automationtools-ai' ), Costs\dollars( $cost['month'] ), Costs\dollars( $cost['total'] ) ) );
 	}
 
 	/**

@@ -10,9 +10,12 @@ namespace ATAI\Admin\Dashboard_Widget;
 
 use ATAI\Admin\Feeds_Page;
 use ATAI\Admin\Post_Source;
+use ATAI\Admin\Reviews_Page;
 use ATAI\Clock;
+use ATAI\Costs;
 use ATAI\Feeds;
-use ATAI\Posts;
+use ATAI\Health;
+use ATAI\Reviews;
 use ATAI\Schema;
 
 const WIDGET = 'atai_dashboard';
@@ -76,7 +79,7 @@ function posts_by_day(): array {
 	$table = Schema\items_table();
 	$rows  = $wpdb->get_results(
 		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-		$wpdb->prepare( "SELECT DATE(updated_at) AS day, COUNT(*) AS posts FROM {$table} WHERE state = 'posted' AND updated_at >= %s GROUP BY DATE(updated_at)", array_key_first( $days ) . ' 00:00:00' ),
+		$wpdb->prepare( "SELECT DATE(updated_at) AS day, COUNT(*) AS posts FROM {$table} WHERE state IN ('posted', 'held') AND updated_at >= %s GROUP BY DATE(updated_at)", array_key_first( $days ) . ' 00:00:00' ),
 		ARRAY_A
 	);
 	foreach ( $rows ?: array() as $row ) {
@@ -88,56 +91,31 @@ function posts_by_day(): array {
 }
 
 /**
- * AI cost per day (UTC), in the site's currency units.
+ * AI cost per day (UTC), in dollars, from the costs the runs filed.
  *
  * @since 0.2.0
  *
  * @return array<string, float>
  */
 function cost_by_day(): array {
-	/**
-	 * Filters the AI cost per day shown on the dashboard: the feature that records what each draft cost fills it.
-	 *
-	 * @since 0.2.0
-	 *
-	 * @param array<string, float> $costs Cost by UTC day (Y-m-d), the last 30 days, oldest first, all 0.
-	 */
-	$costs = apply_filters( 'atai_cost_by_day', array_map( 'floatval', empty_days() ) );
-	return is_array( $costs ) ? array_map( 'floatval', array_intersect_key( $costs + empty_days(), empty_days() ) ) : array_map( 'floatval', empty_days() );
+	$days = array_map( 'floatval', empty_days() );
+	foreach ( Costs\micros_by_day( array_key_first( $days ) ) as $day => $micros ) {
+		if ( isset( $days[ $day ] ) ) {
+			$days[ $day ] = $micros / 1000000;
+		}
+	}
+	return $days;
 }
 
 /**
- * Imported posts waiting for a person (held drafts become pending posts).
- *
- * @since 0.2.0
- */
-function waiting_for_review(): int {
-	$query = new \WP_Query(
-		array(
-			'post_type'      => 'post',
-			'post_status'    => 'pending',
-			'posts_per_page' => 1,
-			'fields'         => 'ids',
-			'meta_query'     => array( // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_query -- one count on the dashboard.
-				array(
-					'key'     => Posts\META_FEED_ID,
-					'compare' => 'EXISTS',
-				),
-			),
-		)
-	);
-	return (int) $query->found_posts;
-}
-
-/**
- * Feeds whose last run failed.
+ * Feeds that are failing (Health\state()).
  *
  * @since 0.2.0
  *
  * @return \ATAI\Feed[]
  */
 function failing_feeds(): array {
-	return array_values( array_filter( Feeds\all(), static fn( $feed ) => 'failed' === $feed->last_status ) );
+	return array_values( array_filter( Feeds\all(), static fn( $feed ) => 'failing' === Health\state( $feed ) ) );
 }
 
 /**
@@ -148,22 +126,14 @@ function failing_feeds(): array {
 function render(): void {
 	$posts   = posts_by_day();
 	$costs   = cost_by_day();
-	$waiting = waiting_for_review();
+	$waiting = Reviews\waiting_count();
 	$failing = failing_feeds();
 
 	echo '<div class="atai-dashboard">';
 	echo '<ul class="atai-dashboard-counts">';
 	printf(
 		'<li><a href="%1$s">%2$s</a></li>',
-		esc_url(
-			add_query_arg(
-				array(
-					'post_status'          => 'pending',
-					Post_Source\FILTER_ARG => 'any',
-				),
-				admin_url( 'edit.php' )
-			)
-		),
+		esc_url( Reviews_Page\url() ),
 		/* translators: %s: number of drafts. */
 		esc_html( sprintf( _n( '%s draft waiting for review', '%s drafts waiting for review', $waiting, 'automationtools-ai' ), number_format_i18n( $waiting ) ) )
 	);

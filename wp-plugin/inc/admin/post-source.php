@@ -18,8 +18,6 @@ const COLUMN = 'atai_source';
 /** The filter's query argument: a feed ID, or "any" for every imported post. */
 const FILTER_ARG = 'atai_feed';
 
-const META_BOX = 'atai-source';
-
 /**
  * Whether the current user sees the plugin's parts of the Posts screens.
  *
@@ -202,57 +200,4 @@ function filter_query( $query ): void {
 	$meta_query = $query->get( 'meta_query' );
 	$meta_query = is_array( $meta_query ) ? $meta_query : array();
 	$query->set( 'meta_query', array_merge( $meta_query, array( $clause ) ) );
-}
-
-/**
- * The editor's box, on imported posts.
- *
- * @since 0.2.0
- *
- * @param string   $post_type Post type.
- * @param \WP_Post $post      The post.
- */
-function add_meta_box( $post_type, $post = null ): void {
-	if ( 'post' !== $post_type || ! $post instanceof \WP_Post || ! can_see() || (int) get_post_meta( $post->ID, Posts\META_FEED_ID, true ) <= 0 ) {
-		return;
-	}
-	\add_meta_box( META_BOX, __( 'Source', 'automationtools-ai' ), __NAMESPACE__ . '\\render_meta_box', 'post', 'side', 'default' );
-}
-
-/**
- * The box: the original, the feed, and how the draft was made.
- *
- * @since 0.2.0
- *
- * @param \WP_Post $post The post.
- */
-function render_meta_box( $post ): void {
-	$source    = (string) get_post_meta( $post->ID, Posts\META_SOURCE_URL, true );
-	$feed      = feed_of( $post->ID );
-	$rewritten = (bool) get_post_meta( $post->ID, Posts\META_REWRITTEN, true );
-	$model     = (string) get_post_meta( $post->ID, Posts\META_MODEL, true );
-	echo '<dl class="atai-provenance">';
-	echo '<dt>' . esc_html__( 'Original', 'automationtools-ai' ) . '</dt><dd>';
-	echo '' !== $source ? '<a href="' . esc_url( $source ) . '" rel="noopener noreferrer">' . esc_html( $source ) . '</a>' : esc_html__( 'The feed gave no link.', 'automationtools-ai' );
-	echo '</dd><dt>' . esc_html__( 'Feed', 'automationtools-ai' ) . '</dt><dd>';
-	if ( $feed ) {
-		echo '<a href="' . esc_url(
-			Feeds_Page\url(
-				array(
-					'action' => 'edit',
-					'feed'   => $feed->id,
-				)
-			)
-		) . '">' . esc_html( feed_name( $feed ) ) . '</a>';
-	} else {
-		esc_html_e( 'A deleted feed', 'automationtools-ai' );
-	}
-	echo '</dd><dt>' . esc_html__( 'Written by', 'automationtools-ai' ) . '</dt><dd>';
-	echo esc_html(
-		$rewritten
-			/* translators: %s: the AI model's name. */
-			? sprintf( __( 'The AI model %s, from the original', 'automationtools-ai' ), '' !== $model ? $model : __( '(unnamed)', 'automationtools-ai' ) )
-			: __( 'The original author: the cleaned original text', 'automationtools-ai' )
-	);
-	echo '</dd></dl>';
 }
