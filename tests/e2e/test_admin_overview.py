@@ -79,7 +79,7 @@ def test_the_dashboard_widget_charts_the_posts_and_links_to_what_needs_attention
     assert chart.find_element(By.TAG_NAME, "title").get_attribute("textContent") == "Posts made per day"
     assert len(chart.find_elements(By.CSS_SELECTOR, "rect.atai-chart-bar")) == 30
     review = widget.find_element(By.PARTIAL_LINK_TEXT, "waiting for review")
-    assert "post_status=pending" in review.get_attribute("href")
+    assert "page=atai-review" in review.get_attribute("href")
     assert widget.find_element(By.PARTIAL_LINK_TEXT, "failing feed")
     failing = widget.find_element(By.LINK_TEXT, imported["broken"]["title"])
     assert f"feed={imported['broken']['id']}" in failing.get_attribute("href")

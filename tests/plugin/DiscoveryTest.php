@@ -234,6 +234,8 @@ final class DiscoveryTest extends RestTestCase {
 		self::act_as( 'editor' );
 		$this->assertSame( 403, self::request( 'POST', 'discover', array( 'url' => self::origin( "/site/{$site}/several.html" ) ) )->get_status() );
 		$this->assertSame( 403, self::request( 'POST', 'preview', array( 'url' => self::origin( "/gen/{$site}.xml" ) ) )->get_status() );
+		wp_set_current_user( 0 );
+		$this->assertSame( 403, self::request( 'POST', 'discover', array( 'url' => self::origin( "/site/{$site}/several.html" ) ) )->get_status() );
 
 		self::act_as( 'administrator' );
 		$found   = self::request( 'POST', 'discover', array( 'url' => self::origin( "/site/{$site}/several.html" ) ) );

@@ -478,7 +478,8 @@ def _status_error(url: httpx.URL, response: httpx.Response) -> FetchError:
     wait = f" (it asks to wait {retry_after} s)" if retry_after is not None else ""
     return FetchError(f"fetch: got {status} from {_display(url)}{wait}", code="http_error",
                       retryable=status >= 500 or status in (408, 429), status=status, retry_after=retry_after,
-                      params={"status": status, "url": _display(url)})
+                      # The site words "got {status} from {url}"; a wait it cannot word keeps the English text.
+                      params={"status": status, "url": _display(url)} if retry_after is None else None)
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> int | None:
