@@ -83,8 +83,6 @@ final class FiltersTest extends RestTestCase {
 		$request = json_decode( wp_json_encode( Runs\run_request( $feed ) ), true );
 
 		$this->assertTrue( Contract\validate( 'RunRequest', $request ) );
-		// The filters' options, beside the other features' (full text, prompts, review).
-		$filters = array_intersect_key( $request['options'], array_flip( array_keys( Filters\feed_options() ) ) );
 		$this->assertSame(
 			array(
 				'include_keywords'      => array( 'harbour', 'sea wall' ),
@@ -96,7 +94,7 @@ final class FiltersTest extends RestTestCase {
 				'max_age_days'          => 14,
 				'min_words'             => 50,
 			),
-			$filters
+			array_intersect_key( $request['options'], \ATAI\Filters\feed_options() )
 		);
 	}
 

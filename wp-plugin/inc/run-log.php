@@ -4,7 +4,8 @@
  *
  * A row says when the run started and ended, whether the feed was fetched or not modified (or could not
  * be read), and what became of its items: new in the feed, skipped by the filters, posted, held for
- * review, failed. The newest KEEP rows of each feed are kept.
+ * review (held in the ledger: inc/reviews.php), failed. The newest KEEP rows of each
+ * feed are kept.
  *
  * @package automationtools-ai
  */
