@@ -10,16 +10,18 @@ if TYPE_CHECKING:
     from flask import Flask
 
 
-def create_app(config: Mapping[str, str] | None = None) -> Flask:
+def create_app(config: Mapping[str, str] | None = None) -> "Flask":
     """The API application: settings from the environment (or a test mapping), store and queue built once."""
     # Imported here so that importing one stage module (atai_worker.parse, ...) does not load the web stack,
     # nor does the consumer, which starts faster without it (a dead consumer's runs wait on that start).
     from flask import Flask
 
     from . import api
+    from .fleet import open_fleet
     from .jobs import Jobs
     from .settings import Settings, configure_logging
     from .store import open_store
+    from .tenants import SiteRegistry
 
     settings = Settings.from_env(os.environ if config is None else config)
     configure_logging(settings.log_level)
@@ -28,7 +30,9 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.json.sort_keys = False
     # Drafts are megabytes of mostly non-ASCII text: UTF-8 as it is, not \u escapes (smaller and faster).
     app.json.ensure_ascii = False
-    app.extensions["atai"] = api.Services(settings=settings, store=open_store(settings), jobs=Jobs(settings))
+    fleet = open_fleet(settings)
+    app.extensions["atai"] = api.Services(settings=settings, store=open_store(settings), jobs=Jobs(settings),
+                                          fleet=fleet, sites=SiteRegistry(fleet, settings.worker_secret))
     app.register_blueprint(api.blueprint)
     api.register_error_handlers(app)
     return app

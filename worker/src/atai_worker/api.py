@@ -1,12 +1,13 @@
-"""The HTTP API of contract/worker-api.json: routes, the shared-secret check, JSON errors.
+"""The HTTP API of contract/worker-api.json: routes, the site's secret check, JSON errors.
 
-Request bodies carry API keys: they are validated and stored, never logged.
+Every request authenticates as one site (tenants.py), and a site sees only its own runs: another site's run
+answers 404, exactly like an unknown one. Request bodies carry API keys: they are validated and stored,
+never logged.
 """
 
 from __future__ import annotations
 
 import functools
-import hmac
 import json
 import logging
 import uuid
@@ -16,17 +17,20 @@ from importlib import metadata
 from urllib.parse import urlsplit
 
 import jsonschema
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .contract import load_contract
+from .fleet import FleetState
 from .jobs import Jobs
-from .rewrite import EndpointKeyRequired, resolve_endpoint
-from .sealed import seal_request
+from .endpoints import EndpointKeyRequired, resolve_endpoint
+from .scheduler import run_tag
+from .sealed import CALLBACK_SECRET_FIELD, seal_request, seal_text
 from .settings import OPENAI_DEFAULT_BASE_URL, Settings
-from .store import RunStore
+from .store import DEFAULT_SITE, RunStore
+from .tenants import Site, SiteRegistry
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,8 @@ class Services:
     settings: Settings
     store: RunStore
     jobs: Jobs
+    fleet: FleetState
+    sites: SiteRegistry
 
 
 def services() -> Services:
@@ -162,17 +168,29 @@ def json_body(schema_name: str) -> dict:
 
 
 @blueprint.before_request
-def require_secret():
-    """Every route but /healthz needs the shared secret, compared in constant time."""
+def require_site():
+    """Every route but /healthz needs a site's secret (compared in constant time); the site goes in g.site."""
     if request.endpoint == "atai.healthz":
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    secret = services().settings.worker_secret
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), secret.encode()):
-        return error_response(401, "unauthorized", "auth: missing or wrong shared secret; send the header "
-                                                   "'Authorization: Bearer <ATAI_WORKER_SECRET>'")
+    site = services().sites.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+    if site is None:
+        return error_response(401, "unauthorized", "auth: missing or wrong secret; send the header "
+                                                   "'Authorization: Bearer <secret>' with ATAI_WORKER_SECRET or the "
+                                                   "site's token '<site id>:<secret>' from 'atai-worker sites add'")
+    g.site = site
     return None
+
+
+def current_site() -> Site:
+    """The site the request authenticated as."""
+    return g.site
+
+
+def own_run(run_id: str) -> bool:
+    """True when the run exists and belongs to the requesting site; another site's run is as unknown."""
+    return _is_run_id(run_id) and services().store.site_of(run_id) == current_site().id
 
 
 @blueprint.get("/healthz")
@@ -197,15 +215,26 @@ def status():
 def create_run():
     body = json_body("RunRequest")
     svc = services()
+    site = current_site()
+    callback_url = body.get("callback_url")
+    if callback_url and not site.allows_callback(callback_url):
+        raise ApiError(400, "invalid_request", f"request: callback_url is not allowed for site {site.id}: it must "
+                                               f"match {site.callback_url_pattern}", "callback_url")
     run_id = uuid.uuid4().hex
     try:
         _, rewrite = resolve_endpoint(body["ai"], svc.settings)
     except EndpointKeyRequired as exc:
         raise ApiError(400, "invalid_request", exc.message, "ai.api_key") from None
     # The AI key is stored sealed: the run store is a file, or a Redis, that others may read.
-    svc.store.create_run(run_id, body["feed"]["id"], seal_request(body, svc.settings.worker_secret), rewrite)
+    stored = seal_request(body, svc.settings.worker_secret)
+    if callback_url and site.id != DEFAULT_SITE:
+        # The callback is signed with the token this request came with (the registry keeps only its hash):
+        # sealed like the AI key, and forgotten with the request when the run finishes.
+        token = request.headers["Authorization"].partition(" ")[2].strip()
+        stored[CALLBACK_SECRET_FIELD] = seal_text(token, svc.settings.worker_secret)
+    svc.store.create_run(run_id, body["feed"]["id"], stored, rewrite, site.id)
     try:
-        svc.jobs.enqueue(run_id)
+        svc.jobs.enqueue(run_id, run_tag(svc.fleet, site))
     except Exception:
         # The run is stored, and the store is what counts: the consumer's reaper enqueues a queued run
         # that has no task. Answering 500 here would only make the plugin send the run twice.
@@ -216,7 +245,7 @@ def create_run():
 
 @blueprint.get("/v1/runs/<run_id>")
 def get_run(run_id: str):
-    document = services().store.run_json(run_id) if _is_run_id(run_id) else None
+    document = services().store.run_json(run_id) if own_run(run_id) else None
     if document is None:
         raise ApiError(404, "run_not_found", f"runs: no run {run_id[:64]} (finished runs are deleted once "
                                              "acknowledged, and after 7 days otherwise)")
@@ -226,10 +255,19 @@ def get_run(run_id: str):
 @blueprint.post("/v1/runs/<run_id>/ack")
 def ack_run(run_id: str):
     body = json_body("AckRequest")
-    result = services().store.ack(run_id, body["keys"]) if _is_run_id(run_id) else None
+    result = services().store.ack(run_id, body["keys"]) if own_run(run_id) else None
     if result is None:
         raise ApiError(404, "run_not_found", f"runs: no run {run_id[:64]}")
     return jsonify(result)
+
+
+@blueprint.delete("/v1/runs/<run_id>")
+def cancel_run(run_id: str):
+    """The site no longer wants the run: the worker stops it and forgets it, drafts included."""
+    if not (own_run(run_id) and services().store.delete_run(run_id)):
+        raise ApiError(404, "run_not_found", f"runs: no run {run_id[:64]}")
+    log.info("run cancelled run_id=%s site=%s", run_id, current_site().id)
+    return jsonify({"run_id": run_id, "remaining": 0, "deleted": True})
 
 
 def _is_run_id(value: str) -> bool:

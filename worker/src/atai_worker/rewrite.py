@@ -16,27 +16,22 @@ from __future__ import annotations
 
 import collections
 import email.utils
+import functools
 import hashlib
 import json
 import math
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Protocol
-from urllib.parse import urlsplit
-
-import jsonschema
-import openai
 
 from .decode import clean_text
+from .endpoints import Endpoint
 from .errors import RewriteError
 from .models import Entry
 from .sanitize import plain_text
-from .settings import DEFAULT_AI_MAX_INPUT_TOKENS, DEFAULT_AI_MAX_OUTPUT_TOKENS, OPENAI_DEFAULT_BASE_URL, Settings
 
-# Local endpoints (Ollama, vLLM, LM Studio) need no key, but the SDK insists on one.
-KEYLESS_PLACEHOLDER = "no-key-needed"
 MAX_TAGS = 8
 
 OUTPUT_SCHEMA = {
@@ -50,7 +45,6 @@ OUTPUT_SCHEMA = {
         "tags": {"type": "array", "items": {"type": "string"}, "description": f"Up to {MAX_TAGS} short topic tags."},
     },
 }
-_OUTPUT_VALIDATOR = jsonschema.Draft202012Validator(OUTPUT_SCHEMA)
 
 SYSTEM_PROMPT = """You rewrite articles for a blog.
 Write the article again in your own words, in the same language as the original. Keep every fact, name, \
@@ -85,23 +79,15 @@ class Answers(Protocol):
     def forget_answer(self, key: str) -> None: ...
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """An OpenAI-compatible endpoint and the model to call on it."""
-
-    base_url: str
-    api_key: str = field(repr=False)
-    model: str
-    max_in_flight: int
-    max_input_tokens: int = DEFAULT_AI_MAX_INPUT_TOKENS
-    max_output_tokens: int = DEFAULT_AI_MAX_OUTPUT_TOKENS
+# The openai SDK (40 MB and most of a second to import) and jsonschema are imported where a call is made:
+# the API, and a consumer whose sites have AI off, never load them.
 
 
-class EndpointKeyRequired(RewriteError):
-    """A run names an endpoint the worker's own API key may not go to, and brings no key of its own."""
+@functools.cache
+def _output_validator():
+    import jsonschema
 
-    code = "api_key_required"
-    retryable = False
+    return jsonschema.Draft202012Validator(OUTPUT_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -114,54 +100,6 @@ class Rewritten:
     tags: tuple[str, ...]
     model: str
     usage: dict | None
-
-
-def resolve_endpoint(ai: dict, settings: Settings) -> tuple[Endpoint | None, dict]:
-    """The endpoint a run request's ai settings name (each field overrides the environment) and Run.rewrite.
-
-    The environment's API key goes only to the environment's endpoint (or one the operator lists in
-    ATAI_AI_ALLOWED_BASE_URLS): a run that names another endpoint without a key of its own raises
-    EndpointKeyRequired, instead of handing the operator's key to an address a site chose.
-    """
-    if not ai.get("enabled"):
-        return None, {"mode": "original", "model": None,
-                      "reason": "AI rewriting is turned off for this feed, so drafts are the cleaned original."}
-    base_url = ai.get("base_url") or settings.openai_base_url
-    api_key = ai.get("api_key")
-    if not api_key and settings.openai_api_key:
-        own = [settings.openai_base_url or OPENAI_DEFAULT_BASE_URL, *settings.ai_allowed_base_urls]
-        if base_url and _endpoint_id(base_url) not in {_endpoint_id(url) for url in own}:
-            raise EndpointKeyRequired(
-                "request: ai.api_key is required when ai.base_url names an endpoint other than the worker's own: "
-                "the worker's API key is only sent to OPENAI_BASE_URL and the endpoints in "
-                "ATAI_AI_ALLOWED_BASE_URLS (for an endpoint that needs no key, send any text as the key)")
-        api_key = settings.openai_api_key
-    if not (api_key or base_url):
-        return None, {"mode": "original", "model": None,
-                      "reason": "AI rewriting is on but no AI endpoint is configured (no API key or base URL in "
-                                "the plugin's settings or the worker's environment), so drafts are the cleaned "
-                                "original."}
-    endpoint = Endpoint(
-        base_url=(base_url or OPENAI_DEFAULT_BASE_URL).rstrip("/"),
-        api_key=api_key or KEYLESS_PLACEHOLDER,
-        model=ai.get("model") or settings.model,
-        max_in_flight=ai.get("max_in_flight") or settings.ai_max_in_flight,
-        max_input_tokens=settings.ai_max_input_tokens,
-        max_output_tokens=settings.ai_max_output_tokens,
-    )
-    return endpoint, {"mode": "ai", "model": endpoint.model, "reason": None}
-
-
-def _endpoint_id(url: str) -> tuple:
-    """What makes two base URLs the same endpoint: scheme, host, port and path, as a client would use them."""
-    parts = urlsplit(url.strip())
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").rstrip("."), port or {"http": 80, "https": 443}.get(scheme), \
-        parts.path.rstrip("/")
 
 
 def estimate_tokens(text: str) -> int:
@@ -225,16 +163,20 @@ class InFlightGate:
 class Rewriter:
     """Rewrites entries; built once per process so clients, in-flight gates and the answers are shared."""
 
-    def __init__(self, timeout: float, answers: Answers | None = None):
+    def __init__(self, timeout: float, answers: Answers | None = None, limits=None):
         self.timeout = timeout
         self.answers = answers
+        # The fleet's shared slots (limits.SharedLimits) when given; otherwise this process counts on its own.
+        self._limits = limits
         self._lock = threading.Lock()
-        self._clients: dict[tuple[str, str], openai.OpenAI] = {}
+        self._clients: dict[tuple[str, str], "openai.OpenAI"] = {}
         self._gates: dict[str, InFlightGate] = {}
         # (endpoint, model) pairs that refused response_format json_schema once: ask for json_object directly.
         self._json_object_only: set[tuple[str, str]] = set()
 
-    def _client(self, endpoint: Endpoint) -> openai.OpenAI:
+    def _client(self, endpoint: Endpoint) -> "openai.OpenAI":
+        import openai
+
         with self._lock:
             client = self._clients.get((endpoint.base_url, endpoint.api_key))
             if client is None:
@@ -243,8 +185,10 @@ class Rewriter:
                 self._clients[(endpoint.base_url, endpoint.api_key)] = client
             return client
 
-    def gate(self, endpoint: Endpoint) -> InFlightGate:
-        """The endpoint's process-wide gate, set to the endpoint's current limit."""
+    def gate(self, endpoint: Endpoint):
+        """The endpoint's gate (shared by the fleet, or process-wide), set to the endpoint's current limit."""
+        if self._limits is not None:
+            return self._limits.gate(endpoint)
         with self._lock:
             gate = self._gates.get(endpoint.base_url)
             if gate is None:
@@ -278,6 +222,8 @@ class Rewriter:
             self.answers.forget_answer(answer_key(endpoint, user_prompt(entry, source_html)))
 
     def _ask(self, endpoint: Endpoint, user: str, ahead: bool) -> Rewritten:
+        import openai
+
         # A rewrite is about as long as its article; twice the estimate, plus room for the other fields.
         max_tokens = min(endpoint.max_output_tokens, 2 * estimate_tokens(user) + 1024)
         with self.gate(endpoint).slot(ahead):
@@ -298,6 +244,8 @@ class Rewriter:
                 raise self._error(endpoint, exc) from None
 
     def _call(self, endpoint: Endpoint, system: str, user: str, max_tokens: int, response_format: dict):
+        import openai
+
         try:
             return self._client(endpoint).chat.completions.create(
                 model=endpoint.model,
@@ -310,7 +258,9 @@ class Rewriter:
         except openai.OpenAIError as exc:
             raise self._error(endpoint, exc) from None
 
-    def _error(self, endpoint: Endpoint, exc: openai.OpenAIError) -> RewriteError:
+    def _error(self, endpoint: Endpoint, exc: "openai.OpenAIError") -> RewriteError:
+        import openai
+
         # Messages are ours, never the endpoint's text: that can echo part of the key.
         if isinstance(exc, openai.APITimeoutError):
             return RewriteError(f"rewrite: the model did not answer within {self.timeout:g} s", code="model_timeout",
@@ -350,7 +300,9 @@ class Rewriter:
         except ValueError:
             raise RewriteError("rewrite: the model returned text that is not valid JSON",
                                code="model_invalid_output") from None
-        problem = jsonschema.exceptions.best_match(_OUTPUT_VALIDATOR.iter_errors(data))
+        import jsonschema
+
+        problem = jsonschema.exceptions.best_match(_output_validator().iter_errors(data))
         if problem is not None:
             where = ".".join(str(p) for p in problem.absolute_path) or "the answer"
             raise RewriteError(f"rewrite: the model's JSON does not have the expected fields ({where}: "
