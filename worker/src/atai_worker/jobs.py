@@ -19,15 +19,15 @@ from huey import PriorityRedisHuey, SqliteHuey
 from huey.registry import Message
 from huey.serializer import Serializer
 
+from .fleet import open_fleet
 from .owners import is_dead_here
 from .settings import Settings
 from .store import RunStore
-from .tenants import callback_for
+from .tenants import SiteRegistry, callback_for
 
 if TYPE_CHECKING:
     from .callback import Callbacks
     from .runner import Runner
-    from .tenants import SiteRegistry
 
 log = logging.getLogger(__name__)
 
@@ -131,10 +131,11 @@ class Reaper:
     """
 
     def __init__(self, jobs: Jobs, store: RunStore, interval: float = REAP_EVERY, grace: float | None = None,
-                 callbacks: "Callbacks | None" = None, sites: "SiteRegistry | None" = None):
+                 callbacks: "Callbacks | None" = None, sites: SiteRegistry | None = None):
         self.jobs = jobs
         self.store = store
-        self.sites = sites
+        # Whose run it is says where its callback may go and what signs it (tenants.callback_for).
+        self.sites = sites or SiteRegistry(open_fleet(jobs.settings), jobs.settings.worker_secret)
         self.interval = interval
         self.grace = jobs.settings.lease_seconds if grace is None else grace
         self.callbacks = callbacks
@@ -186,7 +187,7 @@ class Reaper:
     def _resume(self, run_id: str) -> None:
         """Enqueue the run again, and tell its site about the drafts it holds already."""
         self.jobs.enqueue(run_id)
-        record = self.store.get_run(run_id) if self.callbacks is not None and self.sites is not None else None
+        record = self.store.get_run(run_id) if self.callbacks is not None else None
         if record is not None and record.planned and (record.request or {}).get("callback_url"):
             # Signed with the site's own secret, and only where its pattern allows.
             target = callback_for(record, self.sites.get(record.site_id), self.jobs.settings.worker_secret)
