@@ -11,9 +11,9 @@ Parts (bench/README.md explains every figure):
   items plus a few large sites that dispatch first, AI off;
 - ai: the same with the fake model answering in 1.0 s and a limit of 16 calls in flight shared by the two
   consumers;
-- faults: the AI part again, with every fifth model call answered 429 with Retry-After, one consumer killed
-  with SIGKILL a third of the way (a supervisor starts it again 10 s later) and Redis restarted two thirds
-  of the way.
+- faults: the AI part again, with a fifth of the model calls (drawn at random) answered 429 with
+  Retry-After, one consumer killed with SIGKILL a third of the way (a supervisor starts it again 10 s later)
+  and Redis restarted two thirds of the way.
 Afterwards every item of every site must have exactly one draft or one error, and the model must never have
 seen more than 16 calls at once; if not, or if a part cannot finish, the exit status is 1.
 """
@@ -283,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--part", choices=("memory", "off", "ai", "faults"), action="append",
                         help="run only these parts (default: all four)")
     args = parser.parse_args(argv)
+    # Stopped from outside: leave through the parts' clean-up, which stops every process they started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     size = QUICK if args.quick else FULL
     parts = args.part or ["memory", "off", "ai", "faults"]
     results = []

@@ -67,7 +67,6 @@ class Site:
         self.http = httpx.Client(base_url=worker_url, headers={"Authorization": f"Bearer {token}"}, timeout=60,
                                  limits=httpx.Limits(max_connections=4))
         self.runs: dict[str, RunTrack] = {}
-        self.early: set[str] = set()  # callbacks that came before the run's creation was answered
         self.first_dispatch: float | None = None
         self.outcomes = Outcomes()
         self.redispatched = 0
@@ -96,8 +95,8 @@ class Site:
                 raise RuntimeError(f"{self.id}: {method} {path} kept failing")
             time.sleep(0.5)
 
-    def dispatch(self, feed: Feed, clock) -> str | None:
-        """Create the feed's run, skipping the keys received already; its id when its callback came first."""
+    def dispatch(self, feed: Feed, clock) -> None:
+        """Create the feed's run, skipping the keys received already."""
         with self.lock:
             seen = list(self.outcomes.by_feed.get(feed.feed_id, {}))
         body = {"feed": {"id": feed.feed_id, "url": feed.url}, "max_items": feed.items, "seen_keys": seen,
@@ -110,18 +109,11 @@ class Site:
             self.runs[run_id] = RunTrack(run_id, feed, clock())
             if self.first_dispatch is None:
                 self.first_dispatch = self.runs[run_id].created
-            if run_id in self.early:
-                self.early.discard(run_id)
-                return run_id
-        return None
 
     def knows(self, run_id: str) -> bool:
-        """True for a run of this site; an unknown one is kept in case its creation is still being answered."""
+        """True for a run of this site (a callback may come before the run's creation was answered)."""
         with self.lock:
-            if run_id in self.runs:
-                return True
-            self.early.add(run_id)
-            return False
+            return run_id in self.runs
 
     def collect(self, run_id: str, clock) -> None:
         """GET the run, note its drafts and errors, acknowledge them; finished once done and empty."""
@@ -169,7 +161,8 @@ class Site:
 
 
 class CallbackReceiver:
-    """The sites' callback routes (/cb/<site id>) on one loopback server; a signed callback triggers a collect."""
+    """The sites' callback routes (/cb/<site id>) on one loopback server. As the plugin does, a signed
+    callback collects the run before it is answered, and the answer says so (contract: CallbackResult)."""
 
     def __init__(self, sites: dict[str, Site], on_callback):
         self.sites = sites
@@ -189,14 +182,17 @@ class CallbackReceiver:
                     self.headers.get("X-ATAI-Signature", ""),
                     "sha256=" + hmac.new(site.token.encode(), timestamp.encode() + b"." + body,
                                          hashlib.sha256).hexdigest())
-                self.send_response(200 if good else 401)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                if not good:
+                answer = b""
+                if good:
+                    receiver.received += 1
+                    answer = json.dumps(on_callback(site, json.loads(body)["run_id"])).encode()
+                else:
                     receiver.bad_signatures += 1
-                    return
-                receiver.received += 1
-                on_callback(site, json.loads(body)["run_id"])
+                self.send_response(200 if good else 401)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -231,21 +227,19 @@ class Load:
     def callback_url(self, site_id: str) -> str:
         return f"http://127.0.0.1:{self.receiver.port}/cb/{site_id}"
 
-    def _on_callback(self, site: Site, run_id: str) -> None:
-        if site.knows(run_id):
-            self.pool.submit(self._collect, site, run_id)
+    def _on_callback(self, site: Site, run_id: str) -> dict:
+        """Collect the run now; a run whose creation is still being answered is collected when the worker
+        sends the callback again."""
+        collected = site.knows(run_id) and self._collect(site, run_id)
+        return {"run_id": run_id, "collected": collected, "known": True}
 
-    def _dispatch(self, site: Site, feed: Feed) -> None:
-        called_back = site.dispatch(feed, self.clock)
-        if called_back:
-            # The run finished and called back before its creation was answered: collect it now.
-            self.pool.submit(self._collect, site, called_back)
-
-    def _collect(self, site: Site, run_id: str) -> None:
+    def _collect(self, site: Site, run_id: str) -> bool:
         try:
             site.collect(run_id, self.clock)
+            return True
         except Exception as exc:  # noted and reported: the sweep tries the run again
             self.errors.append(f"{site.id} {run_id}: {exc}")
+            return False
 
     def expected(self) -> int:
         return sum(site.expected for site in self.sites)
@@ -260,7 +254,8 @@ class Load:
         order = [s for s in self.sites if s.large] + [s for s in self.sites if not s.large]
         with ThreadPoolExecutor(max_workers=8) as creators:
             # Each site dispatches its feeds in order; the sites one after the other, as their ticks come.
-            list(creators.map(lambda pair: self._dispatch(*pair), [(site, feed) for site in order for feed in site.feeds]))
+            list(creators.map(lambda pair: pair[0].dispatch(pair[1], self.clock),
+                              [(site, feed) for site in order for feed in site.feeds]))
         self.created_all_at = self.clock()
         while self.clock() < deadline:
             unfinished = [(site, t) for site in self.sites for t in site.unfinished()]

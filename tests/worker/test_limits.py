@@ -110,15 +110,16 @@ def test_the_fair_pool_starts_tasks_in_tag_order_and_shows_each_its_share():
     assert current_share() == Share()
 
 
-def test_shared_gates_in_one_process_hand_out_slots_in_tag_order(state):
+def test_shared_gates_in_one_process_hand_out_slots_in_tag_order_a_retried_call_first(state):
     limits = SharedLimits(state, "owner")
     gate = limits.gate(Endpoint(base_url="http://model.test/v1", api_key="k", model="m", max_in_flight=1))
     order, threads = [], []
     hold = threading.Event()
 
-    def call(tag):
+    def call(tag, ahead=False):
         pool = FairPool(1, f"caller-{tag}")
-        pool.submit(Share(f"site-{tag}", tag), lambda: _in_slot(gate, order, tag, hold if tag == 0 else None))
+        pool.submit(Share(f"site-{tag}", tag),
+                    lambda: _in_slot(gate, order, tag, hold if tag == 0 else None, ahead))
         threads.append(pool)
 
     call(0)
@@ -126,17 +127,18 @@ def test_shared_gates_in_one_process_hand_out_slots_in_tag_order(state):
         time.sleep(0.01)
     for tag in (9.0, 3.0, 6.0, 1.0):
         call(tag)
-    while len(gate._waiting) < 4:  # every caller queues at the gate before the slot is given back
+    call(12.0, ahead=True)  # a call tried again after a rate limit goes before every first try
+    while len(gate._waiting) < 5:  # every caller queues at the gate before the slot is given back
         time.sleep(0.01)
     hold.set()
     for pool in threads:
         pool.shutdown()
     limits.close()
-    assert order == [0, 1.0, 3.0, 6.0, 9.0]
+    assert order == [0, 12.0, 1.0, 3.0, 6.0, 9.0]
 
 
-def _in_slot(gate, order, tag, hold):
-    with gate.slot():
+def _in_slot(gate, order, tag, hold, ahead=False):
+    with gate.slot(ahead):
         order.append(tag)
         if hold is not None:
             hold.wait()
