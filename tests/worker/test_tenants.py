@@ -81,7 +81,7 @@ def test_a_rotated_secret_and_the_old_one_are_both_valid_until_the_grace_period_
 
 @pytest.fixture(params=["sqlite", "redis"])
 def app(request, tmp_path):
-    config = {"ATAI_WORKER_SECRET": SECRET, "ATAI_DATA_DIR": str(tmp_path)}
+    config = {"ATAI_WORKER_SECRET": SECRET, "ATAI_DATA_DIR": str(tmp_path), "ATAI_ALLOWED_HOSTS": "127.0.0.1"}
     if request.param == "redis":
         url = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + "/3"
         redis.Redis.from_url(url).flushdb()
@@ -179,6 +179,30 @@ def test_a_removed_site_is_refused_at_once(app, sites):
     app.extensions["atai"].sites.remove("blog-b")
     assert app.test_client().get("/v1/status", headers=bearer(sites["b"])).status_code == 401
     assert app.test_client().get("/v1/status", headers=bearer(sites["a"])).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/v1/discover", "/v1/preview"])
+def test_discovery_and_preview_need_a_known_sites_token(app, sites, path):
+    secret = sites["a"].partition(":")[2]
+    response = app.test_client().post(path, headers=bearer("blog-z:" + secret), json={"url": "https://x.example/"})
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "unauthorized"
+
+
+def test_a_previews_model_calls_hold_to_the_sites_own_in_flight_limit(app, feed_server, model_server):
+    _, token = app.extensions["atai"].sites.add("blog-c", callback_url_pattern="https://blog-c.example.org/",
+                                                  max_in_flight=1)
+    model_server.delay = 0.3
+    body = {"feed": {"url": feed_server.url("/gen/tenant-preview.xml?items=3")}, "entries": 3, "rewrite": True,
+            "ai": {"enabled": True, "base_url": model_server.base_url, "api_key": "sk-test", "model": "fake-model"}}
+
+    response = app.test_client().post("/v1/preview", headers=bearer(token), json=body)
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    contract_validator("Preview").validate(response.json)
+    assert [draft["rewritten"] for draft in response.json["drafts"]] == [True, True, True]
+    # The preview makes its three drafts at once; the site's limit lets one call through at a time.
+    assert len(model_server.requests) == 3 and model_server.peak_in_flight == 1
 
 
 def test_the_sites_command_adds_lists_changes_rotates_and_removes_a_site(tmp_path):

@@ -3,8 +3,9 @@
  * The item ledger: one row per source item in {prefix}atai_items, keyed by the worker's item key.
  *
  * States: queued (planned by a run), importing (claimed inside an import transaction; never seen
- * committed), posted (has its post), skipped (the same story as a post made before: inc/dedupe.php
- * says which), failed (with a code, a message and an attempt count).
+ * committed), posted (has its post), skipped (never sent again: the same story as a post made before,
+ * inc/dedupe.php says which; or left out by the feed's filters, with the reason in error_code and
+ * error_message), failed (with a code, a message and an attempt count).
  * A failed item is failed for good when its error is not retryable or after MAX_ATTEMPTS.
  *
  * An item that failed for a reason that will pass (the model rate-limited it, was unavailable or did
@@ -328,10 +329,75 @@ function retry_note( array $item ): ?string {
 }
 
 /**
+ * Record the entries a run's filters left out (the worker's SkippedEntries), in one statement.
+ *
+ * A key that is posted or being imported stays as it is; any other becomes skipped with the reason,
+ * once: seeing the same run again changes nothing.
+ *
+ * @since 0.3.0
+ *
+ * @param int                              $feed_id Feed ID.
+ * @param string                           $run_id  Run ID.
+ * @param array<int, array<string, mixed>> $skipped Run.skipped from the worker.
+ */
+function record_skipped( int $feed_id, string $run_id, array $skipped ): void {
+	global $wpdb;
+	if ( ! $skipped ) {
+		return;
+	}
+	$now    = Clock\utc();
+	$values = array();
+	foreach ( $skipped as $entry ) {
+		$values[] = $wpdb->prepare(
+			"(%s, %d, %s, %s, %s, %s, 'skipped', 0, %s, %s, %s, %s)",
+			$entry['key'],
+			$feed_id,
+			$run_id,
+			fit( $entry['guid'], 2048 ),
+			fit( $entry['link'], 2048 ),
+			fit( $entry['title'], 300 ),
+			fit( $entry['code'], 64 ),
+			(string) $entry['reason'],
+			$now,
+			$now
+		);
+	}
+	$table = Schema\items_table();
+	// Assignments run left to right: the state is decided last, from the old one.
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- values are prepared above; table name is ours.
+	$wpdb->query(
+		"INSERT INTO {$table} (item_key, feed_id, run_id, guid, link, title, state, retryable, error_code, error_message, created_at, updated_at) VALUES " . implode( ', ', $values ) . "
+		ON DUPLICATE KEY UPDATE
+			error_code = IF(state IN ('posted', 'importing', 'skipped'), error_code, VALUES(error_code)),
+			error_message = IF(state IN ('posted', 'importing', 'skipped'), error_message, VALUES(error_message)),
+			updated_at = IF(state IN ('posted', 'importing', 'skipped'), updated_at, VALUES(updated_at)),
+			run_id = IF(state IN ('posted', 'importing', 'skipped'), run_id, VALUES(run_id)),
+			retryable = IF(state IN ('posted', 'importing', 'skipped'), retryable, 0),
+			state = IF(state IN ('posted', 'importing'), state, 'skipped')"
+	);
+}
+
+/**
+ * How many of a run's items are in each state.
+ *
+ * @since 0.3.0
+ *
+ * @return array<string, int> Count by state (states without items are missing).
+ */
+function counts_in_run( string $run_id ): array {
+	global $wpdb;
+	$table = Schema\items_table();
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+	$rows = $wpdb->get_results( $wpdb->prepare( "SELECT state, COUNT(*) AS items FROM {$table} WHERE run_id = %s GROUP BY state", $run_id ), ARRAY_A );
+	return array_map( 'intval', array_column( $rows ?: array(), 'items', 'state' ) );
+}
+
+/**
  * Keys the worker should skip for a feed, newest first, at most SEEN_KEYS_CAP.
  *
- * Posted, importing, skipped as duplicates, queued in the feed's live run, failed for good, and waiting
- * for a retry that is not due yet. Other retryable failures are left out so the worker tries them again.
+ * Posted, importing, skipped (as duplicates or by the filters), queued in the feed's live run, failed
+ * for good, and waiting for a retry that is not due yet. Other retryable failures are left out so the
+ * worker tries them again.
  *
  * @since 0.1.0
  *

@@ -69,7 +69,25 @@ function run_request( Feed $feed ): array {
 		$source['last_modified'] = $feed->last_modified;
 	}
 
-	// Only what the site owner set in WordPress; everything else falls back to the worker's environment.
+	return array(
+		'feed'         => $source,
+		'max_items'    => $feed->max_posts,
+		'seen_keys'    => Ledger\seen_keys( $feed->id, null ),
+		'ai'           => ai_settings(),
+		'options'      => (object) Feed_Options\for_worker( $feed->options ),
+		'callback_url' => Settings\callback_url(),
+	);
+}
+
+/**
+ * The AI settings of a run or preview request (contract RunRequest.ai): only what the site owner set
+ * in WordPress; everything else falls back to the worker's environment.
+ *
+ * @since 0.3.0
+ *
+ * @return array<string, mixed>
+ */
+function ai_settings(): array {
 	$ai     = array( 'enabled' => (bool) Settings\get( Settings\AI_ENABLED ) );
 	$fields = array(
 		Settings\AI_BASE_URL => 'base_url',
@@ -85,15 +103,7 @@ function run_request( Feed $feed ): array {
 	if ( null !== get_option( Settings\AI_MAX_IN_FLIGHT, null ) ) {
 		$ai['max_in_flight'] = Settings\get( Settings\AI_MAX_IN_FLIGHT );
 	}
-
-	return array(
-		'feed'         => $source,
-		'max_items'    => $feed->max_posts,
-		'seen_keys'    => Ledger\seen_keys( $feed->id, null ),
-		'ai'           => $ai,
-		'options'      => (object) Feed_Options\for_worker( $feed->options ),
-		'callback_url' => Settings\callback_url(),
-	);
+	return $ai;
 }
 
 /**
@@ -179,6 +189,7 @@ function process_run( Feed $feed, array $run, float $deadline ): array {
 	$result = import_drafts( $feed, $run_id, $run['drafts'], $deadline );
 
 	Ledger\record_failures( $feed->id, $run_id, $run['errors'] );
+	Ledger\record_skipped( $feed->id, $run_id, $run['skipped'] );
 
 	$handled = array_merge( array_keys( $result['posted'] ), $result['skipped'], $result['failed'], array_column( $run['errors'], 'key' ) );
 

@@ -8,7 +8,7 @@
 namespace ATAI\Schema;
 
 /** Bump when a CREATE TABLE below changes; the next page load runs dbDelta. */
-const VERSION = '5';
+const VERSION = '6';
 
 const VERSION_OPTION = 'atai_db_version';
 
@@ -43,6 +43,16 @@ function seen_callbacks_table(): string {
 }
 
 /**
+ * The run history table: one row per finished run of a feed (inc/run-log.php).
+ *
+ * @since 0.3.0
+ */
+function runs_table(): string {
+	global $wpdb;
+	return $wpdb->prefix . 'atai_runs';
+}
+
+/**
  * The CREATE TABLE statements, in dbDelta's format (two spaces after PRIMARY KEY, one column a line).
  *
  * Times are UTC. item_key is the worker's sha256 hex key; its UNIQUE index is what makes imports idempotent.
@@ -57,6 +67,7 @@ function statements(): array {
 	$feeds   = feeds_table();
 	$items   = items_table();
 	$seen    = seen_callbacks_table();
+	$runs    = runs_table();
 	return array(
 		"CREATE TABLE {$feeds} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -78,6 +89,9 @@ function statements(): array {
   last_modified varchar(128) DEFAULT NULL,
   entries_deferred int(10) unsigned NOT NULL DEFAULT 0,
   failed_runs int(10) unsigned NOT NULL DEFAULT 0,
+  failing_since datetime DEFAULT NULL,
+  last_http_status smallint(5) unsigned NOT NULL DEFAULT 0,
+  note text,
   run_id varchar(32) DEFAULT NULL,
   run_started_at datetime DEFAULT NULL,
   collect_owed tinyint(1) NOT NULL DEFAULT 0,
@@ -113,6 +127,26 @@ function statements(): array {
   expires_at datetime NOT NULL,
   PRIMARY KEY  (signature),
   KEY expires_at (expires_at)
+) {$charset};",
+		"CREATE TABLE {$runs} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  feed_id bigint(20) unsigned NOT NULL,
+  run_id varchar(32) NOT NULL DEFAULT '',
+  started_at datetime DEFAULT NULL,
+  finished_at datetime NOT NULL,
+  state varchar(20) NOT NULL DEFAULT '',
+  fetch_result varchar(20) NOT NULL DEFAULT '',
+  http_status smallint(5) unsigned NOT NULL DEFAULT 0,
+  entries_new int(10) unsigned NOT NULL DEFAULT 0,
+  items_skipped int(10) unsigned NOT NULL DEFAULT 0,
+  items_posted int(10) unsigned NOT NULL DEFAULT 0,
+  items_held int(10) unsigned NOT NULL DEFAULT 0,
+  items_failed int(10) unsigned NOT NULL DEFAULT 0,
+  entries_deferred int(10) unsigned NOT NULL DEFAULT 0,
+  error_code varchar(64) NOT NULL DEFAULT '',
+  error_message text,
+  PRIMARY KEY  (id),
+  KEY feed_finished (feed_id,finished_at)
 ) {$charset};",
 		...\ATAI\Dedupe\statements( $charset ),
 		...\ATAI\Skips\statements( $charset ),
@@ -150,5 +184,5 @@ function upgrade_if_needed(): void {
 function drop_tables(): void {
 	global $wpdb;
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery.SchemaChange -- table names are ours; uninstall removes them.
-	$wpdb->query( 'DROP TABLE IF EXISTS ' . feeds_table() . ', ' . items_table() . ', ' . seen_callbacks_table() . ', ' . \ATAI\Dedupe\identities_table() . ', ' . \ATAI\Dedupe\bands_table() . ', ' . \ATAI\Skips\skips_table() );
+	$wpdb->query( 'DROP TABLE IF EXISTS ' . feeds_table() . ', ' . items_table() . ', ' . seen_callbacks_table() . ', ' . \ATAI\Dedupe\identities_table() . ', ' . \ATAI\Dedupe\bands_table() . ', ' . \ATAI\Skips\skips_table() . ', ' . runs_table() );
 }

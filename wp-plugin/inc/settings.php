@@ -23,9 +23,10 @@ const AI_MODEL         = 'atai_ai_model';
 const AI_MAX_IN_FLIGHT = 'atai_ai_max_in_flight';
 const DEDUPE_THRESHOLD   = 'atai_dedupe_threshold';
 const DEDUPE_WINDOW_DAYS = 'atai_dedupe_window_days';
+const HEALTH_DIGEST      = 'atai_health_digest';
 
 /** Every option this file owns; uninstall deletes exactly these. */
-const OPTIONS = array( WORKER_URL, WORKER_SECRET, AI_ENABLED, AI_BASE_URL, AI_API_KEY, AI_MODEL, AI_MAX_IN_FLIGHT, DEDUPE_THRESHOLD, DEDUPE_WINDOW_DAYS );
+const OPTIONS = array( WORKER_URL, WORKER_SECRET, AI_ENABLED, AI_BASE_URL, AI_API_KEY, AI_MODEL, AI_MAX_IN_FLIGHT, DEDUPE_THRESHOLD, DEDUPE_WINDOW_DAYS, HEALTH_DIGEST );
 
 /** Options that are never shown back and are stored with autoload off. */
 const SECRETS = array( WORKER_SECRET, AI_API_KEY );
@@ -113,6 +114,11 @@ function definitions(): array {
 			'type'    => 'integer',
 			'default' => 30,
 		),
+		HEALTH_DIGEST      => array(
+			'rest'    => 'health_digest',
+			'type'    => 'boolean',
+			'default' => false,
+		),
 	);
 }
 
@@ -141,6 +147,8 @@ function label( string $option ): string {
 			return __( 'Same story from', 'automationtools-ai' );
 		case DEDUPE_WINDOW_DAYS:
 			return __( 'Look for the same story within', 'automationtools-ai' );
+		case HEALTH_DIGEST:
+			return __( 'Daily problem e-mail', 'automationtools-ai' );
 	}
 	return $option;
 }
@@ -188,6 +196,7 @@ function clean( string $option, $value ) {
 			return $secret;
 
 		case AI_ENABLED:
+		case HEALTH_DIGEST:
 			return rest_sanitize_boolean( is_scalar( $value ) ? $value : false );
 
 		case AI_MODEL:
@@ -586,6 +595,11 @@ function rest_schema(): array {
 				'type'        => 'integer',
 				'minimum'     => NUMBER_RANGES[ DEDUPE_WINDOW_DAYS ][0],
 				'maximum'     => NUMBER_RANGES[ DEDUPE_WINDOW_DAYS ][1],
+				'context'     => array( 'view', 'edit' ),
+			),
+			'health_digest'           => array(
+				'description' => __( 'Send the site\'s admin address a daily e-mail when feeds have problems.', 'automationtools-ai' ),
+				'type'        => 'boolean',
 				'context'     => array( 'view', 'edit' ),
 			),
 			'callback_url'            => array(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -31,8 +32,23 @@ def create_app(config: Mapping[str, str] | None = None) -> "Flask":
     # Drafts are megabytes of mostly non-ASCII text: UTF-8 as it is, not \u escapes (smaller and faster).
     app.json.ensure_ascii = False
     fleet = open_fleet(settings)
+
+    @functools.cache
+    def stages():
+        """The fetcher and pipeline of discovery and preview, with the fleet's model slots."""
+        from .fetch import Fetcher
+        from .limits import SharedLimits
+        from .owners import consumer_id
+        from .pipeline import Pipeline
+        from .rewrite import Rewriter
+
+        fetcher = Fetcher(allowed_hosts=settings.allowed_hosts, timeout=settings.fetch_timeout,
+                          max_bytes=settings.fetch_max_bytes)
+        return Pipeline(fetcher, Rewriter(timeout=settings.ai_timeout, limits=SharedLimits(fleet, consumer_id())))
+
     app.extensions["atai"] = api.Services(settings=settings, store=open_store(settings), jobs=Jobs(settings),
-                                          fleet=fleet, sites=SiteRegistry(fleet, settings.worker_secret))
+                                          fleet=fleet, sites=SiteRegistry(fleet, settings.worker_secret),
+                                          stages=stages)
     app.register_blueprint(api.blueprint)
     api.register_error_handlers(app)
     return app

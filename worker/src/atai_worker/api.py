@@ -11,9 +11,11 @@ import functools
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -26,11 +28,14 @@ from .contract import load_contract
 from .fleet import FleetState
 from .jobs import Jobs
 from .endpoints import EndpointKeyRequired, resolve_endpoint
-from .scheduler import run_tag
+from .scheduler import Share, item_shares, run_tag
 from .sealed import CALLBACK_SECRET_FIELD, seal_request, seal_text
 from .settings import OPENAI_DEFAULT_BASE_URL, Settings
 from .store import DEFAULT_SITE, RunStore
 from .tenants import Site, SiteRegistry
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +55,9 @@ class Services:
     jobs: Jobs
     fleet: FleetState
     sites: SiteRegistry
+    # The stages discovery and preview use: the same fetcher rules and pipeline as the consumer's runs, and
+    # the fleet's shared model slots. Built with the first of them, so an idle API does not load them.
+    stages: Callable[[], "Pipeline"]
 
 
 def services() -> Services:
@@ -241,6 +249,33 @@ def create_run():
         log.exception("enqueue failed, the reaper will pick the run up run_id=%s", run_id)
     log.info("run queued run_id=%s feed_url=%s", run_id, body["feed"]["url"])
     return jsonify({"run_id": run_id, "state": "queued"}), 202
+
+
+@blueprint.post("/v1/discover")
+def discover_feeds():
+    body = json_body("DiscoverRequest")
+    from . import discover  # lxml and feedparser load with the first discovery, not in an idle API
+
+    return jsonify(discover.discover(body["url"], services().stages().fetcher))
+
+
+@blueprint.post("/v1/preview")
+def preview_feed():
+    body = json_body("PreviewRequest")
+    from . import preview  # the stages load with the first preview, not in an idle API
+
+    svc = services()
+    site = current_site()
+    # The preview's model calls take the site's turn among every site's items, and count against the
+    # endpoint's shared limit and the site's own, like a run's.
+    share = item_shares(svc.fleet, site, 1)[0] if body.get("rewrite") else Share(site.id)
+    pipeline = svc.stages()
+    try:
+        answer = preview.preview(body, fetcher=pipeline.fetcher, pipeline=pipeline, settings=svc.settings,
+                                 share=share)
+    except EndpointKeyRequired as exc:
+        raise ApiError(400, "invalid_request", exc.message, "ai.api_key") from None
+    return jsonify(answer)
 
 
 @blueprint.get("/v1/runs/<run_id>")

@@ -30,13 +30,28 @@ class WorkerError(Exception):
 
 
 class FetchError(WorkerError):
+    """status: the HTTP status a server answered with, when it did; retry_after: its Retry-After, if any."""
+
     stage = "fetch"
     code = "fetch_failed"
+
+    def __init__(self, message, *, code=None, retryable=None, status: int | None = None,
+                 retry_after: int | None = None):
+        super().__init__(message, code=code, retryable=retryable, retry_after=retry_after)
+        self.status = status
 
 
 class ParseError(WorkerError):
     stage = "parse"
     code = "not_a_feed"
+    retryable = False
+
+
+class FilterError(WorkerError):
+    """A feed filter that cannot be used (a refused or broken pattern): the run fails with the reason."""
+
+    stage = "filters"
+    code = "filter_invalid"
     retryable = False
 
 

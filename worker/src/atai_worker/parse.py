@@ -337,10 +337,15 @@ def _string(value) -> str:
 
 
 def _unique(entries: list[Entry]) -> tuple[Entry, ...]:
-    """Entries with distinct keys, in feed order; a repeated item keeps its first appearance."""
+    """Entries with distinct keys, in feed order; a repeated item keeps its first appearance.
+
+    An item with no title, no link and no text is not an entry: there is nothing to post or link to.
+    """
     seen: set[str] = set()
     unique = []
     for entry in entries:
+        if not (entry.title.strip() or entry.link or entry.content_html.strip() or entry.summary.strip()):
+            continue
         if entry.key not in seen:
             seen.add(entry.key)
             unique.append(entry)

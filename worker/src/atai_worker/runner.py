@@ -23,10 +23,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from . import parse
+from . import filters, parse
 from .callback import Callbacks
 from .endpoints import Endpoint, EndpointKeyRequired, resolve_endpoint
-from .errors import FetchError, ParseError, WorkerError
+from .errors import FetchError, FilterError, ParseError, WorkerError
 from .fetch import Fetcher
 from .fleet import FleetState, open_fleet
 from .limits import SharedLimits
@@ -265,12 +265,18 @@ class Runner:
                                               last_modified=feed_request.get("last_modified"))
         except FetchError as exc:
             log.info("run failed run_id=%s feed_url=%s stage=fetch code=%s", record.run_id, url, exc.code)
-            self._close_run(record, "failed", site=site, error={"code": exc.code, "message": exc.message})
+            # The status and Retry-After, when the server gave them, let the plugin tell a gone or throttled
+            # feed from a broken one.
+            error = {"code": exc.code, "message": exc.message}
+            error.update((name, value) for name, value in (("status", exc.status), ("retry_after", exc.retry_after))
+                         if value is not None)
+            self._close_run(record, "failed", site=site, error=error)
             return None
         if fetched.not_modified:
             feed = {"title": None, "etag": fetched.etag or feed_request.get("etag"),
                     "last_modified": fetched.last_modified or feed_request.get("last_modified"),
-                    "not_modified": True, "entries_total": 0, "entries_new": 0, "entries_deferred": 0}
+                    "not_modified": True, "entries_total": 0, "entries_new": 0, "entries_deferred": 0,
+                    "permanent_redirect": fetched.permanent_redirect}
             self._close_run(record, "done", site=site, feed=feed)
             return None
         watch = self.watchdog.watch("parse", lambda stage, budget: self._close_run(record, "failed", site=site, error={
@@ -289,11 +295,18 @@ class Runner:
         if not watch.settle():
             log.warning("parse given up run_id=%s feed_url=%s", record.run_id, url)
             return None
-        selected, new_count = select_entries(parsed.entries, set(record.request["seen_keys"]),
-                                             record.request["max_items"])
+        fresh, new_count = select_entries(parsed.entries, set(record.request["seen_keys"]), len(parsed.entries))
+        try:
+            # Before any article fetch or model call: what the filters leave out costs nothing.
+            kept, skipped = filters.plan(fresh, record.request.get("options"), now=time.time())
+        except FilterError as exc:
+            self._close_run(record, "failed", site=site, error={"code": exc.code, "message": exc.message})
+            return None
+        selected = kept[:record.request["max_items"]]
         feed = {"title": parsed.title, "etag": fetched.etag, "last_modified": fetched.last_modified,
                 "not_modified": False, "entries_total": len(parsed.entries), "entries_new": new_count,
-                "entries_deferred": new_count - len(selected)}
+                "entries_deferred": len(kept) - len(selected), "permanent_redirect": fetched.permanent_redirect,
+                "skipped": [skip.to_dict() for skip in skipped]}
         if not self.store.save_plan(record.run_id, self.owner, feed, selected):
             log.warning("plan not saved, lease lost run_id=%s", record.run_id)
             return None

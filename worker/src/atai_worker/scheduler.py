@@ -16,6 +16,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .fleet import FleetState
@@ -45,6 +46,16 @@ _current = threading.local()
 def current_share() -> Share:
     """The share of the item this thread works on (the default share outside a FairPool)."""
     return getattr(_current, "share", None) or Share()
+
+
+@contextmanager
+def acting_as(share: Share):
+    """current_share() is `share` in this thread for the duration of the block."""
+    _current.share = share
+    try:
+        yield
+    finally:
+        _current.share = None
 
 
 def run_tag(state: FleetState, site: Site) -> float:
@@ -161,10 +172,8 @@ class FairPool:
                     return
                 tag, _, share, fn, args = heapq.heappop(self._heap)
                 self.last_started = max(self.last_started, tag)
-            _current.share = share
             try:
-                fn(*args)
+                with acting_as(share):
+                    fn(*args)
             except Exception:
                 log.exception("task failed in %s", self.name)
-            finally:
-                _current.share = None

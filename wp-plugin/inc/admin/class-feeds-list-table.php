@@ -7,6 +7,7 @@
 
 namespace ATAI\Admin;
 
+use ATAI\Admin\Feed_Health_View;
 use ATAI\Admin\Feeds_Page;
 use ATAI\Clock;
 use ATAI\Feed;
@@ -122,14 +123,14 @@ class Feeds_List_Table extends \WP_List_Table {
 	}
 
 	/**
-	 * Active or paused.
+	 * The state in words: Active, Paused, Failing (since when, why, next try) or Gone.
 	 *
 	 * @since 0.1.0
 	 *
 	 * @param Feed $feed The feed.
 	 */
 	public function column_status( $feed ): string {
-		return esc_html( Feeds_Page\status_labels()[ $feed->status ] ?? $feed->status );
+		return Feed_Health_View\status_cell( $feed );
 	}
 
 	/**

@@ -73,6 +73,9 @@ function register_fields(): void {
 	add_settings_section( 'atai_dedupe', __( 'Duplicates', 'automationtools-ai' ), '__return_false', SLUG );
 	add_settings_field( Settings\DEDUPE_THRESHOLD, Settings\label( Settings\DEDUPE_THRESHOLD ), __NAMESPACE__ . '\\render_number_field', SLUG, 'atai_dedupe', field_args( Settings\DEDUPE_THRESHOLD, 'number', __( 'Per cent of similar text (30 to 100; 45 by default). An item whose article address or text is the same as a post\'s is always the same story; one whose text is at least this similar to a post\'s is taken for an edited copy of it and skipped. The feed\'s items list says which post it matched, and "Import anyway" posts it.', 'automationtools-ai' ) ) );
 	add_settings_field( Settings\DEDUPE_WINDOW_DAYS, Settings\label( Settings\DEDUPE_WINDOW_DAYS ), __NAMESPACE__ . '\\render_number_field', SLUG, 'atai_dedupe', field_args( Settings\DEDUPE_WINDOW_DAYS, 'number', __( 'Days (1 to 365; 30 by default): similar texts are compared with the posts of this many days.', 'automationtools-ai' ) ) );
+
+	add_settings_section( 'atai_health', __( 'Feed health', 'automationtools-ai' ), '__return_null', SLUG );
+	add_settings_field( Settings\HEALTH_DIGEST, Settings\label( Settings\HEALTH_DIGEST ), __NAMESPACE__ . '\\render_checkbox_field', SLUG, 'atai_health', field_args( Settings\HEALTH_DIGEST, 'checkbox', __( 'Once a day, e-mail the site\'s admin address the feeds that fail, are gone or stopped running. Nothing is sent on a day without problems; every admin screen shows them anyway.', 'automationtools-ai' ) ) );
 }
 
 /**
