@@ -14,9 +14,8 @@ import httpx
 import pytest
 
 from atai_worker.api import contract_validator
-from tests.worker.test_service import AI_KEY, VENV_BIN, CallbackReceiver, Worker
-
-REPO_ROOT = Worker.__init__.__globals__["REPO_ROOT"]
+from tests.fakes.callback_receiver import CallbackReceiver
+from tests.worker.service import AI_KEY, REPO_ROOT, VENV_BIN, Worker
 
 
 class Fleet(Worker):
@@ -36,6 +35,10 @@ class Fleet(Worker):
             assert time.monotonic() < deadline, "the consumers did not start"
             time.sleep(0.1)
         return self
+
+    def planned_runs(self, name: str) -> int:
+        """How many runs a consumer planned, read from its whole log (log() gives only its end)."""
+        return (self.data_dir / f"{name}.log").read_text(errors="replace").count("run planned")
 
     def add_site(self, site_id: str, *options: str) -> "SiteClient":
         """Register a site with the worker's own command; its client speaks with the printed token."""
@@ -103,7 +106,7 @@ def test_two_consumers_never_send_the_model_more_calls_than_the_shared_limit(fle
     assert len(model_server.requests) == 36
     assert model_server.peak_in_flight <= 3
     # Both consumers took runs: a limit counted per process would have allowed 6.
-    assert "run planned" in fleet.log("consumer") and "run planned" in fleet.log("consumer-2")
+    assert fleet.planned_runs("consumer") and fleet.planned_runs("consumer-2")
 
 
 def test_a_small_site_is_not_stuck_behind_a_large_one_that_came_first(fleet, feed_files, model_server):
