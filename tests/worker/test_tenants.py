@@ -205,6 +205,32 @@ def test_a_previews_model_calls_hold_to_the_sites_own_in_flight_limit(app, feed_
     assert len(model_server.requests) == 3 and model_server.peak_in_flight == 1
 
 
+def test_the_probe_routes_need_a_known_sites_token(app, sites):
+    secret = sites["a"].partition(":")[2]
+    for path in ("/v1/ai/models", "/v1/ai/test"):
+        response = app.test_client().post(path, headers=bearer("blog-z:" + secret), json={"ai": {}})
+        assert response.status_code == 401
+
+
+def test_a_test_call_counts_against_the_sites_own_rate_and_says_so_when_it_must_wait(app, model_server):
+    _, token = app.extensions["atai"].sites.add("blog-c", callback_url_pattern="https://blog-c.example.org/",
+                                                  rate_per_minute=1)
+    body = {"ai": {"base_url": model_server.base_url, "api_key": "sk-test", "model": "fake-model"}}
+    client = app.test_client()
+
+    first = client.post("/v1/ai/test", headers=bearer(token), json=body)
+    second = client.post("/v1/ai/test", headers=bearer(token), json=body)
+
+    for response in (first, second):
+        assert response.status_code == 200
+        contract_validator("AiTestResult").validate(response.json)
+    assert first.json["ok"] is True
+    # The site's one call a minute is spent: the second test is not sent, and says why in words.
+    assert (second.json["ok"], second.json["code"]) == (False, "model_busy")
+    assert "no model slot came free" in second.json["message"]
+    assert len(model_server.requests) == 1
+
+
 def test_the_sites_command_adds_lists_changes_rotates_and_removes_a_site(tmp_path):
     command = str(Path(sys.executable).parent / "atai-worker")
     env = {**os.environ, "ATAI_WORKER_SECRET": SECRET, "ATAI_DATA_DIR": str(tmp_path), "ATAI_LOG_LEVEL": "WARNING"}

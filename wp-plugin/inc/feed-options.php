@@ -45,7 +45,9 @@ function definitions(): array {
 			\ATAI\Filters\feed_options(),
 			\ATAI\Embeds\feed_options(),
 			\ATAI\Skips\feed_options(),
-			\ATAI\Schedule\feed_options()
+			\ATAI\Schedule\feed_options(),
+			\ATAI\Reviews\feed_options(),
+			\ATAI\Prompts\feed_options()
 		);
 	}
 	return $definitions;

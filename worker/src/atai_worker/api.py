@@ -10,8 +10,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
@@ -28,7 +30,7 @@ from .contract import load_contract
 from .fleet import FleetState
 from .jobs import Jobs
 from .endpoints import EndpointKeyRequired, resolve_endpoint
-from .scheduler import Share, item_shares, run_tag
+from .scheduler import Share, acting_as, item_shares, run_tag
 from .sealed import CALLBACK_SECRET_FIELD, seal_request, seal_text
 from .settings import OPENAI_DEFAULT_BASE_URL, Settings
 from .store import DEFAULT_SITE, RunStore
@@ -217,6 +219,37 @@ def status():
                "model": settings.model, "max_in_flight": settings.ai_max_in_flight},
         "queue": {"backend": svc.jobs.backend, "pending": svc.jobs.pending_count()},
     })
+
+
+@blueprint.post("/v1/ai/models")
+def ai_models():
+    """The models the AI endpoint offers, for the settings page."""
+    from . import probe  # the openai SDK loads with the first probe, not in an idle API
+
+    return jsonify(probe.models(json_body("AiProbeRequest")["ai"], services().settings))
+
+
+@blueprint.post("/v1/ai/test")
+def ai_test():
+    """One real, small call to the AI endpoint with the configured key and model."""
+    body = json_body("AiProbeRequest")
+    from . import probe
+
+    svc = services()
+    site = current_site()
+    gate = svc.stages().rewriter.gate
+
+    @contextmanager
+    def slot(endpoint):
+        # A slot of the endpoint's shared limit, within the site's own limits, like a run's calls: ahead of
+        # the items waiting (a person waits on it), and given up when none comes free in time.
+        deadline = time.monotonic() + probe.PROBE_TIMEOUT
+        share = Share(site.id, 0.0, site.max_in_flight, site.rate_per_minute,
+                      stopped=lambda: time.monotonic() > deadline)
+        with acting_as(share), gate(endpoint).slot(ahead=True):
+            yield
+
+    return jsonify(probe.test(body["ai"], svc.settings, slot))
 
 
 @blueprint.post("/v1/runs")

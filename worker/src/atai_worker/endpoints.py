@@ -26,6 +26,13 @@ class Endpoint:
     max_in_flight: int
     max_input_tokens: int = DEFAULT_AI_MAX_INPUT_TOKENS
     max_output_tokens: int = DEFAULT_AI_MAX_OUTPUT_TOKENS
+    check_model: str | None = None  # the relevance pass and the second opinion; None: `model`
+
+    @property
+    def name(self) -> str:
+        """The endpoint as a person names it: host and port, never the key or the path."""
+        parts = urlsplit(self.base_url)
+        return parts.netloc.rpartition("@")[2] or self.base_url
 
 
 class EndpointKeyRequired(RewriteError):
@@ -67,6 +74,7 @@ def resolve_endpoint(ai: dict, settings: Settings) -> tuple[Endpoint | None, dic
         max_in_flight=ai.get("max_in_flight") or settings.ai_max_in_flight,
         max_input_tokens=settings.ai_max_input_tokens,
         max_output_tokens=settings.ai_max_output_tokens,
+        check_model=ai.get("check_model") or None,
     )
     return endpoint, {"mode": "ai", "model": endpoint.model, "reason": None}
 

@@ -32,7 +32,7 @@ from .fleet import FleetState, open_fleet
 from .limits import SharedLimits
 from .models import Entry
 from .owners import consumer_id
-from .pipeline import ITEM_STAGES, Pipeline, item_error
+from .pipeline import ITEM_STAGES, Pipeline, item_error, run_options
 from .rewrite import Rewriter
 from .scheduler import RUNS_CLOCK, Backlog, FairPool, Share, item_shares
 from .sealed import UnreadableKey, unsealed_ai
@@ -338,7 +338,7 @@ class Runner:
             if run.lost:
                 return
             try:
-                draft = self.pipeline.draft_for(item.entry, run.endpoint, run.record.request.get("options"),
+                draft = self.pipeline.draft_for(item.entry, run.endpoint, run_options(run.record.request),
                                                 on_stage=watch.enter, retried=current.attempt > 1)
             except WorkerError as exc:
                 # A run cancelled or taken over by another consumer: its items are not ours to record.
@@ -400,7 +400,7 @@ class Runner:
         log.info("item failed run_id=%s key=%s stage=%s code=%s attempt=%d retry_at=%s", run.record.run_id, item.key,
                  stage, exc.code, current.attempt, retry_at)
         self.store.set_item_result(run.record.run_id, item.key, error=item_error(
-            item.entry, stage, exc.code, exc.message, exc.retryable, retry_at))
+            item.entry, stage, exc.code, exc.message, exc.retryable, retry_at, exc.details))
 
     def _item_finished(self, run: RunInProgress, watch: Watch) -> None:
         self.backlog.release(run.site.id)
