@@ -94,7 +94,7 @@ final class FiltersTest extends RestTestCase {
 				'max_age_days'          => 14,
 				'min_words'             => 50,
 			),
-			array_diff_key( $request['options'], array( 'full_text' => true ) )
+			array_intersect_key( $request['options'], \ATAI\Filters\feed_options() )
 		);
 	}
 
