@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import lxml.html
@@ -128,26 +128,22 @@ class Block:
         return self.tag in HEADING_TAGS or self.tag == "title"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Sentence:
+    """One sentence, folded and split into words as it is made: every check reads them."""
+
     text: str
     block: int
     heading: bool
     quoted: bool
+    folded: str = field(init=False)
+    word_list: list[str] = field(init=False)  # its folded words in order, possessives dropped
+    words: frozenset[str] = field(init=False)  # the same as a set
 
-    @cached_property
-    def folded(self) -> str:
-        return fold(self.text)
-
-    @cached_property
-    def word_list(self) -> list[str]:
-        """Its folded words in order, possessives dropped."""
-        return folded_words(self.folded)
-
-    @cached_property
-    def words(self) -> frozenset[str]:
-        """Its folded words, possessives dropped."""
-        return frozenset(self.word_list)
+    def __post_init__(self):
+        self.folded = fold(self.text)
+        self.word_list = folded_words(self.folded)
+        self.words = frozenset(self.word_list)
 
     @cached_property
     def context(self) -> frozenset[str]:
