@@ -91,6 +91,11 @@ def digit_values(raw: str) -> tuple[float, ...]:
 
 
 def _number_keys(values, unit: str | None) -> tuple[frozenset, frozenset]:
+    if len(values) == 1:  # the common case, made without loops
+        key = _key(values[0])
+        if unit is None:
+            return frozenset({("n", key, None)}), frozenset({("n", key, None), ("n", key, "nounit")})
+        return frozenset({("n", key, unit), ("n", key, "nounit")}), frozenset({("n", key, None), ("n", key, unit)})
     keys = [_key(value) for value in values]
     if unit is None:
         need = frozenset([("n", key, None) for key in keys])

@@ -18,6 +18,8 @@ HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 # Letters only (numbers are read by numbers.py); an apostrophe or hyphen may join parts: O'Brien, Jean-Luc.
 WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+# The same for a text in ASCII, where it is faster: most texts are.
+_ASCII_WORD = re.compile(r"[a-zA-Z]+(?:['\-][a-zA-Z]+)*")
 # Every run of letters or digits: the units of the 8-grams (original.py).
 TOKEN = re.compile(r"\w+")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
@@ -41,7 +43,8 @@ def fold(text: str) -> str:
 
 def folded_words(folded: str) -> list[str]:
     """The words of a folded text, possessives dropped ("smith's" -> "smith")."""
-    return WORD.findall(_POSSESSIVE.sub("", folded) if "'" in folded else folded)
+    text = _POSSESSIVE.sub("", folded) if "'" in folded else folded
+    return (_ASCII_WORD if text.isascii() else WORD).findall(text)
 
 
 def strip_possessive(word: str) -> str:
@@ -78,8 +81,19 @@ def _meaningful(words: list[str], leave_out: frozenset[str]) -> list[str]:
     return found
 
 
+def stem(word: str) -> str:
+    """A crude stem that works across our languages: the first six letters, or the word less its ending."""
+    if len(word) >= 7:
+        return word[:6]
+    if len(word) >= 5:
+        return word[:-1]
+    if len(word) == 4 and word.endswith("s"):
+        return word[:-1]
+    return word
+
+
 def prefixes(words) -> set[str]:
-    """Every 3- to 6-letter prefix of the words: what supported.stem() looks words up by."""
+    """Every 3- to 6-letter prefix of the words: what stem() looks words up by."""
     return {word[:n] for word in words for n in range(3, min(len(word), 6) + 1)}
 
 
@@ -164,6 +178,11 @@ class Sentence:
     def unit_words(self) -> list[str]:
         """The words that tell what its numbers count: content words and units ("years", "votes")."""
         return _meaningful(self.word_list, NOT_AROUND)
+
+    @cached_property
+    def unit_stems(self) -> set[str]:
+        """The stems of its unit_words."""
+        return {stem(word) for word in self.unit_words}
 
     @cached_property
     def unit_prefixes(self) -> set[str]:
