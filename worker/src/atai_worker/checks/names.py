@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
 
 from . import words as W
-from .text import WORD, Document, Sentence, fold, strip_possessive
+from .text import WORD, Document, Sentence, cached_property, fold, strip_possessive
 
 _NOUN_LANGUAGE_CONNECTORS = frozenset({"von", "van", "zu", "de", "del", "da", "di"})
 # The other way round: "Finland" in a draft is supported by "Finnish" in the source.
@@ -35,6 +34,8 @@ def _is_capitalised(word: str) -> bool:
 
 
 def _is_acronym(word: str) -> bool:
+    if not word.isupper():
+        return False  # the common case: a lower-case letter, or none with a case
     letters = [c for c in word if c.isalpha()]
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 

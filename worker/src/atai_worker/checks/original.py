@@ -22,7 +22,7 @@ def copied_share(source: Document, draft: Document) -> float | None:
     """The share of the draft's own 8-grams found in the source; None when the draft has too few to tell."""
     known: set[tuple[str, ...]] = set()
     for block in source.body_blocks:
-        known.update(_grams(TOKEN.findall(fold(block.text))))
+        known.update(_grams(TOKEN.findall(block.folded)))
     grams: list[tuple[str, ...]] = []
     for block in draft.body_blocks:
         if block.quoted:
@@ -31,7 +31,7 @@ def copied_share(source: Document, draft: Document) -> float | None:
             grams += _grams(TOKEN.findall(fold(piece)))
     if len(grams) < MIN_GRAMS:
         return None
-    return sum(gram in known for gram in grams) / len(grams)
+    return sum(map(known.__contains__, grams)) / len(grams)
 
 
 def check(source: Document, draft: Document, *, limit: float) -> list[Finding]:

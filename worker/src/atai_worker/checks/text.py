@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import lxml.html
 
@@ -31,6 +30,21 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+(?=[\"'“‘«(\[
 _ABBREVIATIONS = frozenset("""mr mrs ms dr st jr sr prof gen gov sen rep lt col capt sgt inc ltd co corp vs no nos
 jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e etc approx est fig dept univ ave u.s u.k u.n e.u mt ft
 m mme mlle sra srta dres nr bzw""".split())
+
+
+class cached_property:  # noqa: N801 (named as the one in functools it stands in for)
+    """functools.cached_property without its lock: the lock costs more than most of what is cached here."""
+
+    def __init__(self, function):
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
 
 
 def fold(text: str) -> str:
@@ -141,6 +155,10 @@ class Block:
     def heading(self) -> bool:
         return self.tag in HEADING_TAGS or self.tag == "title"
 
+    @cached_property
+    def folded(self) -> str:
+        return fold(self.text)
+
 
 @dataclass
 class Sentence:
@@ -225,7 +243,8 @@ class Document:
 
     @cached_property
     def folded(self) -> str:
-        return fold(self.text)
+        """All blocks' text folded, one line each."""
+        return "\n".join(block.folded for block in self.blocks)
 
     @cached_property
     def words(self) -> set[str]:
