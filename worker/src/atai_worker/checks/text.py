@@ -22,11 +22,13 @@ _ASCII_WORD = re.compile(r"[a-zA-Z]+(?:['\-][a-zA-Z]+)*")
 # Every run of letters or digits: the units of the 8-grams (original.py).
 TOKEN = re.compile(r"\w+")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
-_POSSESSIVE = re.compile(r"(?<=\w)'s\b|(?<=s)'(?!\w)")
+# "smith's", "jones'": starting at the apostrophe, the search skips to each one at once.
+_POSSESSIVE = re.compile(r"'(?:(?<=\w')s\b|(?<=s')(?!\w))")
 
 # A sentence ends at . ! ? or … followed by space and what can start a sentence; "Mr. Smith",
 # "U.S. officials" and "J. K. Rowling" do not end one.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+(?=[\"'“‘«(\[¿¡]?[\w])")
+# The match starts at the mark, so that the search skips to each mark at once; the sentence ends after it.
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+(?=[\"'“‘«(\[¿¡]?[\w])")
 _ABBREVIATIONS = frozenset("""mr mrs ms dr st jr sr prof gen gov sen rep lt col capt sgt inc ltd co corp vs no nos
 jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e etc approx est fig dept univ ave u.s u.k u.n e.u mt ft
 m mme mlle sra srta dres nr bzw""".split())
@@ -115,12 +117,13 @@ def split_sentences(text: str) -> list[str]:
     """Sentences of one block of text."""
     sentences, start = [], 0
     for match in _SENTENCE_END.finditer(text):
-        before = text[start:match.start()].rstrip("\"'”’»)]")
+        end = match.start() + 1
+        before = text[start:end].rstrip("\"'”’»)]")
         last = before.rsplit(None, 1)[-1] if before.strip() else ""
         word = last.rstrip(".").lower()
         if last.endswith(".") and (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
             continue
-        sentences.append(text[start:match.start()].strip())
+        sentences.append(text[start:end].strip())
         start = match.end()
     tail = text[start:].strip()
     if tail:
