@@ -85,7 +85,7 @@ readers""".split())
 
 
 def _search(pattern, triggers: frozenset[str], sentence: Sentence):
-    return pattern.search(sentence.folded) if triggers & sentence.words else None
+    return None if triggers.isdisjoint(sentence.words) else pattern.search(sentence.folded)
 
 
 def instruction_blocks(source: Document) -> set[int]:

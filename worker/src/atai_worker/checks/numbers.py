@@ -112,7 +112,8 @@ def mentions(sentence: str, words: frozenset[str] | None = None) -> list[Mention
     if not _DIGIT.search(sentence):
         if words is None:
             words = frozenset(strip_possessive(w) for w in fold(sentence).split())
-        if not any(word.partition("-")[0] in _TRIGGERS for word in words):
+        if _TRIGGERS.isdisjoint(words) and not any(word.partition("-")[0] in _TRIGGERS
+                                                   for word in words if "-" in word):
             return []
     # Web addresses, e-mail addresses and phone numbers are not amounts (leaks.py reads them).
     text = sentence
