@@ -54,9 +54,14 @@ def _date_word(folded: str) -> bool:
 _CAPITALISED = r"[^\W\d_a-zß-öø-ÿ][^\W\d_]*(?:['’\-][^\W\d_]+)*"
 
 
+# The first one, not inside a word: the pattern starts with the capital, so that the search skips to the next
+# capital at once, and then looks back at the character before it.
+_FIRST_CAPITALISED = r"[^\W\d_a-zß-öø-ÿ](?<![\w'’\-].)[^\W\d_]*(?:['’\-][^\W\d_]+)*"
+
+
 def _run_pattern(connectors: frozenset[str]) -> re.Pattern:
     joined = "|".join(re.escape(c) for c in sorted(connectors, key=len, reverse=True))
-    return re.compile(rf"(?<![\w'’\-]){_CAPITALISED}(?:(?:[ \u00a0]+|-)(?:(?:{joined})[ \u00a0]+)?{_CAPITALISED})*")
+    return re.compile(rf"{_FIRST_CAPITALISED}(?:(?:[ \u00a0]+|-)(?:(?:{joined})[ \u00a0]+)?{_CAPITALISED})*")
 
 
 _RUN = _run_pattern(W.NAME_CONNECTORS)

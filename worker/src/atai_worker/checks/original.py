@@ -6,6 +6,8 @@ word for word on purpose, so text inside quotation marks or a <blockquote> does 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..models import Finding
 from .text import TOKEN, Document, fold, outside_quotations
 
@@ -14,8 +16,8 @@ GRAM = 8
 MIN_GRAMS = 12
 
 
-def _grams(tokens: list[str]) -> list[tuple[str, ...]]:
-    return list(zip(*(tokens[i:] for i in range(GRAM))))
+def _grams(tokens: list[str]) -> Iterator[tuple[str, ...]]:
+    return zip(*(tokens[i:] for i in range(GRAM)))
 
 
 def copied_share(source: Document, draft: Document) -> float | None:
