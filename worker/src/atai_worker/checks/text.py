@@ -110,7 +110,11 @@ def stem(word: str) -> str:
 
 def prefixes(words) -> set[str]:
     """Every 3- to 6-letter prefix of the words: what stem() looks words up by."""
-    return {word[:n] for word in words for n in range(3, min(len(word), 6) + 1)}
+    found: set[str] = set()
+    for word in words:
+        if len(word) >= 3:
+            found.update((word[:3], word[:4], word[:5], word[:6]))  # a shorter word is its own longer prefixes
+    return found
 
 
 def split_sentences(text: str) -> list[str]:
