@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
+from browser import PAGE_WAIT, chromium, screenshot
 from harness import Stack
 
 
@@ -26,3 +30,30 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, "report_" + report.when, report)
     return report
+
+
+@pytest.fixture(scope="module")
+def browser(e2e: Stack):
+    """A browser logged in to wp-admin as the site's administrator."""
+    driver = chromium()
+    try:
+        driver.get(e2e.site.url + "/wp-login.php")
+        driver.find_element(By.ID, "user_login").send_keys(e2e.site.admin_user)
+        driver.find_element(By.ID, "user_pass").send_keys(e2e.site.admin_password)
+        driver.find_element(By.ID, "wp-submit").click()
+        WebDriverWait(driver, PAGE_WAIT).until(expected_conditions.presence_of_element_located((By.ID, "wpadminbar")))
+    except Exception:
+        screenshot(driver, "login")
+        driver.quit()
+        raise
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def admin(browser, request):
+    """The logged-in browser; a screenshot goes to .run/e2e/screenshots/ when the test fails."""
+    yield browser
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        screenshot(browser, request.node.name)

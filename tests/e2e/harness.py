@@ -238,6 +238,10 @@ class Stack:
         response = self.http.get("/wp-cron.php", params={"doing_wp_cron": ""})
         assert response.status_code == 200, f"wp-cron.php answered {response.status_code}"
 
+    def sql(self, statement: str) -> str:
+        """Run SQL in the site's database: how a test lets days pass for one feed (WordPress keeps UTC times)."""
+        return stack.MariaDB.sql(f"USE `{self.site.db_name}`; {statement}")
+
     def admin_page(self, path: str) -> str:
         """The HTML of a wp-admin page, fetched with the administrator's login cookies."""
         if self._admin is None:
@@ -296,6 +300,12 @@ class Stack:
     @property
     def origin_url(self) -> str:
         return f"http://127.0.0.1:{self.origin_port}"
+
+    def switch(self, name: str, **answer) -> str:
+        """Set what the origin's /switch/<name>.xml answers (status=404, retry_after=..., location=...); its URL."""
+        response = httpx.post(f"{self.origin_url}/_switch/{name}", params=answer, timeout=30)
+        assert response.status_code == 200, f"the origin refused the switch: {response.status_code}"
+        return f"{self.origin_url}/switch/{name}.xml"
 
     def origin_log(self) -> list[dict]:
         """The origin's request log, oldest first."""

@@ -13,7 +13,15 @@ Routes
   /gen/articles/<name>-<n>.html  the article page of item n, inside a layout with nav, ads and comments
                              (?delay=S answers after S seconds)
   /gen/img/<n>.png           a small PNG
-  /status/<code>             that status with a short body
+  /gen/<name>.json           the same feed as a JSON Feed 1.1 (?items=N)
+  /site/<name>/several.html  a page naming several feeds (<link rel="alternate">: two RSS, one JSON Feed, one
+                             that answers 404)
+  /site/<name>/plain.html    a page that names no feed (and no usual feed address of the site answers)
+  /site/<name>/blog/         a page that names no feed, with a feed at /site/<name>/blog/feed
+  /switch/<name>.xml         the generated feed <name> (?items=N, 3 by default), or what POST /_switch/<name>
+                             last asked for: ?status=404 (any code), &retry_after=<Retry-After value>,
+                             &location=<URL> (for 301, 302, 307, 308); ?status=200 switches it back
+  /status/<code>             that status with a short body; ?retry_after=<value> adds a Retry-After header
   /slow?seconds=S            waits S seconds, then answers with a small feed
   /drip?seconds=S            sends a feed one byte at a time, spread over S seconds
   /big?bytes=N               N bytes; &chunked=1 leaves out Content-Length
@@ -27,6 +35,7 @@ Routes
   /notfeed                   an HTML page
   /garbage                   random-looking bytes
   GET /_log, POST /_log/reset   the request log as JSON (method, path, status, headers), and clearing it
+  POST /_switch/<name>       what /switch/<name>.xml answers from now on (see above)
 
 It never connects anywhere: every link it writes points back at itself.
 """
@@ -48,6 +57,7 @@ import sys
 import threading
 import time
 import zlib
+from datetime import datetime, timezone
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -283,6 +293,34 @@ def png_image(number: int) -> bytes:
             + chunk(b"IDAT", zlib.compress(row * 8)) + chunk(b"IEND", b""))
 
 
+@functools.lru_cache(maxsize=64)
+def generated_json_feed(base_url: str, name: str, items: int) -> bytes:
+    """The generated feed `name` as a JSON Feed 1.1: same titles, links and dates as the RSS one."""
+    entries = [{
+        "id": f"{name}-{number}", "url": f"{base_url}/gen/articles/{name}-{number}.html",
+        "title": _item_title(name, number),
+        "content_html": _article_body(name, number, DEFAULT_SIZE, False, base_url),
+        "date_published": datetime.fromtimestamp(GENERATED_AT - number * 3600, tz=timezone.utc).isoformat(),
+    } for number in range(1, items + 1)]
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": f"Larkmouth Notes: {name} (JSON)",
+                       "home_page_url": f"{base_url}/gen/", "items": entries}).encode()
+
+
+def site_page(base_url: str, name: str, kind: str) -> bytes:
+    """A home page of a generated site: naming several feeds, none, or none with one at a usual path."""
+    links = ""
+    if kind == "several":
+        links = (f'<link rel="alternate" type="application/rss+xml" title="Larkmouth Notes" href="/gen/{name}.xml">\n'
+                 f'<link rel="alternate" type="application/rss+xml; charset=utf-8" title="Comments" '
+                 f'href="{base_url}/gen/{name}-comments.xml?items=2">\n'
+                 f'<link rel="alternate" type="application/feed+json" title="JSON" href="../../gen/{name}.json">\n'
+                 f'<link rel="alternate" type="application/atom+xml" title="Gone" href="/status/404">\n'
+                 f'<link rel="alternate" hreflang="cy" href="/site/{name}/cy/">\n')
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Larkmouth Notes: {html.escape(name)}</title>\n"
+            f"{links}</head><body><h1>Larkmouth Notes</h1><p>Local news from the harbour town.</p>"
+            f'<p><a href="/gen/articles/{name}-1.html">The latest story</a></p></body></html>\n').encode()
+
+
 _NOT_A_FEED = b"""<!DOCTYPE html>
 <html><head><title>Welcome to Larkmouth Notes</title></head>
 <body><h1>Welcome</h1><p>This is the home page, not a feed. Try the link below.</p>
@@ -314,6 +352,7 @@ class FeedServer:
             self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
             scheme = "https"
         self.fixtures_dir = fixtures_dir.resolve()
+        self.switches: dict[str, dict[str, str]] = {}
         self._log: list[dict] = []
         self._log_lock = threading.Lock()
         bound_host, bound_port = self._httpd.server_address[:2]
@@ -398,7 +437,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_response(self, code, message=None):
         # Logged before the response leaves, so a client that has its answer also finds it in the log.
-        if not self.path.startswith("/_log"):
+        if not self.path.startswith(("/_log", "/_switch/")):
             self.origin.record({
                 "method": self.command, "path": self.path, "status": code,
                 "headers": dict(self.headers.items()),
@@ -417,7 +456,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self):
         parts = urlsplit(self.path)
         path, query = parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        if path.startswith("/_log"):
+        if path.startswith(("/_log", "/_switch/")):
             return self._log_route(path)
         try:
             self._route(path, query)
@@ -445,10 +484,26 @@ class _Handler(BaseHTTPRequestHandler):
                 query.get("summary_only") == "1", query.get("hostile") == "1", _float(query, "slow_last", 0.0),
             )
             return self._cacheable(feed, "application/rss+xml; charset=utf-8")
+        match = re.fullmatch(r"/gen/([\w.-]+)\.json", path)
+        if match:
+            feed = generated_json_feed(self.origin.base_url, match.group(1), _int(query, "items", 10, 0, 1000))
+            return self._cacheable(feed, "application/feed+json")
+        match = re.fullmatch(r"/site/([\w.-]+)/(several\.html|plain\.html|blog/)", path)
+        if match:
+            kind = {"several.html": "several", "plain.html": "plain", "blog/": "blog"}[match.group(2)]
+            return self._send(200, site_page(self.origin.base_url, match.group(1), kind), "text/html; charset=utf-8")
+        match = re.fullmatch(r"/site/([\w.-]+)/blog/feed", path)
+        if match:
+            feed = generated_feed(self.origin.base_url, match.group(1), 3, DEFAULT_SIZE, False, False, False)
+            return self._cacheable(feed, "application/rss+xml; charset=utf-8")
+        match = re.fullmatch(r"/switch/([\w.-]+)\.xml", path)
+        if match:
+            return self._switch(match.group(1), query)
         match = re.fullmatch(r"/status/(\d{3})", path)
         if match:
             code = int(match.group(1))
-            return self._send(code, b"" if code in (204, 304) else f"status {code}\n".encode(), "text/plain")
+            extra = {"Retry-After": query["retry_after"]} if "retry_after" in query else None
+            return self._send(code, b"" if code in (204, 304) else f"status {code}\n".encode(), "text/plain", extra)
         if path == "/slow":
             time.sleep(_float(query, "seconds", 2.0))
             return self._send(200, _SMALL_FEED, "application/rss+xml")
@@ -485,7 +540,26 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, random.Random(7).randbytes(4096), "application/xml")
         return self._send(404, b"not found\n", "text/plain")
 
+    def _switch(self, name: str, query: dict[str, str]):
+        state = self.origin.switches.get(name, {})
+        status = int(state.get("status", "200"))
+        if status == 200:
+            feed = generated_feed(self.origin.base_url, name, _int(query, "items", 3, 0, 1000), DEFAULT_SIZE,
+                                  False, False, False)
+            return self._cacheable(feed, "application/rss+xml; charset=utf-8")
+        extra = {}
+        if "retry_after" in state:
+            extra["Retry-After"] = state["retry_after"]
+        if "location" in state:
+            extra["Location"] = state["location"]
+        return self._send(status, f"status {status}\n".encode(), "text/plain", extra)
+
     def _log_route(self, path: str):
+        match = re.fullmatch(r"/_switch/([\w.-]+)", path)
+        if match and self.command == "POST":
+            query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            self.origin.switches[match.group(1)] = query
+            return self._send(200, b'{"ok": true}', "application/json")
         if path == "/_log/reset" and self.command == "POST":
             self.origin.reset_log()
             return self._send(200, b'{"ok": true}', "application/json")

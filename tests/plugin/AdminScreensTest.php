@@ -119,10 +119,13 @@ final class AdminScreensTest extends TestCase {
 	}
 
 	public function test_a_correct_form_adds_the_feed_and_says_so(): void {
+		// A new address is checked by the real worker before it is saved.
+		self::use_worker( self::env( 'ATAI_TEST_WORKER_URL' ), self::env( 'ATAI_TEST_WORKER_SECRET' ) );
+		$url      = self::origin( '/gen/admin-form.xml?items=2' );
 		$redirect = Feeds_Page\save_from_form(
 			array(
 				'feed_id'     => '0',
-				'url'         => 'https://news.example.org/rss',
+				'url'         => $url,
 				'post_status' => 'draft',
 				'author'      => (string) get_current_user_id(),
 				'category'    => (string) get_option( 'default_category' ),
@@ -134,7 +137,7 @@ final class AdminScreensTest extends TestCase {
 		$this->assertStringNotContainsString( 'action=', $redirect );
 		$this->assertSame( 'success', Notices\take()[0]['type'] );
 		$feed = Feeds\all()[0];
-		$this->assertSame( 'https://news.example.org/rss', $feed->url );
+		$this->assertSame( $url, $feed->url );
 		$this->assertSame( 5, $feed->max_posts );
 		$this->assertSame( '30min', $feed->interval );
 		$this->assertFalse( $feed->options['embeds'] );

@@ -172,3 +172,75 @@ def test_request_bodies_and_keys_are_never_logged(client, caplog):
 def test_the_api_refuses_to_start_without_the_shared_secret(tmp_path):
     with pytest.raises(SettingsError, match="ATAI_WORKER_SECRET is not set"):
         create_app({"ATAI_DATA_DIR": str(tmp_path)})
+
+
+# --- Discovery and preview: the stages of a run, on demand, storing nothing ---------------------------------
+
+
+@pytest.fixture
+def source_client(tmp_path):
+    """The API allowed to fetch from the fake origin on 127.0.0.1."""
+    app = create_app({"ATAI_WORKER_SECRET": SECRET, "ATAI_DATA_DIR": str(tmp_path), "ATAI_ALLOWED_HOSTS": "127.0.0.1"})
+    return app.test_client()
+
+
+def answer_of(response, schema: str) -> dict:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    contract_validator(schema).validate(response.json)
+    return response.json
+
+
+def test_discover_finds_the_feeds_a_page_names(source_client, feed_server):
+    response = source_client.post("/v1/discover", headers=AUTH, json={"url": feed_server.url("/site/api/several.html")})
+
+    feeds = answer_of(response, "Discovery")["feeds"]
+    assert [f["url"] for f in feeds] == [feed_server.url("/gen/api.xml"), feed_server.url("/gen/api-comments.xml?items=2"),
+                                         feed_server.url("/gen/api.json")]
+
+
+@pytest.mark.parametrize("path", ["/v1/discover", "/v1/preview"])
+def test_discover_and_preview_need_the_secret_and_a_web_address(source_client, path):
+    assert error_of(source_client.post(path, json={"url": "https://x.example/"}), 401)["code"] == "unauthorized"
+    body = {"url": "ftp://x.example/feed"} if path == "/v1/discover" else {"feed": {"url": "ftp://x.example/feed"},
+                                                                          "ai": {"enabled": False}}
+    error = error_of(source_client.post(path, headers=AUTH, json=body), 400)
+    assert error["field"] == ("url" if path == "/v1/discover" else "feed.url")
+
+
+def test_preview_shows_the_first_entries_the_filters_keep_as_cleaned_originals(source_client, feed_server):
+    url = feed_server.url("/gen/preview.xml?items=5&image=1")
+    body = {"feed": {"url": url}, "ai": {"enabled": True, "api_key": AI_KEY}, "entries": 2,
+            "options": {"exclude_keywords": ["preview #1"], "whole_words": False}}
+
+    preview = answer_of(source_client.post("/v1/preview", headers=AUTH, json=body), "Preview")
+
+    assert (preview["url"], preview["format"], preview["entries_total"]) == (url, "rss20", 5)
+    assert preview["title"] == "Larkmouth Notes: preview"
+    assert preview["rewrite"]["mode"] == "original" and preview["error"] is None
+    assert [d["source_title"].endswith(("(preview #2)", "(preview #3)")) for d in preview["drafts"]] == [True, True]
+    assert not any(d["rewritten"] for d in preview["drafts"])
+    assert all(d["image"]["url"].startswith(feed_server.url("/gen/img/")) for d in preview["drafts"])
+    assert [s["code"] for s in preview["skipped"]] == ["filter_excluded"]
+    assert AI_KEY not in json.dumps(preview)
+
+
+def test_preview_with_the_rewrite_calls_the_model_once_per_entry_and_reports_its_usage(source_client, feed_server,
+                                                                                        model_server):
+    body = {"feed": {"url": feed_server.url("/gen/rewrite.xml?items=4")}, "entries": 1, "rewrite": True,
+            "ai": {"enabled": True, "base_url": model_server.base_url, "api_key": "sk-test", "model": "fake-model"}}
+
+    preview = answer_of(source_client.post("/v1/preview", headers=AUTH, json=body), "Preview")
+
+    [draft] = preview["drafts"]
+    assert preview["rewrite"] == {"mode": "ai", "model": "fake-model", "reason": None}
+    assert draft["rewritten"] and draft["title"] == "Rewritten: " + draft["source_title"]
+    assert draft["usage"]["prompt_tokens"] > 0 and draft["usage"]["completion_tokens"] > 0
+    assert len(model_server.requests) == 1
+
+
+def test_preview_of_an_address_that_is_not_a_feed_says_why(source_client, feed_server):
+    for path, code, status in [("/status/404", "http_error", 404), ("/site/api/plain.html", "not_a_feed", None)]:
+        body = {"feed": {"url": feed_server.url(path)}, "ai": {"enabled": False}}
+        preview = answer_of(source_client.post("/v1/preview", headers=AUTH, json=body), "Preview")
+        assert (preview["error"]["code"], preview["error"]["status"]) == (code, status)
+        assert preview["drafts"] == [] and preview["entries_total"] == 0

@@ -6,12 +6,14 @@ import gzip
 import socket
 import ssl
 import subprocess
+import time
+from email.utils import formatdate
 from urllib.parse import quote
 
 import pytest
 
 from atai_worker.errors import FetchError
-from atai_worker.fetch import MAX_REDIRECTS, Fetcher, FetchResult
+from atai_worker.fetch import MAX_REDIRECTS, Fetcher, FetchResult, retry_after_seconds
 from tests.fakes.feed_server import FIXTURES_DIR as FIXTURES, FeedServer
 
 
@@ -135,6 +137,32 @@ def test_redirects_are_followed_to_the_final_url(fetcher, feed_server, status):
     assert result.status == 200
     assert result.url == feed_server.url(RSS)
     assert [r["status"] for r in feed_server.requests] == [status, 200]
+
+
+@pytest.mark.parametrize(("status", "moved"), [(301, True), (308, True), (302, False), (303, False), (307, False)])
+def test_only_a_permanent_redirect_says_where_the_feed_moved(fetcher, feed_server, status, moved):
+    result = fetcher.fetch_feed(feed_server.url(f"/redirect?status={status}&to={quote(RSS)}"))
+
+    assert result.permanent_redirect == (feed_server.url(RSS) if moved else None)
+    assert fetcher.fetch_feed(feed_server.url(RSS)).permanent_redirect is None
+
+
+def test_a_chain_has_moved_as_far_as_its_permanent_hops_go(fetcher, feed_server):
+    temporary = f"/redirect?status=302&to={quote(RSS, safe='')}"
+    permanent = f"/redirect?status=301&to={quote(temporary, safe='')}"
+    result = fetcher.fetch_feed(feed_server.url(f"/redirect?status=308&to={quote(permanent, safe='')}"))
+    after_temporary = fetcher.fetch_feed(feed_server.url(f"/redirect?status=302&to={quote(permanent, safe='')}"))
+
+    assert result.url == feed_server.url(RSS)
+    assert result.permanent_redirect == feed_server.url(temporary)
+    assert after_temporary.permanent_redirect is None
+
+
+def test_an_unchanged_feed_that_moved_says_so_too(fetcher, feed_server):
+    first = fetcher.fetch_feed(feed_server.url(RSS))
+    again = fetcher.fetch_feed(feed_server.url(f"/redirect?status=301&to={quote(RSS)}"), etag=first.etag)
+
+    assert again.not_modified and again.permanent_redirect == feed_server.url(RSS)
 
 
 def test_an_absolute_redirect_is_followed(fetcher, feed_server):
@@ -349,8 +377,28 @@ def test_http_errors_carry_the_status(fetcher, feed_server, status, retryable):
     assert error.code == "http_error"
     assert error.message == f"fetch: got {status} from {url}"
     assert error.retryable is retryable
+    assert error.status == status and error.retry_after is None
     assert error.as_dict() == {"stage": "fetch", "code": "http_error", "message": error.message,
                                "retryable": retryable}
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_in_seconds_or_as_a_date_is_read_from_429_and_503(fetcher, feed_server, status):
+    url = feed_server.url(f"/status/{status}?retry_after=120")
+    in_seconds = _fetch_error(fetcher.fetch_feed, url)
+    as_date = _fetch_error(fetcher.fetch_feed, feed_server.url(
+        f"/status/{status}?retry_after={quote(formatdate(time.time() + 3600, usegmt=True))}"))
+
+    assert (in_seconds.status, in_seconds.retry_after) == (status, 120)
+    assert in_seconds.message == f"fetch: got {status} from {url} (it asks to wait 120 s)"
+    assert 3500 <= as_date.retry_after <= 3600
+
+
+def test_retry_after_is_ignored_where_it_means_nothing_and_when_unreadable(fetcher, feed_server):
+    assert _fetch_error(fetcher.fetch_feed, feed_server.url("/status/404?retry_after=120")).retry_after is None
+    assert _fetch_error(fetcher.fetch_feed, feed_server.url("/status/503?retry_after=soon")).retry_after is None
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412000.0) == 480
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445413000.0) == 0
 
 
 def test_a_closed_port_is_a_connection_failure(fetcher):

@@ -61,6 +61,10 @@ GOLDEN = [
      "cafe-menu-hiver", "https://cafe.larkmouth.example/menu/hiver"),
     ("malformed.xml", "rss20", 2, "Courgette glut again", "allotments-17",
      "https://allotments.larkmouth.example/news?page=2&id=17"),
+    ("utf-16le-undeclared.xml", "rss20", 2, "Mae'r fferi'n gadael yn gynnar yfory", "cy-fferi-1",
+     "https://cy.larkmouth.example/fferi"),
+    ("empty-items.xml", "rss20", 2, "Spring tides this weekend", None,
+     "https://tides.larkmouth.example/2026/spring-tides"),
 ]
 
 
@@ -114,6 +118,31 @@ def test_a_repeated_item_keeps_its_first_appearance():
     rye = [entry for entry in feed.entries if entry.title.startswith("Rye")]
     assert len(rye) == 1
     assert "two days" in rye[0].summary
+
+
+def test_a_guid_shared_by_entries_with_different_links_tells_them_apart_by_their_links():
+    # Some publishers give every entry the same guid (the site's address): each story is still an item.
+    body = """<?xml version="1.0"?><rss version="2.0"><channel><title>Shared guid</title>
+    <item><title>Ferry timetable</title><link>https://news.larkmouth.example/ferry</link>
+      <guid>https://news.larkmouth.example/</guid><description>The winter ferry timetable.</description></item>
+    <item><title>Market moves</title><link>https://news.larkmouth.example/market</link>
+      <guid>https://news.larkmouth.example/</guid><description>The market moves to the quay.</description></item>
+    <item><title>Ferry timetable</title><link>https://news.larkmouth.example/ferry</link>
+      <guid>https://news.larkmouth.example/</guid><description>The same entry again.</description></item>
+    <item><title>Pier repairs</title><link>https://news.larkmouth.example/pier</link>
+      <guid>pier-1</guid><description>The pier is repaired.</description></item>
+    <item><title>Pier repairs (updated)</title><link>https://news.larkmouth.example/pier</link>
+      <guid>pier-1</guid><description>The same guid and link: one item.</description></item>
+    </channel></rss>""".encode()
+
+    feed = parse_feed(body, feed_id=FEED_ID, feed_url="https://news.larkmouth.example/feed")
+
+    assert [entry.title for entry in feed.entries] == ["Ferry timetable", "Market moves", "Pier repairs"]
+    ferry, market, pier = feed.entries
+    assert ferry.key == item_key(FEED_ID, None, "https://news.larkmouth.example/ferry")
+    assert market.key == item_key(FEED_ID, None, "https://news.larkmouth.example/market")
+    assert pier.key == item_key(FEED_ID, "pier-1", pier.link)
+    assert "The winter ferry" in ferry.summary
 
 
 def test_atom_xml_base_resolves_links_and_is_kept_for_content():
@@ -272,6 +301,42 @@ def test_utf16_without_a_byte_order_mark():
     feed = parse_feed(text.encode("utf-16-be"), feed_id=FEED_ID, feed_url="https://el.larkmouth.example/rss")
 
     assert feed.title == "Ειδήσεις από το λιμάνι"
+
+
+def test_utf16_with_neither_a_byte_order_mark_nor_a_declaration_is_read_in_either_byte_order():
+    little = (FEEDS / "utf-16le-undeclared.xml").read_bytes()
+    big = little.decode("utf-16-le").encode("utf-16-be")
+
+    for body in (little, big):
+        feed = parse_feed(body, feed_id=FEED_ID, feed_url="https://cy.larkmouth.example/rss")
+        assert feed.title == "Newyddion y Porthladd"
+        assert feed.entries[0].summary.endswith("— ŵyl, ŷd, café.")
+        assert [e.title for e in feed.entries] == ["Mae'r fferi'n gadael yn gynnar yfory",
+                                                   "Pobty Stryd y Cebl yn agor ffwrn newydd"]
+
+
+def test_utf8_text_with_nul_bytes_is_still_not_taken_for_utf16():
+    error = _parse_error(b"<\x00\x00\x00r\x00\x00\x00" * 4)
+
+    assert error.code == "not_a_feed"
+
+
+def test_an_item_with_no_title_link_or_text_is_not_an_entry():
+    feed = _parse("empty-items.xml")
+
+    assert [(e.title, e.link) for e in feed.entries] == [
+        ("Spring tides this weekend", "https://tides.larkmouth.example/2026/spring-tides"),
+        ("", None),
+    ]
+    assert feed.entries[1].summary.startswith("A note without a title")
+
+
+def test_a_json_feed_item_with_nothing_in_it_is_not_an_entry():
+    body = (b'{"version": "https://jsonfeed.org/version/1.1", "title": "Notes", "items": ['
+            b'{"id": "1", "content_text": "The quay is busy today."}, {"id": "2"}, {"id": "3", "title": " "}]}')
+    feed = parse_feed(body, feed_id=FEED_ID, feed_url="https://notes.larkmouth.example/feed.json")
+
+    assert [e.guid for e in feed.entries] == ["1"]
 
 
 def test_a_gzip_file_gives_the_same_entries_as_the_plain_one():

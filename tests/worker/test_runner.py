@@ -164,8 +164,6 @@ def test_a_much_shorter_rewrite_is_a_draft_with_a_note(runner, feed_files, model
 
 
 @pytest.mark.parametrize("marker, stage, code, message, passes", [
-    ("[model-garbage]", "rewrite", "model_invalid_output", "rewrite: the model returned text that is not valid JSON",
-     False),
     ("[model-500]", "rewrite", "model_http_error", "rewrite: the AI endpoint answered HTTP 500", False),
     ("[model-slow]", "rewrite", "model_timeout", "rewrite: the model did not answer within 3 s", True),
     ("[model-429]", "rewrite", "model_rate_limited", "rewrite: the AI endpoint is rate limiting requests (429); "
@@ -223,13 +221,50 @@ def test_a_stored_answer_is_never_paid_for_again(runner, feed_files, model_serve
     model_server.scripted["Refused"] = {"title": "", "content": "<p>An answer without a title.</p>",
                                         "excerpt": "", "tags": []}
     url = feed_files.add("answers", ["Paid once", "Refused"])
-    first = run(runner, request_for(url, ai=ai_on(model_server)))
-    again = run(runner, request_for(url, ai=ai_on(model_server)))  # the same entries, sent again
+    request = request_for(url, ai=ai_on(model_server))
+    request["options"] = {"on_failure": "retry"}
+    first = run(runner, request)
+    again = run(runner, request)  # the same entries, sent again
     assert [d["title"] for d in again["drafts"]] == [d["title"] for d in first["drafts"]] == [TITLE_PREFIX + "Paid once"]
     assert len(model_server.calls("Paid once")) == 1
-    # An answer the guards refused (no title) is not kept: trying the item again asks the model again.
-    assert [e["code"] for e in again["errors"]] == ["title_empty"]
-    assert len(model_server.calls("Refused")) == 2
+    # An answer without a title is asked for once more and never kept: trying the item again asks the model again.
+    assert [e["code"] for e in again["errors"]] == ["model_invalid_output"]
+    assert len(model_server.calls("Refused")) == 4
+
+
+@pytest.mark.parametrize("policy, held", [(None, True), ("hold", True), ("original", False)])
+def test_a_model_answer_that_never_fits_follows_the_feeds_failure_policy(runner, feed_files, model_server,
+                                                                          policy, held):
+    url = feed_files.add(f"policy-{policy}", ["[model-garbage] Bad news"])
+    request = request_for(url, ai=ai_on(model_server))
+    if policy:
+        request["options"] = {"on_failure": policy}
+    document = run(runner, request)
+    [draft] = document["drafts"]
+    assert document["errors"] == [] and not draft["rewritten"] and draft["hold"] is held
+    assert "harbour office published" in draft["content"] and "Rewritten by the fake model" not in draft["content"]
+    [finding] = [f for f in draft["findings"] if f["code"] == "model_invalid_output"]
+    assert finding["hold"] is held
+    assert ("waits for review" if held else "was published instead") in finding["message"]
+    assert (draft["source_html"] is not None) is held
+    assert draft["usage"]["prompt_tokens"] > 0 and len(draft["usage"]["calls"]) == 2
+
+
+def test_the_retry_policy_reports_the_item_error_with_the_tokens_it_cost(runner, feed_files, model_server):
+    url = feed_files.add("policy-retry", ["[model-garbage] Bad news"])
+    request = request_for(url, ai=ai_on(model_server))
+    request["options"] = {"on_failure": "retry"}
+    document = run(runner, request)
+    [error] = document["errors"]
+    assert (error["code"], error["retryable"]) == ("model_invalid_output", True)
+    assert [c["purpose"] for c in error["usage"]["calls"]] == ["rewrite", "rewrite"]
+
+
+def test_a_short_rewrite_is_a_draft_with_a_note(runner, feed_files, model_server):
+    url = feed_files.add("short", ["[model-short] Tide tables"])
+    [draft] = run(runner, request_for(url, ai=ai_on(model_server)))["drafts"]
+    assert draft["rewritten"] and not draft["hold"]
+    assert "content_short" in [f["code"] for f in draft["findings"]]
 
 
 def test_a_refused_key_fails_every_item_for_good(runner, feed_files, model_server):
@@ -248,7 +283,8 @@ def test_seen_entries_are_skipped_and_the_rest_capped_in_feed_order(runner, feed
     assert [d["title"] for d in document["drafts"]] == ["Item 1", "Item 3"]
     assert document["feed"] | {"title": None} == {
         "title": None, "etag": document["feed"]["etag"], "last_modified": document["feed"]["last_modified"],
-        "not_modified": False, "entries_total": 6, "entries_new": 4, "entries_deferred": 2}
+        "not_modified": False, "entries_total": 6, "entries_new": 4, "entries_deferred": 2,
+        "permanent_redirect": None}
 
 
 def test_an_unchanged_feed_is_not_modified_and_has_no_items(runner, feed_files):
@@ -269,6 +305,67 @@ def test_a_feed_that_cannot_be_read_fails_the_run_in_words(runner, feed_server, 
     assert document["state"] == "failed"
     assert document["error"]["code"] == code
     assert document["error"]["message"].startswith(message.format(base=feed_server.base_url))
+
+
+@pytest.mark.parametrize(("path", "status", "retry_after"), [
+    ("/status/404", 404, None), ("/status/410", 410, None), ("/status/429?retry_after=90", 429, 90),
+    ("/status/503?retry_after=30", 503, 30), ("/status/503", 503, None),
+])
+def test_a_failed_fetch_reports_the_status_and_any_retry_after(runner, feed_server, path, status, retry_after):
+    error = run(runner, request_for(feed_server.url(path)))["error"]
+
+    assert (error["status"], error.get("retry_after")) == (status, retry_after)
+
+
+def test_a_feed_that_moved_for_good_reports_its_new_address(runner, feed_files):
+    url = feed_files.add("moved", ["One"])
+    document = run(runner, request_for(feed_files.server.url(f"/redirect?status=301&to={url}")))
+
+    assert document["feed"]["permanent_redirect"] == url and len(document["drafts"]) == 1
+
+
+def test_filtered_entries_are_reported_with_their_reason_and_cost_nothing(runner, feed_server, model_server):
+    url = feed_server.url("/gen/filtered.xml?items=6&summary_only=1")
+    titles = [e.title for e in parse.parse_feed(_body(url), feed_id=1, feed_url=url).entries]
+    keep = titles[1].split(" (")[0]  # "<subject> <predicate>", shared by no other item of this feed
+    assert sum(keep in title for title in titles) == 1
+    request = request_for(url, ai=ai_on(model_server), max_items=1)
+    request["options"] = {"include_keywords": [keep], "exclude_keywords": ["nothing like this"]}
+    feed_server.reset_log()
+
+    document = run(runner, request)
+
+    assert [d["source_title"] for d in document["drafts"]] == [titles[1]]
+    assert [(s["title"], s["code"]) for s in document["skipped"]] == [
+        (title, "filter_not_included") for title in titles if title != titles[1]]
+    assert document["skipped"][0]["reason"] == (
+        f"filters: the title or text contains none of \u201c{keep}\u201d, and this feed requires one of them")
+    assert document["feed"]["entries_new"] == 6 and document["feed"]["entries_deferred"] == 0
+    # One article page and one model call: for the kept entry only.
+    assert [r["path"] for r in feed_server.requests if "/articles/" in r["path"]] == ["/gen/articles/filtered-2.html"]
+    assert len(model_server.requests) == 1
+
+
+def test_the_cap_counts_only_the_entries_the_filters_keep(runner, feed_files):
+    url = feed_files.add("capped", ["Sport: one", "News: two", "Sport: three", "News: four", "News: five"])
+    request = request_for(url, max_items=2)
+    request["options"] = {"exclude_keywords": ["sport"]}
+
+    document = run(runner, request)
+
+    assert [d["title"] for d in document["drafts"]] == ["News: two", "News: four"]
+    assert [s["title"] for s in document["skipped"]] == ["Sport: one", "Sport: three"]
+    assert document["feed"]["entries_deferred"] == 1
+
+
+def test_a_pattern_that_cannot_be_used_fails_the_run_in_words(runner, feed_files):
+    request = request_for(feed_files.add("badpattern", ["One"]))
+    request["options"] = {"include_keywords": ["(a+)+"], "keywords_are_patterns": True}
+
+    document = run(runner, request)
+
+    assert document["state"] == "failed" and document["error"]["code"] == "filter_invalid"
+    assert document["error"]["message"].startswith("filters: the pattern \u201c(a+)+\u201d cannot be used")
 
 
 def test_a_private_address_is_refused(tmp_path):

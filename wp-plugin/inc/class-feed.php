@@ -69,6 +69,9 @@ final class Feed {
 	 * @param string|null $run_id           The run at the worker, Runs\DISPATCHING, or null.
 	 * @param string|null $run_started_at   When that run (or claim) started.
 	 * @param string      $created_at       When the feed was added.
+	 * @param string|null $failing_since    When the failed runs in a row began, or null.
+	 * @param int         $last_http_status HTTP status of the last failed fetch that got one, else 0.
+	 * @param string      $note             What a run changed on its own (a new address, a pause), in words.
 	 */
 	public function __construct(
 		public readonly int $id,
@@ -93,7 +96,10 @@ final class Feed {
 		public readonly int $failed_runs = 0,
 		public readonly ?string $run_id = null,
 		public readonly ?string $run_started_at = null,
-		public readonly string $created_at = ''
+		public readonly string $created_at = '',
+		public readonly ?string $failing_since = null,
+		public readonly int $last_http_status = 0,
+		public readonly string $note = ''
 	) {}
 
 	/**
@@ -129,6 +135,9 @@ final class Feed {
 			run_id: $row['run_id'],
 			run_started_at: $row['run_started_at'],
 			created_at: $row['created_at'],
+			failing_since: $row['failing_since'] ?? null,
+			last_http_status: (int) ( $row['last_http_status'] ?? 0 ),
+			note: (string) ( $row['note'] ?? '' ),
 		);
 	}
 
@@ -229,6 +238,8 @@ final class Feed {
 			'current_run' => $this->run_id,
 			'run_started' => Clock\rfc3339( $this->run_started_at ),
 			'created'     => Clock\rfc3339( $this->created_at ),
+			'health'      => Health\to_rest( $this ),
+			'note'        => '' === $this->note ? null : $this->note,
 		) + $this->options;
 	}
 }

@@ -78,7 +78,8 @@ function schema( string $name ): array {
 }
 
 /**
- * Replace $ref nodes recursively (the contract's refs point only into #/components/schemas).
+ * Replace $ref nodes recursively (the contract's refs point only into #/components/schemas: at a schema,
+ * or by JSON pointer at a part of one).
  *
  * @since 0.1.0
  *
@@ -91,12 +92,17 @@ function resolve( $node, array $trail ) {
 		return $node;
 	}
 	if ( isset( $node['$ref'] ) && is_string( $node['$ref'] ) && str_starts_with( $node['$ref'], REF_PREFIX ) ) {
-		$name    = substr( $node['$ref'], strlen( REF_PREFIX ) );
-		$schemas = document()['components']['schemas'] ?? array();
-		if ( in_array( $name, $trail, true ) || ! isset( $schemas[ $name ] ) ) {
+		// A schema's name, or a JSON pointer into one (e.g. RunRequest/properties/ai).
+		$pointer = substr( $node['$ref'], strlen( REF_PREFIX ) );
+		$target  = document()['components']['schemas'] ?? array();
+		foreach ( explode( '/', $pointer ) as $step ) {
+			$step   = str_replace( array( '~1', '~0' ), array( '/', '~' ), $step );
+			$target = is_array( $target ) && isset( $target[ $step ] ) ? $target[ $step ] : null;
+		}
+		if ( in_array( $pointer, $trail, true ) || ! is_array( $target ) ) {
 			return array( 'type' => 'null' );
 		}
-		return resolve( $schemas[ $name ], array_merge( $trail, array( $name ) ) );
+		return resolve( $target, array_merge( $trail, array( $pointer ) ) );
 	}
 	foreach ( $node as $keyword => $child ) {
 		$node[ $keyword ] = resolve( $child, $trail );

@@ -94,6 +94,7 @@ function tick(): array {
 	}
 	try {
 		$deadline = microtime( true ) + time_budget();
+		\ATAI\Health\tick_started();
 		Runs\release_stale_claims();
 
 		foreach ( Runs\feeds_to_collect() as $feed ) {

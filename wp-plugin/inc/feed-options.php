@@ -30,7 +30,8 @@ const TEXT_MAX = 4000;
  * Each definition: group (one of GROUPS), type (boolean, integer, enum, string, text or list), default,
  * label, help; choices (value => label) for enum; minimum and maximum for integer; max_length for
  * string, text and list entries; max_items for list; check, a callable given the clean value that
- * returns '' or why the value is refused; worker, true when the worker needs it.
+ * returns '' or why the value is refused; check_feed, the same given the value and every clean value
+ * of the feed, for a rule that depends on another option; worker, true when the worker needs it.
  *
  * @since 0.2.0
  *
@@ -41,8 +42,12 @@ function definitions(): array {
 	if ( null === $definitions ) {
 		$definitions = array_merge(
 			source_options(),
+			\ATAI\Filters\feed_options(),
 			\ATAI\Embeds\feed_options(),
-			\ATAI\Skips\feed_options()
+			\ATAI\Skips\feed_options(),
+			\ATAI\Schedule\feed_options(),
+			\ATAI\Reviews\feed_options(),
+			\ATAI\Prompts\feed_options()
 		);
 	}
 	return $definitions;
@@ -232,6 +237,28 @@ function clean_list( $value, int $max_length, int $max_items ) {
  */
 function refuse( string $reason ): WP_Error {
 	return new WP_Error( 'atai_invalid_feed', $reason );
+}
+
+/**
+ * The checks that read more than one value (definitions' check_feed): why each refused option is
+ * refused, by name.
+ *
+ * @since 0.3.0
+ *
+ * @param array<string, mixed> $values Every clean value of the feed.
+ * @return array<string, string>
+ */
+function check_feed( array $values ): array {
+	$reasons = array();
+	foreach ( definitions() as $name => $definition ) {
+		if ( isset( $definition['check_feed'], $values[ $name ] ) ) {
+			$reason = (string) call_user_func( $definition['check_feed'], $values[ $name ], $values );
+			if ( '' !== $reason ) {
+				$reasons[ $name ] = $reason;
+			}
+		}
+	}
+	return $reasons;
 }
 
 /**

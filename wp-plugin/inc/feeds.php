@@ -209,6 +209,9 @@ function validate( array $input, ?Feed $current = null ) {
 		}
 		$values[ $field ] = $value;
 	}
+	foreach ( $errors->has_errors() ? array() : Feed_Options\check_feed( $values ) as $field => $reason ) {
+		$errors->add( 'atai_invalid_feed', field_error( $field, $reason )->get_error_message(), array( 'field' => $field ) );
+	}
 	if ( ! $errors->has_errors() ) {
 		foreach ( check_references( $values, $current?->id ) as $field => $error ) {
 			$errors->add( 'atai_invalid_feed', $error->get_error_message(), array( 'field' => $field ) );
@@ -330,6 +333,7 @@ function delete( int $id ) {
 	}
 	$wpdb->delete( Schema\feeds_table(), array( 'id' => $id ) );
 	$wpdb->delete( Schema\items_table(), array( 'feed_id' => $id ) );
+	\ATAI\Run_Log\forget( $id );
 	return true;
 }
 

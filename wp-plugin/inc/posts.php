@@ -12,10 +12,13 @@
 namespace ATAI\Posts;
 
 use ATAI\Contract;
+use ATAI\Costs;
 use ATAI\Feed;
 use ATAI\Dedupe;
 use ATAI\Skips;
 use ATAI\Ledger;
+use ATAI\Provenance;
+use ATAI\Reviews;
 use ATAI\Transaction;
 use WP_Error;
 
@@ -143,6 +146,8 @@ function import_draft( array $draft, Feed $feed, string $run_id, Import_Batch $b
  * @return int|WP_Error The new post's ID, 0 when the key is posted already or the story was.
  */
 function insert_post( array $draft, Feed $feed, string $run_id, Import_Batch $batch, array $postarr, array $tag_ids, bool $anyway ) {
+	$priced = Costs\price_usage( $draft['usage'], $draft['model'] );
+	$held   = Reviews\held( $draft, $feed );
 	if ( ! Transaction\begin() ) {
 		return new WP_Error( 'import_db_error', __( 'import: the database could not start a transaction.', 'automationtools-ai' ) );
 	}
@@ -159,6 +164,8 @@ function insert_post( array $draft, Feed $feed, string $run_id, Import_Batch $ba
 		}
 		$match = $anyway ? null : Dedupe\find_match( $draft['identity'] );
 		if ( null !== $match ) {
+			// Its model calls were paid for all the same; skip() commits the cost with the skip.
+			Costs\record( $draft['key'], $run_id, $feed->id, 0, $priced );
 			return Skips\skip( $draft, $feed, $match );
 		}
 		$post_id = wp_insert_post( wp_slash( $postarr ), true );
@@ -172,8 +179,11 @@ function insert_post( array $draft, Feed $feed, string $run_id, Import_Batch $ba
 				sprintf( __( 'import: WordPress did not create the post: %s', 'automationtools-ai' ), $error->get_error_message() )
 			);
 		}
-		if ( ! add_tags( $post_id, $tag_ids ) || ! add_meta( $post_id, $draft, $feed ) || ! Ledger\mark_posted( $draft['key'], $post_id )
-			|| ! Dedupe\remember( $post_id, $draft['key'], $feed->id, $draft['identity'] ) ) {
+		$stored = add_tags( $post_id, $tag_ids ) && add_meta( $post_id, $draft, $feed, Provenance\meta( $draft, $priced, $held ) )
+			&& Ledger\mark_posted( $draft['key'], $post_id, $held ? 'held' : 'posted' )
+			&& Dedupe\remember( $post_id, $draft['key'], $feed->id, $draft['identity'] )
+			&& Reviews\remember( $draft, $feed, $post_id ) && Costs\record( $draft['key'], $run_id, $feed->id, $post_id, $priced );
+		if ( ! $stored ) {
 			forget_rolled_back( $post_id );
 			return new WP_Error( 'import_db_error', __( 'import: the database refused the post\'s source data.', 'automationtools-ai' ) );
 		}
@@ -236,7 +246,7 @@ function prepare_post( array $draft, Feed $feed ): array {
 		'post_content'  => $content,
 		'post_excerpt'  => plain_text( $draft['excerpt'] ),
 		// A draft the worker's checks hold (a changed fact, a near-copy...) waits for a person, whatever the feed says.
-		'post_status'   => $draft['hold'] ? 'pending' : $feed->post_status,
+		'post_status'   => Reviews\post_status( $draft, $feed ),
 		'post_author'   => $feed->author,
 		'post_category' => array( $category > 0 ? $category : (int) get_option( 'default_category', 1 ) ),
 		// Our own GUID saves wp_insert_post() the UPDATE that sets one after the insert.
@@ -492,13 +502,14 @@ function add_tags( int $post_id, array $tt_ids ): bool {
  *
  * @since 0.1.0
  *
- * @param int                  $post_id Post ID.
- * @param array<string, mixed> $draft   A contract Draft.
- * @param Feed                 $feed    The feed.
+ * @param int                   $post_id Post ID.
+ * @param array<string, mixed>  $draft   A contract Draft.
+ * @param Feed                  $feed    The feed.
+ * @param array<string, string> $more    More meta (the post's provenance), by key.
  */
-function add_meta( int $post_id, array $draft, Feed $feed ): bool {
+function add_meta( int $post_id, array $draft, Feed $feed, array $more = array() ): bool {
 	global $wpdb;
-	$meta = array(
+	$meta = $more + array(
 		META_SOURCE_URL  => is_string( $draft['source_url'] ) ? esc_url_raw( $draft['source_url'], array( 'http', 'https' ) ) : '',
 		META_SOURCE_GUID => safe_guid( $draft['guid'] ),
 		META_ITEM_KEY    => $draft['key'],

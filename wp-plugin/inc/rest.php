@@ -393,6 +393,11 @@ function feed_schema(): array {
 			) + $read_only,
 			'run_started' => $date,
 			'created'     => $date,
+			'health'      => \ATAI\Health\rest_schema(),
+			'note'        => array(
+				'description' => __( 'What a run changed on its own (a new address, a pause), in words; null when there is nothing to tell.', 'automationtools-ai' ),
+				'type'        => array( 'string', 'null' ),
+			) + $read_only,
 		) + Feed_Options\rest_properties(),
 	);
 }
@@ -597,8 +602,9 @@ function list_items( WP_REST_Request $request ) {
 				'code'    => $item['error_code'],
 				'message' => $item['error_message'],
 			),
-			// Why a skipped item has no post of its own: the post it matched, how, and the reason in words.
-			'skip'            => isset( $skips[ $item['key'] ] ) ? skip_response( $skips[ $item['key'] ] ) : null,
+			// Why a skipped item has no post of its own: the post it matched, how, and the reason in words;
+			// or the feed's filter that left it out.
+			'skip'            => isset( $skips[ $item['key'] ] ) ? skip_response( $skips[ $item['key'] ] ) : ( 'skipped' === $item['state'] ? filter_skip_response( $item ) : null ),
 			'updated'         => Clock\rfc3339( $item['updated_at'] ),
 		);
 	}
@@ -624,6 +630,28 @@ function skip_response( array $skip ): array {
 		'feed_title' => $skip['feed_title'],
 		'similarity' => $skip['similarity'],
 		'flagged'    => $skip['flagged'],
+	);
+}
+
+/**
+ * A skip by the feed's filters for the items route: its code as the reason and its words, no post.
+ *
+ * @since 0.3.0
+ *
+ * @param array<string, mixed> $item A skipped ledger row without a duplicate's record.
+ * @return array<string, mixed>
+ */
+function filter_skip_response( array $item ): array {
+	return array(
+		'reason'     => $item['error_code'],
+		'message'    => $item['error_message'],
+		'post_id'    => null,
+		'post_title' => null,
+		'post_link'  => null,
+		'feed_id'    => null,
+		'feed_title' => null,
+		'similarity' => null,
+		'flagged'    => false,
 	);
 }
 

@@ -1,9 +1,11 @@
 <?php
 /**
  * Run state: the columns of a feed row that say where its runs stand (run_id, run_started_at,
- * next_run_at, last_run_at, last_status, last_error_code, last_error, failed_runs, etag,
- * last_modified, entries_deferred). Every write of them, and every query that selects feeds by
- * them, is here; the feed's configuration is in feeds.php.
+ * next_run_at, last_run_at, last_status, last_error_code, last_error, failed_runs, failing_since,
+ * last_http_status, note, etag, last_modified, entries_deferred). Every write of them, and every
+ * query that selects feeds by them, is here; the feed's configuration is in feeds.php. A run changes
+ * the configuration in two cases only, each with a note on the feed: a feed that moved for good
+ * (301 or 308) gets its new address, and a feed that is gone (410) is paused.
  *
  * run_id is null (no run), DISPATCHING (a claim taken while the run request is on its way to the
  * worker) or the worker's run ID (a run to collect). collect_owed says that a request found the run
@@ -17,7 +19,10 @@ namespace ATAI\Runs;
 
 use ATAI\Clock;
 use ATAI\Feed;
+use ATAI\Feed_Address;
 use ATAI\Ledger;
+use ATAI\Run_Log;
+use ATAI\Schedule;
 use ATAI\Schema;
 use WP_Error;
 
@@ -27,8 +32,12 @@ const DISPATCHING = 'dispatching';
 /** A claim older than this belongs to a request that died; it is released. */
 const STALE_CLAIM_SECONDS = 120;
 
+/** The longest Retry-After honoured: a server asking for more is asked again after a week. */
+const MAX_RETRY_AFTER = WEEK_IN_SECONDS;
+
 /**
- * Active feeds that are due and have no run, longest waiting first.
+ * Active feeds that are due and have no run, longest waiting first. A due feed outside its active
+ * dates is not returned: its next run moves to when it may run (Schedule\not_before()).
  *
  * @since 0.1.0
  *
@@ -42,7 +51,16 @@ function due_feeds( int $limit = 50 ): array {
 		$wpdb->prepare( "SELECT * FROM {$table} WHERE status = 'active' AND run_id IS NULL AND (next_run_at IS NULL OR next_run_at <= %s) ORDER BY next_run_at LIMIT %d", Clock\utc(), $limit ),
 		ARRAY_A
 	);
-	return array_map( array( Feed::class, 'from_row' ), $rows ?: array() );
+	$due = array();
+	foreach ( array_map( array( Feed::class, 'from_row' ), $rows ?: array() ) as $feed ) {
+		$not_before = Schedule\not_before( $feed, time() );
+		if ( $not_before > 0 ) {
+			$wpdb->update( $table, array( 'next_run_at' => Clock\at( $not_before ) ), array( 'id' => $feed->id ) );
+			continue;
+		}
+		$due[] = $feed;
+	}
+	return $due;
 }
 
 /**
@@ -240,12 +258,11 @@ function finish( Feed $feed, array $run ): void {
 		'last_error'      => null,
 	);
 	if ( 'failed' === $run['state'] ) {
-		$columns['last_error_code'] = $run['error']['code'] ?? 'run_failed';
-		$columns['last_error']      = $run['error']['message'] ?? __( 'The worker could not read the feed and gave no reason.', 'automationtools-ai' );
-		$columns['failed_runs']     = $feed->failed_runs + 1;
-		$columns['next_run_at']     = Clock\utc( retry_delay( $columns['failed_runs'], $feed->interval_seconds ) );
+		$columns = failure_columns( $feed, is_array( $run['error'] ) ? $run['error'] : array() ) + $columns;
 	} else {
-		$columns['failed_runs'] = 0;
+		$columns['failed_runs']      = 0;
+		$columns['failing_since']    = null;
+		$columns['last_http_status'] = 0;
 		// Items that failed for a reason that will pass are tried again when the first of them is due,
 		// not at the feed's next interval (issue 16).
 		$retry_at = Ledger\next_retry_at( $feed->id );
@@ -273,6 +290,9 @@ function finish( Feed $feed, array $run ): void {
 		if ( '' === $feed->title && is_string( $fetched['title'] ) && '' !== trim( $fetched['title'] ) ) {
 			$columns['title'] = mb_substr( sanitize_text_field( $fetched['title'] ), 0, 255 );
 		}
+		if ( is_string( $fetched['permanent_redirect'] ?? null ) ) {
+			$columns += moved_columns( $feed, $fetched['permanent_redirect'] );
+		}
 	}
 	$columns += array(
 		'run_id'         => null,
@@ -281,6 +301,88 @@ function finish( Feed $feed, array $run ): void {
 		'last_run_at'    => Clock\utc(),
 	);
 	update_while_running( $feed->id, $feed->run_id, $columns );
+	Run_Log\record( $feed, $run );
+}
+
+/**
+ * The columns of a failed run: the error in words, the failures in a row and since when, and the next
+ * try (later and later, and never before a Retry-After). A feed that is gone (410) is paused, with a note.
+ *
+ * @since 0.3.0
+ *
+ * @param Feed                 $feed  The feed.
+ * @param array<string, mixed> $error The Run's error.
+ * @return array<string, mixed>
+ */
+function failure_columns( Feed $feed, array $error ): array {
+	$failed_runs = $feed->failed_runs + 1;
+	$status      = (int) ( $error['status'] ?? 0 );
+	$delay       = max( retry_delay( $failed_runs, $feed->interval_seconds ), min( (int) ( $error['retry_after'] ?? 0 ), MAX_RETRY_AFTER ) );
+	$columns     = array(
+		'last_error_code'  => (string) ( $error['code'] ?? 'run_failed' ),
+		'last_error'       => (string) ( $error['message'] ?? __( 'The worker could not read the feed and gave no reason.', 'automationtools-ai' ) ),
+		'failed_runs'      => $failed_runs,
+		'failing_since'    => $feed->failing_since ?? Clock\utc(),
+		'last_http_status' => $status,
+		'next_run_at'      => Clock\utc( $delay ),
+	);
+	if ( 410 === $status && 'active' === $feed->status ) {
+		$columns['status'] = 'paused';
+		$columns['note']   = sprintf(
+			/* translators: %s: date and time. */
+			__( 'Paused on %s: the feed\'s address answers 410 (gone for good). Find the site\'s feed again from its address, change the address here and resume the feed, or delete it.', 'automationtools-ai' ),
+			wp_date( get_option( 'date_format' ) . ' ' . get_option( 'time_format' ) )
+		);
+	}
+	return $columns;
+}
+
+/**
+ * The columns of a feed whose server said it moved for good: its new address and a note, or only a
+ * note when another feed already has that address (or it is not one the feed may have).
+ *
+ * @since 0.3.0
+ *
+ * @return array<string, mixed>
+ */
+function moved_columns( Feed $feed, string $moved_to ): array {
+	$url = \ATAI\Settings\clean_url( $moved_to );
+	if ( '' === $url || $url === $feed->url ) {
+		return array();
+	}
+	$when  = wp_date( get_option( 'date_format' ) . ' ' . get_option( 'time_format' ) );
+	$other = Feed_Address\feed_with_same_address( $url, $feed->id )['id'] ?? null;
+	if ( null !== $other ) {
+		return array(
+			'note' => sprintf(
+				/* translators: 1: date and time, 2: the new address, 3: ID of the feed that has it. */
+				__( 'On %1$s the feed\'s server said it moved for good to %2$s, which is already feed #%3$d; this feed\'s address was left as it is.', 'automationtools-ai' ),
+				$when,
+				$url,
+				$other
+			),
+		);
+	}
+	return array(
+		'url'  => $url,
+		'note' => sprintf(
+			/* translators: 1: date and time, 2: the old address, 3: the new address. */
+			__( 'On %1$s the feed\'s server said it moved for good from %2$s to %3$s; its address was changed to the new one.', 'automationtools-ai' ),
+			$when,
+			$feed->url,
+			$url
+		),
+	);
+}
+
+/**
+ * Clear the note on a feed (the site owner has read it).
+ *
+ * @since 0.3.0
+ */
+function clear_note( int $id ): void {
+	global $wpdb;
+	$wpdb->update( Schema\feeds_table(), array( 'note' => null ), array( 'id' => $id ) );
 }
 
 /**
@@ -289,6 +391,7 @@ function finish( Feed $feed, array $run ): void {
  * @since 0.1.0
  */
 function forget_run( Feed $feed, WP_Error $error ): void {
+	Run_Log\record_lost( $feed, $error );
 	update_while_running(
 		$feed->id,
 		$feed->run_id,

@@ -8,7 +8,7 @@
 namespace ATAI\Schema;
 
 /** Bump when a CREATE TABLE below changes; the next page load runs dbDelta. */
-const VERSION = '5';
+const VERSION = '7';
 
 const VERSION_OPTION = 'atai_db_version';
 
@@ -43,6 +43,36 @@ function seen_callbacks_table(): string {
 }
 
 /**
+ * The run history table: one row per finished run of a feed (inc/run-log.php).
+ *
+ * @since 0.3.0
+ */
+function runs_table(): string {
+	global $wpdb;
+	return $wpdb->prefix . 'atai_runs';
+}
+
+/**
+ * The table of drafts waiting for review: the source each was made from, for the review screen.
+ *
+ * @since 0.2.0
+ */
+function reviews_table(): string {
+	global $wpdb;
+	return $wpdb->prefix . 'atai_reviews';
+}
+
+/**
+ * The table of what each item's model calls cost, one row per item and run.
+ *
+ * @since 0.2.0
+ */
+function costs_table(): string {
+	global $wpdb;
+	return $wpdb->prefix . 'atai_costs';
+}
+
+/**
  * The CREATE TABLE statements, in dbDelta's format (two spaces after PRIMARY KEY, one column a line).
  *
  * Times are UTC. item_key is the worker's sha256 hex key; its UNIQUE index is what makes imports idempotent.
@@ -57,6 +87,9 @@ function statements(): array {
 	$feeds   = feeds_table();
 	$items   = items_table();
 	$seen    = seen_callbacks_table();
+	$runs    = runs_table();
+	$reviews = reviews_table();
+	$costs   = costs_table();
 	return array(
 		"CREATE TABLE {$feeds} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -78,6 +111,9 @@ function statements(): array {
   last_modified varchar(128) DEFAULT NULL,
   entries_deferred int(10) unsigned NOT NULL DEFAULT 0,
   failed_runs int(10) unsigned NOT NULL DEFAULT 0,
+  failing_since datetime DEFAULT NULL,
+  last_http_status smallint(5) unsigned NOT NULL DEFAULT 0,
+  note text,
   run_id varchar(32) DEFAULT NULL,
   run_started_at datetime DEFAULT NULL,
   collect_owed tinyint(1) NOT NULL DEFAULT 0,
@@ -114,8 +150,53 @@ function statements(): array {
   PRIMARY KEY  (signature),
   KEY expires_at (expires_at)
 ) {$charset};",
+		"CREATE TABLE {$runs} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  feed_id bigint(20) unsigned NOT NULL,
+  run_id varchar(32) NOT NULL DEFAULT '',
+  started_at datetime DEFAULT NULL,
+  finished_at datetime NOT NULL,
+  state varchar(20) NOT NULL DEFAULT '',
+  fetch_result varchar(20) NOT NULL DEFAULT '',
+  http_status smallint(5) unsigned NOT NULL DEFAULT 0,
+  entries_new int(10) unsigned NOT NULL DEFAULT 0,
+  items_skipped int(10) unsigned NOT NULL DEFAULT 0,
+  items_posted int(10) unsigned NOT NULL DEFAULT 0,
+  items_held int(10) unsigned NOT NULL DEFAULT 0,
+  items_failed int(10) unsigned NOT NULL DEFAULT 0,
+  entries_deferred int(10) unsigned NOT NULL DEFAULT 0,
+  error_code varchar(64) NOT NULL DEFAULT '',
+  error_message text,
+  PRIMARY KEY  (id),
+  KEY feed_finished (feed_id,finished_at)
+) {$charset};",
 		...\ATAI\Dedupe\statements( $charset ),
 		...\ATAI\Skips\statements( $charset ),
+		"CREATE TABLE {$reviews} (
+  item_key char(64) NOT NULL,
+  feed_id bigint(20) unsigned NOT NULL,
+  post_id bigint(20) unsigned NOT NULL,
+  source_html mediumtext,
+  created_at datetime NOT NULL,
+  PRIMARY KEY  (item_key),
+  KEY feed_id (feed_id),
+  KEY post_id (post_id)
+) {$charset};",
+		"CREATE TABLE {$costs} (
+  item_key char(64) NOT NULL,
+  run_id varchar(32) NOT NULL,
+  feed_id bigint(20) unsigned NOT NULL,
+  post_id bigint(20) unsigned NOT NULL DEFAULT 0,
+  month char(7) NOT NULL,
+  model varchar(200) NOT NULL DEFAULT '',
+  prompt_tokens int(10) unsigned NOT NULL DEFAULT 0,
+  completion_tokens int(10) unsigned NOT NULL DEFAULT 0,
+  cost_micros bigint(20) unsigned NOT NULL DEFAULT 0,
+  unpriced tinyint(1) NOT NULL DEFAULT 0,
+  created_at datetime NOT NULL,
+  PRIMARY KEY  (item_key,run_id),
+  KEY month_feed (month,feed_id)
+) {$charset};",
 	);
 }
 
@@ -150,5 +231,5 @@ function upgrade_if_needed(): void {
 function drop_tables(): void {
 	global $wpdb;
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery.SchemaChange -- table names are ours; uninstall removes them.
-	$wpdb->query( 'DROP TABLE IF EXISTS ' . feeds_table() . ', ' . items_table() . ', ' . seen_callbacks_table() . ', ' . \ATAI\Dedupe\identities_table() . ', ' . \ATAI\Dedupe\bands_table() . ', ' . \ATAI\Skips\skips_table() );
+	$wpdb->query( 'DROP TABLE IF EXISTS ' . feeds_table() . ', ' . items_table() . ', ' . seen_callbacks_table() . ', ' . \ATAI\Dedupe\identities_table() . ', ' . \ATAI\Dedupe\bands_table() . ', ' . \ATAI\Skips\skips_table() . ', ' . runs_table() . ', ' . reviews_table() . ', ' . costs_table() );
 }

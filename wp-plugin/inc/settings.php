@@ -23,9 +23,14 @@ const AI_MODEL         = 'atai_ai_model';
 const AI_MAX_IN_FLIGHT = 'atai_ai_max_in_flight';
 const DEDUPE_THRESHOLD   = 'atai_dedupe_threshold';
 const DEDUPE_WINDOW_DAYS = 'atai_dedupe_window_days';
+const HEALTH_DIGEST      = 'atai_health_digest';
+const AI_CHECK_MODEL     = 'atai_ai_check_model';
+const AI_TOPIC           = 'atai_ai_topic';
+const AI_PRICES          = 'atai_ai_prices';
+const AI_BUDGET          = 'atai_ai_monthly_budget';
 
 /** Every option this file owns; uninstall deletes exactly these. */
-const OPTIONS = array( WORKER_URL, WORKER_SECRET, AI_ENABLED, AI_BASE_URL, AI_API_KEY, AI_MODEL, AI_MAX_IN_FLIGHT, DEDUPE_THRESHOLD, DEDUPE_WINDOW_DAYS );
+const OPTIONS = array( WORKER_URL, WORKER_SECRET, AI_ENABLED, AI_BASE_URL, AI_API_KEY, AI_MODEL, AI_MAX_IN_FLIGHT, DEDUPE_THRESHOLD, DEDUPE_WINDOW_DAYS, AI_CHECK_MODEL, AI_TOPIC, AI_PRICES, AI_BUDGET, HEALTH_DIGEST );
 
 /** Options that are never shown back and are stored with autoload off. */
 const SECRETS = array( WORKER_SECRET, AI_API_KEY );
@@ -42,6 +47,8 @@ const CALLBACK_URL_CONSTANT = 'ATAI_CALLBACK_URL';
 const DEFAULT_WORKER_URL = 'http://127.0.0.1:8090';
 const MAX_IN_FLIGHT_MIN  = 1;
 const MAX_IN_FLIGHT_MAX  = 64;
+const TOPIC_MAX          = 1000;
+const BUDGET_MAX         = 1000000;
 
 /**
  * Whole-number options and their allowed ranges.
@@ -113,6 +120,31 @@ function definitions(): array {
 			'type'    => 'integer',
 			'default' => 30,
 		),
+		HEALTH_DIGEST      => array(
+			'rest'    => 'health_digest',
+			'type'    => 'boolean',
+			'default' => false,
+		),
+		AI_CHECK_MODEL   => array(
+			'rest'    => 'ai_check_model',
+			'type'    => 'string',
+			'default' => '',
+		),
+		AI_TOPIC         => array(
+			'rest'    => 'ai_topic',
+			'type'    => 'string',
+			'default' => '',
+		),
+		AI_PRICES        => array(
+			'rest'    => 'ai_prices',
+			'type'    => 'string',
+			'default' => \ATAI\Costs\default_prices_text(),
+		),
+		AI_BUDGET        => array(
+			'rest'    => 'ai_monthly_budget',
+			'type'    => 'number',
+			'default' => 0,
+		),
 	);
 }
 
@@ -141,6 +173,16 @@ function label( string $option ): string {
 			return __( 'Same story from', 'automationtools-ai' );
 		case DEDUPE_WINDOW_DAYS:
 			return __( 'Look for the same story within', 'automationtools-ai' );
+		case HEALTH_DIGEST:
+			return __( 'Daily problem e-mail', 'automationtools-ai' );
+		case AI_CHECK_MODEL:
+			return __( 'Model for checks', 'automationtools-ai' );
+		case AI_TOPIC:
+			return __( 'Site topic', 'automationtools-ai' );
+		case AI_PRICES:
+			return __( 'Model prices', 'automationtools-ai' );
+		case AI_BUDGET:
+			return __( 'Monthly AI budget', 'automationtools-ai' );
 	}
 	return $option;
 }
@@ -188,8 +230,35 @@ function clean( string $option, $value ) {
 			return $secret;
 
 		case AI_ENABLED:
+		case HEALTH_DIGEST:
 			return rest_sanitize_boolean( is_scalar( $value ) ? $value : false );
 
+		case AI_TOPIC:
+			$topic = is_scalar( $value ) ? sanitize_text_field( (string) $value ) : '';
+			if ( mb_strlen( $topic ) > TOPIC_MAX ) {
+				/* translators: %d: number of characters. */
+				return invalid( $option, sprintf( __( 'write at most %d characters.', 'automationtools-ai' ), TOPIC_MAX ) );
+			}
+			return $topic;
+
+		case AI_PRICES:
+			$prices = \ATAI\Costs\parse_prices( is_scalar( $value ) ? (string) $value : '' );
+			return is_wp_error( $prices ) ? invalid( $option, $prices->get_error_message() ) : \ATAI\Costs\prices_text( $prices );
+
+		case AI_BUDGET:
+			if ( is_string( $value ) ) {
+				$value = trim( str_replace( array( '$', ',' ), array( '', '.' ), $value ) );
+			}
+			if ( '' === $value || null === $value ) {
+				return 0;
+			}
+			if ( ! is_numeric( $value ) || (float) $value < 0 || (float) $value > BUDGET_MAX ) {
+				/* translators: %d: largest budget. */
+				return invalid( $option, sprintf( __( 'enter an amount in dollars from 0 (no limit) to %d.', 'automationtools-ai' ), BUDGET_MAX ) );
+			}
+			return round( (float) $value, 2 );
+
+		case AI_CHECK_MODEL:
 		case AI_MODEL:
 			$model = is_scalar( $value ) ? sanitize_text_field( (string) $value ) : '';
 			if ( strlen( $model ) > 200 ) {
@@ -586,6 +655,35 @@ function rest_schema(): array {
 				'type'        => 'integer',
 				'minimum'     => NUMBER_RANGES[ DEDUPE_WINDOW_DAYS ][0],
 				'maximum'     => NUMBER_RANGES[ DEDUPE_WINDOW_DAYS ][1],
+				'context'     => array( 'view', 'edit' ),
+			),
+			'health_digest'           => array(
+				'description' => __( 'Send the site\'s admin address a daily e-mail when feeds have problems.', 'automationtools-ai' ),
+				'type'        => 'boolean',
+				'context'     => array( 'view', 'edit' ),
+			),
+			'ai_check_model'          => array(
+				'description' => __( 'A cheaper model on the same endpoint for the relevance pass and the second opinion; empty uses the rewrite\'s model.', 'automationtools-ai' ),
+				'type'        => 'string',
+				'maxLength'   => 200,
+				'context'     => array( 'view', 'edit' ),
+			),
+			'ai_topic'                => array(
+				'description' => __( 'The site\'s topic in a sentence: feeds with relevance on skip entries that do not fit it.', 'automationtools-ai' ),
+				'type'        => 'string',
+				'maxLength'   => TOPIC_MAX,
+				'context'     => array( 'view', 'edit' ),
+			),
+			'ai_prices'               => array(
+				'description' => __( 'Prices per model, one a line: model name, dollars per million input tokens, dollars per million output tokens.', 'automationtools-ai' ),
+				'type'        => 'string',
+				'context'     => array( 'view', 'edit' ),
+			),
+			'ai_monthly_budget'       => array(
+				'description' => __( 'Dollars the AI may cost per month (0: no limit). When reached, rewriting waits until the next month or a higher budget.', 'automationtools-ai' ),
+				'type'        => 'number',
+				'minimum'     => 0,
+				'maximum'     => BUDGET_MAX,
 				'context'     => array( 'view', 'edit' ),
 			),
 			'callback_url'            => array(

@@ -19,12 +19,20 @@ use WP_Error;
 const CONNECT_TIMEOUT = 3;
 const POST_TIMEOUT    = 10;
 const STATUS_TIMEOUT  = 10;
+/** The worker gives the AI endpoint 8 s to answer a probe: a little more than the usual post time-out. */
+const PROBE_EXTRA = 2;
 /** A run with many large drafts is several megabytes. */
 const RUN_TIMEOUT = 20;
 /** Largest answer accepted (a run with 100 drafts of 125 KB is about 13 MB of JSON). */
 const MAX_RESPONSE_BYTES = 64 * MB_IN_BYTES;
 /** The worker accepts at most this many keys per acknowledgement. */
 const ACK_BATCH = 1000;
+/** Discovery reads a page, then its candidate feeds at once: two fetches' worth (ATAI_FETCH_TIMEOUT, 20 s). */
+const DISCOVER_TIMEOUT = 60;
+/** A preview without the model: a fetch, then the previewed entries' article pages at once. */
+const PREVIEW_TIMEOUT = 60;
+/** A preview with the model: one model call (ATAI_AI_TIMEOUT, 60 s) and the SDK's one retry. */
+const REWRITE_PREVIEW_TIMEOUT = 150;
 
 /** Marks our requests, so the cURL hook below touches no one else's. */
 const REQUEST_MARK = 'atai_connect_timeout';
@@ -41,6 +49,30 @@ function status() {
 }
 
 /**
+ * POST /v1/ai/models: the models the AI endpoint offers (the settings page's list).
+ *
+ * @since 0.2.0
+ *
+ * @param array<string, mixed> $ai The site's endpoint fields (base_url, api_key, model where set).
+ * @return array<string, mixed>|WP_Error A contract ModelList.
+ */
+function ai_models( array $ai ) {
+	return request( 'POST', '/v1/ai/models', array( 'ai' => (object) $ai ), POST_TIMEOUT + PROBE_EXTRA, array( 200 => 'ModelList' ) );
+}
+
+/**
+ * POST /v1/ai/test: one small real call to the AI endpoint with the configured key and model.
+ *
+ * @since 0.2.0
+ *
+ * @param array<string, mixed> $ai The site's endpoint fields.
+ * @return array<string, mixed>|WP_Error A contract AiTestResult.
+ */
+function ai_test( array $ai ) {
+	return request( 'POST', '/v1/ai/test', array( 'ai' => (object) $ai ), POST_TIMEOUT + PROBE_EXTRA, array( 200 => 'AiTestResult' ) );
+}
+
+/**
  * POST /v1/runs: queue one run of one feed.
  *
  * @since 0.1.0
@@ -51,14 +83,55 @@ function status() {
 function create_run( array $run_request ) {
 	$valid = Contract\validate( 'RunRequest', $run_request );
 	if ( is_wp_error( $valid ) ) {
-		return new WP_Error(
-			'atai_run_request_invalid',
-			/* translators: %s: the validator's message naming the field. */
-			sprintf( __( 'The run request for the worker is not valid: %s', 'automationtools-ai' ), $valid->get_error_message() ),
-			array( 'status' => 500 )
-		);
+		return invalid_request( 'atai_run_request_invalid', $valid, 500 );
 	}
 	return request( 'POST', '/v1/runs', $run_request, POST_TIMEOUT, array( 202 => 'RunCreated' ) );
+}
+
+/**
+ * The error of a request the plugin built but the contract refuses (a request never sent).
+ *
+ * @since 0.3.0
+ *
+ * @param string   $code   Error code.
+ * @param WP_Error $reason The validator's error, naming the field.
+ * @param int      $status HTTP status for REST.
+ */
+function invalid_request( string $code, WP_Error $reason, int $status ): WP_Error {
+	return new WP_Error(
+		$code,
+		/* translators: %s: the validator's message naming the field. */
+		sprintf( __( 'The request for the worker is not valid: %s', 'automationtools-ai' ), $reason->get_error_message() ),
+		array( 'status' => $status )
+	);
+}
+
+/**
+ * POST /v1/discover: the feeds of an address (itself, the feeds its page names, or at usual paths).
+ *
+ * @since 0.3.0
+ *
+ * @return array<string, mixed>|WP_Error A contract Discovery.
+ */
+function discover( string $url ) {
+	return request( 'POST', '/v1/discover', array( 'url' => $url ), DISCOVER_TIMEOUT, array( 200 => 'Discovery' ) );
+}
+
+/**
+ * POST /v1/preview: what a feed would post, made by the worker's stages and stored nowhere.
+ *
+ * @since 0.3.0
+ *
+ * @param array<string, mixed> $preview_request A contract PreviewRequest.
+ * @return array<string, mixed>|WP_Error A contract Preview.
+ */
+function preview( array $preview_request ) {
+	$valid = Contract\validate( 'PreviewRequest', $preview_request );
+	if ( is_wp_error( $valid ) ) {
+		return invalid_request( 'atai_preview_request_invalid', $valid, 400 );
+	}
+	$timeout = empty( $preview_request['rewrite'] ) ? PREVIEW_TIMEOUT : REWRITE_PREVIEW_TIMEOUT;
+	return request( 'POST', '/v1/preview', $preview_request, $timeout, array( 200 => 'Preview' ) );
 }
 
 /**

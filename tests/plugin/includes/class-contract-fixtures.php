@@ -153,6 +153,28 @@ final class Contract_Fixtures {
 	}
 
 	/**
+	 * A SkippedEntry of a feed: an entry its filters left out.
+	 *
+	 * @param int                  $feed_id Feed ID.
+	 * @param string               $guid    The entry's guid.
+	 * @param array<string, mixed> $fields  Fields to override.
+	 * @return array<string, mixed>
+	 */
+	public static function skipped( int $feed_id, string $guid, array $fields = array() ): array {
+		return array_merge(
+			array(
+				'key'    => self::key( $feed_id, $guid ),
+				'guid'   => $guid,
+				'link'   => 'https://news.example.org/articles/' . rawurlencode( $guid ),
+				'title'  => 'Sponsored: ten things every sailor forgets',
+				'code'   => 'filter_excluded',
+				'reason' => 'filters: the title or text contains "sponsored", which this feed excludes',
+			),
+			$fields
+		);
+	}
+
+	/**
 	 * The Run.items entry of a Draft or an ItemError.
 	 *
 	 * @param array<string, mixed> $thing A Draft or an ItemError.
@@ -211,6 +233,7 @@ final class Contract_Fixtures {
 				'items'      => $items,
 				'drafts'     => $drafts,
 				'errors'     => $errors,
+				'skipped'    => array(),
 				'error'      => null,
 			),
 			$fields

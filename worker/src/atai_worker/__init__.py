@@ -17,7 +17,10 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     from flask import Flask
 
     from . import api
+    from .fetch import Fetcher
     from .jobs import Jobs
+    from .pipeline import Pipeline
+    from .rewrite import Rewriter
     from .settings import Settings, configure_logging
     from .store import open_store
 
@@ -28,7 +31,10 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.json.sort_keys = False
     # Drafts are megabytes of mostly non-ASCII text: UTF-8 as it is, not \u escapes (smaller and faster).
     app.json.ensure_ascii = False
-    app.extensions["atai"] = api.Services(settings=settings, store=open_store(settings), jobs=Jobs(settings))
+    fetcher = Fetcher(allowed_hosts=settings.allowed_hosts, timeout=settings.fetch_timeout,
+                      max_bytes=settings.fetch_max_bytes)
+    app.extensions["atai"] = api.Services(settings=settings, store=open_store(settings), jobs=Jobs(settings),
+                                          pipeline=Pipeline(fetcher, Rewriter(timeout=settings.ai_timeout)))
     app.register_blueprint(api.blueprint)
     api.register_error_handlers(app)
     return app

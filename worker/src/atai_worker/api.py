@@ -21,8 +21,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from . import discover, preview, probe
 from .contract import load_contract
 from .jobs import Jobs
+from .pipeline import Pipeline
 from .rewrite import EndpointKeyRequired, resolve_endpoint
 from .sealed import seal_request
 from .settings import OPENAI_DEFAULT_BASE_URL, Settings
@@ -44,6 +46,8 @@ class Services:
     settings: Settings
     store: RunStore
     jobs: Jobs
+    # The stages discovery and preview use: the same fetcher rules and pipeline as the consumer's runs.
+    pipeline: Pipeline
 
 
 def services() -> Services:
@@ -193,6 +197,18 @@ def status():
     })
 
 
+@blueprint.post("/v1/ai/models")
+def ai_models():
+    """The models the AI endpoint offers, for the settings page."""
+    return jsonify(probe.models(json_body("AiProbeRequest")["ai"], services().settings))
+
+
+@blueprint.post("/v1/ai/test")
+def ai_test():
+    """One real, small call to the AI endpoint with the configured key and model."""
+    return jsonify(probe.test(json_body("AiProbeRequest")["ai"], services().settings))
+
+
 @blueprint.post("/v1/runs")
 def create_run():
     body = json_body("RunRequest")
@@ -212,6 +228,23 @@ def create_run():
         log.exception("enqueue failed, the reaper will pick the run up run_id=%s", run_id)
     log.info("run queued run_id=%s feed_url=%s", run_id, body["feed"]["url"])
     return jsonify({"run_id": run_id, "state": "queued"}), 202
+
+
+@blueprint.post("/v1/discover")
+def discover_feeds():
+    body = json_body("DiscoverRequest")
+    return jsonify(discover.discover(body["url"], services().pipeline.fetcher))
+
+
+@blueprint.post("/v1/preview")
+def preview_feed():
+    body = json_body("PreviewRequest")
+    svc = services()
+    try:
+        answer = preview.preview(body, fetcher=svc.pipeline.fetcher, pipeline=svc.pipeline, settings=svc.settings)
+    except EndpointKeyRequired as exc:
+        raise ApiError(400, "invalid_request", exc.message, "ai.api_key") from None
+    return jsonify(answer)
 
 
 @blueprint.get("/v1/runs/<run_id>")

@@ -68,10 +68,9 @@ def decode_text(data: bytes, content_type: str | None) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom):].decode(encoding, "replace")
-    if data[:4] == b"<\x00?\x00":
-        return data.decode("utf-16-le", "replace")
-    if data[:4] == b"\x00<\x00?":
-        return data.decode("utf-16-be", "replace")
+    unmarked = unmarked_utf16(data)
+    if unmarked:
+        return data.decode(unmarked, "replace")
     try:
         # Legacy-encoded text almost never happens to be valid UTF-8, while feeds that are UTF-8
         # but declare something else (often a server default) are common: UTF-8 wins.
@@ -100,6 +99,22 @@ def decode_text(data: bytes, content_type: str | None) -> str:
     if guess is not None:
         return str(guess)
     return data.decode("windows-1252", "replace")
+
+
+def unmarked_utf16(data: bytes) -> str | None:
+    """UTF-16 without a byte order mark, told by the zero bytes of its ASCII start ('<', '{', blanks).
+
+    A declaration is optional in UTF-16 (the BOM is what XML asks for), and some servers send neither.
+    Such bytes are valid UTF-8 too, with a NUL after every character, so they must be caught before.
+    """
+    start = data[:8]
+    if len(start) < 8 or b"\x00\x00" in start:
+        return None  # too short to tell, or UTF-32
+    if all(start[i] == 0 for i in range(1, 8, 2)) and start[0] in b"<{[ \t\r\n":
+        return "utf-16-le"
+    if all(start[i] == 0 for i in range(0, 8, 2)) and start[1] in b"<{[ \t\r\n":
+        return "utf-16-be"
+    return None
 
 
 def markup_head(data: bytes) -> str:

@@ -18,6 +18,8 @@ class WorkerError(Exception):
     def __init__(self, message, *, code=None, retryable=None, retry_after=None):
         super().__init__(message)
         self.message = message
+        # What the item error carries besides the message: the usage of calls paid for, a relevance score.
+        self.details: dict = {}
         if code is not None:
             self.code = code
         if retryable is not None:
@@ -30,8 +32,15 @@ class WorkerError(Exception):
 
 
 class FetchError(WorkerError):
+    """status: the HTTP status a server answered with, when it did; retry_after: its Retry-After, if any."""
+
     stage = "fetch"
     code = "fetch_failed"
+
+    def __init__(self, message, *, code=None, retryable=None, status: int | None = None,
+                 retry_after: int | None = None):
+        super().__init__(message, code=code, retryable=retryable, retry_after=retry_after)
+        self.status = status
 
 
 class ParseError(WorkerError):
@@ -40,9 +49,25 @@ class ParseError(WorkerError):
     retryable = False
 
 
+class FilterError(WorkerError):
+    """A feed filter that cannot be used (a refused or broken pattern): the run fails with the reason."""
+
+    stage = "filters"
+    code = "filter_invalid"
+    retryable = False
+
+
 class ExtractError(WorkerError):
     stage = "extract"
     code = "extract_failed"
+
+
+class RelevanceSkip(WorkerError):
+    """Not a failure: the entry scored under the feed's relevance threshold and is not rewritten."""
+
+    stage = "relevance"
+    code = "not_relevant"
+    retryable = False
 
 
 class RewriteError(WorkerError):

@@ -8,6 +8,8 @@ unless the site owner lists the host in ATAI_ALLOWED_HOSTS.
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import http.cookiejar
 import ipaddress
 import socket
@@ -30,6 +32,9 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_PERMANENT_REDIRECTS = frozenset({301, 308})
+# Statuses whose Retry-After says when to ask again (RFC 9110 10.2.3).
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
 _FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
                 "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
@@ -55,6 +60,8 @@ class FetchResult:
     last_modified: str | None
     content_type: str | None
     not_modified: bool = False
+    # Where the feed moved for good: the URL reached by the 301/308 hops that start the redirect chain.
+    permanent_redirect: str | None = None
 
 
 class Fetcher:
@@ -125,6 +132,8 @@ class Fetcher:
              previous_last_modified: str | None = None) -> FetchResult:
         deadline = time.monotonic() + self._timeout
         first = current = _parse_url(url)
+        moved_to: httpx.URL | None = None
+        only_permanent = True
         for _hop in range(MAX_REDIRECTS + 1):
             addresses = self._checked_addresses(current, redirected_from=None if current is first else first)
             response, timeouts = self._open(current, addresses, headers, deadline)
@@ -132,23 +141,26 @@ class Fetcher:
                 location = response.headers.get("Location")
                 if response.status_code in _REDIRECT_STATUSES and location:
                     current = _redirect_target(current, location)
+                    only_permanent = only_permanent and response.status_code in _PERMANENT_REDIRECTS
+                    moved_to = current if only_permanent else moved_to
                     continue
+                permanent_redirect = str(moved_to) if moved_to is not None and moved_to != first else None
                 if response.status_code == 304:
                     return FetchResult(
                         url=str(current), status=304, body=b"",
                         etag=response.headers.get("ETag") or previous_etag,
                         last_modified=response.headers.get("Last-Modified") or previous_last_modified,
                         content_type=response.headers.get("Content-Type"), not_modified=True,
+                        permanent_redirect=permanent_redirect,
                     )
                 if not 200 <= response.status_code < 300:
-                    status = response.status_code
-                    raise FetchError(f"fetch: got {status} from {_display(current)}", code="http_error",
-                                     retryable=status >= 500 or status in (408, 429))
+                    raise _status_error(current, response)
                 body = self._read_body(response, timeouts, current, deadline)
                 return FetchResult(
                     url=str(current), status=response.status_code, body=body,
                     etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"),
                     content_type=response.headers.get("Content-Type"), not_modified=False,
+                    permanent_redirect=permanent_redirect,
                 )
             finally:
                 response.close()
@@ -455,6 +467,31 @@ def _display(url: httpx.URL) -> str:
 
 def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:g} MB"
+
+
+def _status_error(url: httpx.URL, response: httpx.Response) -> FetchError:
+    """The error of an answer that is neither a success nor a redirect, with its status and any Retry-After."""
+    status = response.status_code
+    retry_after = retry_after_seconds(response.headers.get("Retry-After")) if status in _RETRY_AFTER_STATUSES else None
+    wait = f" (it asks to wait {retry_after} s)" if retry_after is not None else ""
+    return FetchError(f"fetch: got {status} from {_display(url)}{wait}", code="http_error",
+                      retryable=status >= 500 or status in (408, 429), status=status, retry_after=retry_after)
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> int | None:
+    """A Retry-After header (seconds, or an HTTP date) as seconds from now; None when absent or unreadable."""
+    value = (value or "").strip()
+    if value.isdigit():
+        return int(value[:9])
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return max(0, int(moment.timestamp() - (time.time() if now is None else now)))
 
 
 def _timeout_error(url: httpx.URL, seconds: float) -> FetchError:

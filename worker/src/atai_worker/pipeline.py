@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 
 from . import extract, guards, identity
+from .drafting import Drafting
 from .errors import ExtractError, FetchError, GuardError, WorkerError
 from .fetch import Fetcher
 from .models import Draft, Entry, Finding, Image
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 EXCERPT_WORDS = 55
 # The stages an item error may name (the contract's ItemError.stage).
-ITEM_STAGES = ("extract", "sanitize", "rewrite", "guards")
+ITEM_STAGES = ("extract", "sanitize", "relevance", "rewrite", "guards")
 
 
 class Pipeline:
@@ -29,6 +30,7 @@ class Pipeline:
     def __init__(self, fetcher: Fetcher, rewriter: Rewriter):
         self.fetcher = fetcher
         self.rewriter = rewriter
+        self.drafting = Drafting(rewriter)
 
     def draft_for(self, entry: Entry, endpoint: Endpoint | None, options: dict | None = None,
                   on_stage: Callable[[str], None] = lambda stage: None, *, retried: bool = False) -> Draft:
@@ -54,34 +56,20 @@ class Pipeline:
             story = identity.identity_of(plain_text(source_html), *article_url).to_dict()
             image = first_image(entry, source_html)
             if endpoint is None:
-                draft = original_draft(entry, source_html, image, findings).replace(identity=story)
-            else:
-                if not plain_text(source_html).strip():
-                    raise GuardError("guards: the entry has no text to rewrite", code="content_empty",
-                                     retryable=False)
-                stage = "rewrite"
+                stage = "guards"
                 on_stage(stage)
-                rewritten = self.rewriter.rewrite(endpoint, entry, source_html, retried=retried)
-                stage = "sanitize"
-                on_stage(stage)
-                draft = base_draft(entry, image, findings).replace(
-                    title=plain_text(rewritten.title),
-                    # The model's HTML is as hostile as the feed's.
-                    content=sanitize_html(rewritten.content, base_url=entry.base_url or entry.link),
-                    excerpt=" ".join(plain_text(rewritten.excerpt).split()),
-                    tags=rewritten.tags, rewritten=True, model=rewritten.model, usage=rewritten.usage,
-                    identity=story)
-            stage = "guards"
+                return guards.check_draft(original_draft(entry, source_html, image, findings).replace(identity=story),
+                                          source_html)
+            if not plain_text(source_html).strip():
+                raise GuardError("guards: the entry has no text to rewrite", code="content_empty",
+                                 retryable=False)
+            stage = "rewrite"
             on_stage(stage)
-            if endpoint is None:
-                return guards.check_draft(draft, source_html)
-            try:
-                # finish_reason "length" never gets here: rewrite.py handles it (and may retry with more room).
-                return guards.check_draft(draft, source_html, language=entry.language, raw_content=rewritten.content)
-            except GuardError:
-                # The answer is not kept: trying the item again asks the model for a better one.
-                self.rewriter.forget(endpoint, entry, source_html)
-                raise
+            original = guards.check_draft(original_draft(entry, source_html, image, findings).replace(identity=story),
+                                          source_html)
+            return self.drafting.draft(entry, endpoint, options, source_html,
+                                       base_draft(entry, image, findings).replace(identity=story), original,
+                                       on_stage=on_stage, retried=retried)
         except WorkerError:
             raise
         except Exception as exc:
@@ -156,10 +144,23 @@ def unexpected_error(stage: str, exc: Exception) -> WorkerError:
 
 
 def item_error(entry: Entry, stage: str, code: str, message: str, retryable: bool,
-               retry_after: str | None = None) -> dict:
-    """The contract's ItemError for an entry; retry_after is the time to try it again, for a failure that will pass."""
-    return {"key": entry.key, "guid": entry.guid, "link": entry.link, "title": entry.title, "stage": stage,
-            "code": code, "message": message, "retryable": retryable, "retry_after": retry_after}
+               retry_after: str | None = None, details: dict | None = None) -> dict:
+    """The contract's ItemError for an entry; retry_after is the time to try it again, for a failure that will
+    pass; details: the usage of calls paid for, a relevance verdict."""
+    error = {"key": entry.key, "guid": entry.guid, "link": entry.link, "title": entry.title, "stage": stage,
+             "code": code, "message": message, "retryable": retryable, "retry_after": retry_after}
+    for name in ("usage", "relevance"):
+        if (details or {}).get(name) is not None:
+            error[name] = details[name]
+    return error
+
+
+def run_options(request: dict) -> dict:
+    """What the per-entry step reads of a run request: the feed's options, the site's topic, the feed's name."""
+    options = dict(request.get("options") or {})
+    options["topic"] = (request.get("ai") or {}).get("topic") or ""
+    options["source_name"] = (request.get("feed") or {}).get("title") or None
+    return options
 
 
 def base_draft(entry: Entry, image: Image | None, findings: list[Finding]) -> Draft:

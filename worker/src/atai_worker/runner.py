@@ -24,13 +24,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from . import parse
+from . import filters, parse
 from .callback import Callbacks
-from .errors import FetchError, ParseError, WorkerError
+from .errors import FetchError, FilterError, ParseError, WorkerError
 from .fetch import Fetcher
 from .models import Entry
 from .owners import consumer_id
-from .pipeline import ITEM_STAGES, Pipeline, item_error
+from .pipeline import ITEM_STAGES, Pipeline, item_error, run_options
 from .rewrite import Endpoint, EndpointKeyRequired, Rewriter, resolve_endpoint
 from .sealed import UnreadableKey, unsealed_ai
 from .settings import Settings
@@ -248,12 +248,18 @@ class Runner:
                                               last_modified=feed_request.get("last_modified"))
         except FetchError as exc:
             log.info("run failed run_id=%s feed_url=%s stage=fetch code=%s", record.run_id, url, exc.code)
-            self._close_run(record, "failed", error={"code": exc.code, "message": exc.message})
+            # The status and Retry-After, when the server gave them, let the plugin tell a gone or throttled
+            # feed from a broken one.
+            error = {"code": exc.code, "message": exc.message}
+            error.update((name, value) for name, value in (("status", exc.status), ("retry_after", exc.retry_after))
+                         if value is not None)
+            self._close_run(record, "failed", error=error)
             return None
         if fetched.not_modified:
             feed = {"title": None, "etag": fetched.etag or feed_request.get("etag"),
                     "last_modified": fetched.last_modified or feed_request.get("last_modified"),
-                    "not_modified": True, "entries_total": 0, "entries_new": 0, "entries_deferred": 0}
+                    "not_modified": True, "entries_total": 0, "entries_new": 0, "entries_deferred": 0,
+                    "permanent_redirect": fetched.permanent_redirect}
             self._close_run(record, "done", feed=feed)
             return None
         watch = self.watchdog.watch("parse", lambda stage, budget: self._close_run(record, "failed", error={
@@ -272,11 +278,18 @@ class Runner:
         if not watch.settle():
             log.warning("parse given up run_id=%s feed_url=%s", record.run_id, url)
             return None
-        selected, new_count = select_entries(parsed.entries, set(record.request["seen_keys"]),
-                                             record.request["max_items"])
+        fresh, new_count = select_entries(parsed.entries, set(record.request["seen_keys"]), len(parsed.entries))
+        try:
+            # Before any article fetch or model call: what the filters leave out costs nothing.
+            kept, skipped = filters.plan(fresh, record.request.get("options"), now=time.time())
+        except FilterError as exc:
+            self._close_run(record, "failed", error={"code": exc.code, "message": exc.message})
+            return None
+        selected = kept[:record.request["max_items"]]
         feed = {"title": parsed.title, "etag": fetched.etag, "last_modified": fetched.last_modified,
                 "not_modified": False, "entries_total": len(parsed.entries), "entries_new": new_count,
-                "entries_deferred": new_count - len(selected)}
+                "entries_deferred": len(kept) - len(selected), "permanent_redirect": fetched.permanent_redirect,
+                "skipped": [skip.to_dict() for skip in skipped]}
         if not self.store.save_plan(record.run_id, self.owner, feed, selected):
             log.warning("plan not saved, lease lost run_id=%s", record.run_id)
             return None
@@ -303,7 +316,7 @@ class Runner:
             if run.lost:
                 return
             try:
-                draft = self.pipeline.draft_for(item.entry, run.endpoint, run.record.request.get("options"),
+                draft = self.pipeline.draft_for(item.entry, run.endpoint, run_options(run.record.request),
                                                 on_stage=watch.enter, retried=current.attempt > 1)
             except WorkerError as exc:
                 if watch.settle():
@@ -363,7 +376,7 @@ class Runner:
         log.info("item failed run_id=%s key=%s stage=%s code=%s attempt=%d retry_at=%s", run.record.run_id, item.key,
                  stage, exc.code, current.attempt, retry_at)
         self.store.set_item_result(run.record.run_id, item.key, error=item_error(
-            item.entry, stage, exc.code, exc.message, exc.retryable, retry_at))
+            item.entry, stage, exc.code, exc.message, exc.retryable, retry_at, exc.details))
 
     def _item_finished(self, run: RunInProgress, watch: Watch) -> None:
         with self._backlog_changed:

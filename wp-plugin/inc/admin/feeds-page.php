@@ -10,9 +10,12 @@
 
 namespace ATAI\Admin\Feeds_Page;
 
+use ATAI\Admin\Add_Feed_View;
+use ATAI\Admin\Feed_Health_View;
 use ATAI\Admin\Feeds_List_Table;
 use ATAI\Admin\Items_List;
 use ATAI\Admin\Notices;
+use ATAI\Admin\OPML_Page;
 use ATAI\Feed;
 use ATAI\Feed_Options;
 use ATAI\Feeds;
@@ -107,6 +110,10 @@ function render(): void {
 		render_form( null );
 		return;
 	}
+	if ( 'import' === $action ) {
+		OPML_Page\render();
+		return;
+	}
 	if ( 'edit' === $action ) {
 		$feed = Feeds\get( $feed_id );
 		if ( null === $feed ) {
@@ -131,7 +138,8 @@ function render_list(): void {
 	$table->prepare_items();
 	echo '<div class="wrap atai-wrap">';
 	echo '<h1 class="wp-heading-inline">' . esc_html__( 'Feeds', 'automationtools-ai' ) . '</h1> ';
-	echo '<a href="' . esc_url( url( array( 'action' => 'add' ) ) ) . '" class="page-title-action">' . esc_html__( 'Add feed', 'automationtools-ai' ) . '</a>';
+	echo '<a href="' . esc_url( url( array( 'action' => 'add' ) ) ) . '" class="page-title-action">' . esc_html__( 'Add feed', 'automationtools-ai' ) . '</a> ';
+	echo OPML_Page\heading_links(); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- built from escaped parts.
 	echo '<hr class="wp-header-end" />';
 	$table->display();
 	echo '</div>';
@@ -142,7 +150,7 @@ function render_list(): void {
  *
  * @since 0.1.0
  *
- * @return array{input: array<string, string>, errors: array<string, string>}|null
+ * @return array{input: array<string, string>, errors: array<string, string>, offers?: array<string, mixed>}|null
  */
 function take_form_state( int $feed_id ): ?array {
 	$key   = FORM_TRANSIENT_PREFIX . get_current_user_id();
@@ -173,6 +181,9 @@ function render_form( ?Feed $feed ): void {
 	echo '<div class="wrap atai-wrap">';
 	echo '<h1>' . ( $feed ? esc_html__( 'Edit feed', 'automationtools-ai' ) : esc_html__( 'Add feed', 'automationtools-ai' ) ) . '</h1>';
 	echo '<p><a href="' . esc_url( url() ) . '">' . esc_html__( 'Back to all feeds', 'automationtools-ai' ) . '</a></p>';
+	if ( $feed ) {
+		Feed_Health_View\render_health( $feed );
+	}
 	echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '" class="atai-feed-form" novalidate>';
 	echo '<input type="hidden" name="action" value="' . esc_attr( SAVE_ACTION ) . '" />';
 	echo '<input type="hidden" name="feed_id" value="' . esc_attr( (string) $feed_id ) . '" />';
@@ -186,8 +197,8 @@ function render_form( ?Feed $feed ): void {
 			'<input type="url" name="url" id="atai-url" class="large-text code" required value="%1$s" placeholder="https://example.org/feed" %2$s />',
 			esc_attr( (string) $values['url'] ),
 			isset( $errors['url'] ) ? 'aria-invalid="true" aria-describedby="atai-url-error"' : ''
-		),
-		__( 'An RSS, Atom or JSON feed.', 'automationtools-ai' )
+		) . Add_Feed_View\url_tools( $state['offers'] ?? array() ),
+		__( 'An RSS, Atom or JSON feed, or any page of the site: its feeds are found for you. A new address is checked when you save.', 'automationtools-ai' )
 	);
 	if ( $feed ) {
 		form_row(
@@ -248,6 +259,7 @@ function render_form( ?Feed $feed ): void {
 	echo '</form>';
 
 	if ( $feed ) {
+		Feed_Health_View\render_run_history( $feed_id );
 		render_items( $feed_id );
 	}
 	echo '</div>';
@@ -295,6 +307,9 @@ function render_option_group( string $group, array $values, array $errors ): voi
 function option_control( string $name, array $definition, $value, bool $invalid ): string {
 	$id        = 'atai-' . $name;
 	$described = $invalid ? sprintf( ' aria-invalid="true" aria-describedby="%s-error"', esc_attr( $id ) ) : '';
+	if ( isset( $definition['render'] ) ) {
+		return (string) call_user_func( $definition['render'], $name, $value, $described );
+	}
 	switch ( $definition['type'] ) {
 		case 'boolean':
 			return sprintf(
@@ -322,10 +337,11 @@ function option_control( string $name, array $definition, $value, bool $invalid 
 		case 'list':
 			$text = is_array( $value ) ? implode( "\n", $value ) : ( is_scalar( $value ) ? (string) $value : '' );
 			return sprintf(
-				'<textarea name="%1$s" id="%2$s" class="large-text" rows="%3$d"%4$s>%5$s</textarea>',
+				'<textarea name="%1$s" id="%2$s" class="large-text" rows="%3$d"%4$s%5$s>%6$s</textarea>',
 				esc_attr( $name ),
 				esc_attr( $id ),
 				'list' === $definition['type'] ? 4 : 3,
+				'list' === $definition['type'] ? ' data-list="1"' : '',
 				$described,
 				esc_textarea( $text )
 			);
@@ -410,6 +426,8 @@ function render_items( int $feed_id ): void {
 		'importing' => __( 'Importing', 'automationtools-ai' ),
 		'posted'    => __( 'Posted', 'automationtools-ai' ),
 		'skipped'   => __( 'Skipped: same story', 'automationtools-ai' ),
+		'held'      => __( 'Waiting for review', 'automationtools-ai' ),
+		'discarded' => __( 'Discarded', 'automationtools-ai' ),
 		'failed'    => __( 'Failed', 'automationtools-ai' ),
 	);
 	$skips  = \ATAI\Skips\skips_of( $items );
@@ -417,14 +435,22 @@ function render_items( int $feed_id ): void {
 	echo '<th scope="col">' . esc_html__( 'Item', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'State', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'Post', 'automationtools-ai' ) . '</th>';
+	echo '<th scope="col">' . esc_html__( 'Checks', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'Error', 'automationtools-ai' ) . '</th>';
 	echo '</tr></thead><tbody>';
 	foreach ( $items as $item ) {
 		$title = '' !== $item['title'] ? $item['title'] : $item['link'];
 		echo '<tr><td>';
 		echo '' !== $item['link'] ? '<a href="' . esc_url( $item['link'] ) . '" rel="noopener noreferrer">' . esc_html( $title ) . '</a>' : esc_html( $title );
-		echo '</td><td>' . esc_html( $labels[ $item['state'] ] ?? $item['state'] );
-		if ( 'failed' === $item['state'] ) {
+		$not_relevant = 'failed' === $item['state'] && 'not_relevant' === $item['error_code'];
+		$label        = $labels[ $item['state'] ] ?? $item['state'];
+		if ( 'skipped' === $item['state'] && str_starts_with( $item['error_code'], 'filter_' ) ) {
+			$label = __( 'Skipped by a filter', 'automationtools-ai' );
+		} elseif ( $not_relevant ) {
+			$label = __( 'Skipped: not relevant', 'automationtools-ai' );
+		}
+		echo '</td><td>' . esc_html( $label );
+		if ( 'failed' === $item['state'] && ! $not_relevant ) {
 			echo '<br /><small>' . esc_html(
 				Ledger\retry_note( $item ) ?? ( $item['failed_for_good']
 					/* translators: %d: number of attempts. */
@@ -440,6 +466,8 @@ function render_items( int $feed_id ): void {
 		} else {
 			echo '—';
 		}
+		$checks = $item['post_id'] ? \ATAI\Provenance\checks_summary( $item['post_id'] ) : '';
+		echo '</td><td>' . esc_html( '' !== $checks ? $checks : '—' );
 		echo '</td><td class="atai-error">';
 		if ( 'skipped' === $item['state'] ) {
 			Items_List\render_skip( $item, $skips[ $item['key'] ] ?? null );
@@ -498,15 +526,22 @@ function save_from_form( array $post ): string {
 			$input[ $field ] = (string) $post[ $field ];
 		}
 	}
-	$result = $feed_id ? Feeds\update( $feed_id, $input ) : Feeds\create( $input );
+	$source = Add_Feed_View\checked_source( $input, $post, $feed_id ? Feeds\get( $feed_id ) : null );
+	if ( is_wp_error( $source ) ) {
+		$result = $source;
+	} else {
+		$result = $feed_id ? Feeds\update( $feed_id, $source['input'] ) : Feeds\create( $source['input'] );
+	}
 	if ( is_wp_error( $result ) ) {
 		if ( 'atai_invalid_feed' === $result->get_error_code() ) {
+			$data = $result->get_error_data();
 			set_transient(
 				FORM_TRANSIENT_PREFIX . get_current_user_id(),
 				array(
 					'feed_id' => $feed_id,
 					'input'   => $input,
 					'errors'  => Feeds\field_messages( $result ),
+					'offers'  => is_array( $data ) ? array_intersect_key( $data, array_flip( array( 'feeds', 'save_paused' ) ) ) : array(),
 				),
 				10 * MINUTE_IN_SECONDS
 			);
@@ -523,6 +558,14 @@ function save_from_form( array $post ): string {
 				'feed'   => $feed_id,
 			)
 		) : url( array( 'action' => 'add' ) );
+	}
+	if ( $source['from_page'] ) {
+		/* translators: %s: the feed's address. */
+		Notices\add( 'info', sprintf( __( 'The address is a web page; its feed %s was taken.', 'automationtools-ai' ), $source['input']['url'] ) );
+	}
+	if ( 'paused' === ( $source['input']['status'] ?? '' ) && ! empty( $post['save_paused'] ) ) {
+		Notices\add( 'success', __( 'Feed saved, paused: resume it once its site answers.', 'automationtools-ai' ) );
+		return url();
 	}
 	Notices\add( 'success', $feed_id ? __( 'Feed saved.', 'automationtools-ai' ) : __( 'Feed added. Its first run starts within a minute.', 'automationtools-ai' ) );
 	return url();

@@ -91,6 +91,10 @@ def run_json(record: RunRecord, items: list[ItemHead]) -> str:
     Drafts are stored as JSON and go out as they are: a run of 50 articles is megabytes, and decoding
     and encoding it again would cost the API more than everything else it does.
     """
+    # The plan's skipped entries are stored inside the feed record (one write with the plan) but are a
+    # list of the Run's own.
+    feed = dict(record.feed) if record.feed is not None else None
+    skipped = feed.pop("skipped", []) if feed is not None else []
     head = orjson.dumps({
         "run_id": record.run_id,
         "feed_id": record.feed_id,
@@ -98,8 +102,9 @@ def run_json(record: RunRecord, items: list[ItemHead]) -> str:
         "created_at": iso_time(record.created_at),
         "updated_at": iso_time(record.updated_at),
         "rewrite": record.rewrite,
-        "feed": record.feed,
+        "feed": feed,
         "items": [{"key": i.key, "guid": i.guid, "link": i.link, "title": i.title, "state": i.state} for i in items],
+        "skipped": skipped,
         "error": record.error,
     }).decode()
     drafts = ",".join(i.draft for i in items if i.draft is not None)
