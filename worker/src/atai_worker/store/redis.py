@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import orjson
+from redis.exceptions import RedisError
 
 from ..models import Entry
 from .records import (ANSWER_TTL, DEFAULT_SITE, EMPTY_RUN_TTL, FINISHED_RUN_TTL, ItemHead, ItemRecord, RunRecord,
                       from_json, item_head, run_json, to_json)
+
+log = logging.getLogger(__name__)
 
 
 # Redis keeps a run in a hash, its plan (item keys in order) in a list, entries and results in hashes,
@@ -293,12 +297,21 @@ class RedisRunStore:
         return f"{self.prefix}:answer:{key}"
 
     def get_answer(self, key: str) -> dict | None:
-        """The model's stored answer to a prompt, or None."""
-        return from_json(self.redis.get(self._answer_key(key)))
+        """The model's stored answer to a prompt, or None (also when Redis cannot answer: the answers are a
+        cache, and an item must not fail because its cache is away; the model is asked instead)."""
+        try:
+            return from_json(self.redis.get(self._answer_key(key)))
+        except RedisError as exc:
+            log.warning("stored answer not read, the model is asked: %s", type(exc).__name__)
+            return None
 
     def put_answer(self, key: str, answer: dict) -> None:
-        """Keep the model's answer to a prompt for ANSWER_TTL (Redis expires it)."""
-        self.redis.set(self._answer_key(key), to_json(answer), ex=ANSWER_TTL)
+        """Keep the model's answer to a prompt for ANSWER_TTL (Redis expires it); an answer Redis cannot take
+        is not kept, and the item goes on with it."""
+        try:
+            self.redis.set(self._answer_key(key), to_json(answer), ex=ANSWER_TTL)
+        except RedisError as exc:
+            log.warning("answer not stored: %s", type(exc).__name__)
 
     def forget_answer(self, key: str) -> None:
         """Drop a stored answer (the guards refused the draft it made, so a retry asks the model again)."""
