@@ -8,13 +8,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from . import extract, guards, identity
+from . import guards, identity
 from .drafting import Drafting
+from .endpoints import Endpoint
 from .errors import ExtractError, FetchError, GuardError, WorkerError
 from .fetch import Fetcher
 from .models import Draft, Entry, Finding, Image
-from .rewrite import Endpoint, Rewriter
+from .rewrite import Rewriter
 from .sanitize import plain_text, sanitize_html, text_start
+from .teasers import needs_full_text
 from .urls import is_web_url, web_url
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ class Pipeline:
             findings: list[Finding] = []
             always = options.get("full_text") == "always"
             article_url = (entry.link, "link")
-            if entry.link and (extract.needs_full_text(entry) or (always and is_web_url(entry.link))):
+            if entry.link and (needs_full_text(entry) or (always and is_web_url(entry.link))):
                 entry, finding, article_url = self._full_text(entry)
                 findings += [finding] if finding else []
             stage = "sanitize"
@@ -79,6 +81,8 @@ class Pipeline:
     def _full_text(self, entry: Entry) -> tuple[Entry, Finding | None, tuple[str | None, str]]:
         """The entry with the article extracted from its page, or unchanged with a finding saying why not;
         and the article's URL as the page gives it (after redirects, rel=canonical, og:url) with its source."""
+        from . import extract  # the extractors load with the first teaser, not with the consumer (teasers.py)
+
         try:
             page = self.fetcher.fetch_page(entry.link)
         except FetchError as exc:
