@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -87,7 +88,8 @@ def test_a_feeds_screen_has_its_run_panel_settings_groups_and_items(e2e, admin):
     screenshot(admin, "feed-screen")
 
     admin.find_element(By.CSS_SELECTOR, ".atai-run-panel .atai-toggle").click()  # a form: works without script
-    WebDriverWait(admin, PAGE_WAIT).until(
+    # The old page may be read while the form posts: a stale element is waited past.
+    WebDriverWait(admin, PAGE_WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: d.find_element(By.CSS_SELECTOR, ".atai-run-panel .atai-toggle").text == "Resume")
     assert e2e.feed(feed["id"])["status"] == "paused"
     assert f"feed={feed['id']}" in admin.current_url
