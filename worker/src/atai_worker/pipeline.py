@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from . import guards, identity
+from . import guards
 from .drafting import Drafting
 from .endpoints import Endpoint
 from .errors import ExtractError, FetchError, GuardError, WorkerError
@@ -55,7 +55,7 @@ class Pipeline:
             on_stage(stage)
             source_html = sanitize_html(entry.content_html or entry.summary, base_url=entry.base_url or entry.link)
             # The source text, not the rewrite: two feeds' copies of one story are rewritten differently.
-            story = identity.identity_of(plain_text(source_html), *article_url).to_dict()
+            story = _identity().identity_of(plain_text(source_html), *article_url).to_dict()
             image = first_image(entry, source_html)
             if endpoint is None:
                 stage = "guards"
@@ -109,14 +109,15 @@ class Pipeline:
 def page_url(page, link: str, allowed: Callable[[str], bool]) -> tuple[str, str]:
     """The article's URL from a fetched page and where it came from: rel=canonical, og:url, else the final URL."""
     try:
-        named, source = identity.page_canonical(page.body, page.url, allowed)
+        named, source = _identity().page_canonical(page.body, page.url, allowed)
     except Exception:
         # A page that breaks the HTML parser still has its final URL.
         log.exception("page canonical failed url=%s stage=extract", page.url)
         named, source = None, None
     if named:
         return named, source
-    return page.url, "redirect" if identity.canonical_url(page.url) != identity.canonical_url(link) else "link"
+    canonical_url = _identity().canonical_url
+    return page.url, "redirect" if canonical_url(page.url) != canonical_url(link) else "link"
 
 
 def excerpt_of(html: str, words: int = EXCERPT_WORDS) -> str:
@@ -186,3 +187,11 @@ def original_draft(entry: Entry, source_html: str, image: Image | None, findings
         findings = findings + [Finding("title_from_text", "guards: the entry has no title; its first words are used")]
     return base_draft(entry, image, findings).replace(title=title, content=source_html,
                                                       excerpt=excerpt_of(source_html))
+
+
+def _identity():
+    """The identity module (numpy and courlan, about 15 MB), imported at the first draft: an idle worker
+    does not hold it."""
+    from . import identity
+
+    return identity
