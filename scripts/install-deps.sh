@@ -18,7 +18,7 @@ as_root() {
 packages=(wordpress wordpress-theme-twentytwentythree php-cli php-mysql php-xml php-curl php-gd
           php-mbstring php-intl php-zip mariadb-server mariadb-client python3 python3-venv)
 if [ "${1:-}" = "--test" ]; then
-    packages+=(phpunit chromium chromium-driver docker-compose redis-server shellcheck)
+    packages+=(phpunit chromium chromium-driver docker-compose redis-server shellcheck gettext)
     # npm fetches newer WordPress cores and PHP builds for the plugin suite; Debian's if none is here.
     command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

@@ -155,6 +155,11 @@ def wordpress_build(branch: str) -> Path:
     return core
 
 
+# What wp-config.php says of a network once it is installed (scripts/wp/site.php install-network).
+NETWORK_CONSTANTS = {"MULTISITE": True, "SUBDOMAIN_INSTALL": False, "DOMAIN_CURRENT_SITE": "127.0.0.1",
+                     "PATH_CURRENT_SITE": "/", "SITE_ID_CURRENT_SITE": 1, "BLOG_ID_CURRENT_SITE": 1}
+
+
 class MariaDB:
     """The system's MariaDB server, reached as root over its unix socket."""
 
@@ -269,6 +274,9 @@ class WordPressSite:
     admin_email: str = "admin@example.org"
     debug: bool = True
     core: Path = DEBIAN_WP_CORE
+    # A network of sites in subdirectories of 127.0.0.1, the plugin network-activated. It is driven from PHP
+    # only (the plugin suite): WordPress networks do not run on a port other than 80 or 443.
+    multisite: bool = False
     state_dir: Path = field(init=False)
 
     def __post_init__(self):
@@ -339,10 +347,16 @@ class WordPressSite:
         MariaDB.create_database(self.db_name, self.db_name, self.db_password, fresh=fresh)
         if fresh:
             run(privileged(["rm", "-rf", str(self.content_dir)]))
-        self._write_config(constants or {})
+        constants = constants or {}
+        self._write_config({**constants, "WP_ALLOW_MULTISITE": True} if self.multisite else constants)
         self._make_content_dir()
         self.php("site.php", "install", self.url, self.title, self.admin_user, self.admin_password, self.admin_email)
-        self.php("site.php", "activate")
+        if self.multisite:
+            self.php("site.php", "install-network", self.title, self.admin_email)
+            self._write_config({**constants, **NETWORK_CONSTANTS})
+            self.php("site.php", "activate", "--network")
+        else:
+            self.php("site.php", "activate")
 
     def destroy(self) -> None:
         """Remove everything provision() made: database, database user, config, content and state."""
@@ -357,13 +371,14 @@ class WordPressSite:
         return self.config_file.exists() or self.data_dir.exists()
 
     def _write_config(self, constants: dict) -> None:
+        # A network's sites each have their own address: none is forced on them all.
+        addresses = {} if self.multisite else {"WP_HOME": self.url, "WP_SITEURL": self.url}
         values = {
             "DB_NAME": self.db_name,
             "DB_USER": self.db_name,
             "DB_PASSWORD": self.db_password,
             "DB_HOST": "localhost",
-            "WP_HOME": self.url,
-            "WP_SITEURL": self.url,
+            **addresses,
             "WP_CONTENT_DIR": str(self.content_dir),
             # Application passwords need HTTPS unless the site says it is a local one.
             "WP_ENVIRONMENT_TYPE": "local",

@@ -5,7 +5,10 @@
  * Usage: ATAI_WP_CORE=<core directory> WORDPRESS_CONFIG=atai-<name> php site.php <command> [arguments]
  *   install <url> <title> <user> <password> <email>   install WordPress if it is not installed; the user's
  *                                                      password is set to <password> either way
- *   activate                                           activate the plugin (runs its activation hook)
+ *   install-network <title> <email>                    make the installed site a network of sites in
+ *                                                      subdirectories of 127.0.0.1 (needs WP_ALLOW_MULTISITE)
+ *   activate [--network]                               activate the plugin (runs its activation hook), on
+ *                                                      the whole network with --network
  *   app-password <user> <name>                         print a new application password as JSON
  *   version                                            print the core's version as WordPress reports it
  *
@@ -20,6 +23,7 @@ if ( PHP_SAPI !== 'cli' ) {
 
 $_SERVER['HTTP_HOST']        = '127.0.0.1';
 $_SERVER['SERVER_NAME']      = '127.0.0.1';
+$_SERVER['REQUEST_URI']      = '/';
 $_SERVER['WORDPRESS_CONFIG'] = getenv( 'WORDPRESS_CONFIG' );
 
 $atai_command = $argv[1] ?? '';
@@ -60,8 +64,24 @@ switch ( $atai_command ) {
 		}
 		break;
 
+	case 'install-network':
+		list( $title, $email ) = $atai_args;
+		// What wp-admin/network.php does first: a single site's $wpdb does not name the network's tables.
+		foreach ( $wpdb->tables( 'ms_global' ) as $table => $prefixed_table ) {
+			$wpdb->$table = $prefixed_table;
+		}
+		install_network();
+		$result = populate_network( 1, '127.0.0.1', $email, $title, '/', false );
+		// A second provisioning finds the network there already.
+		if ( is_wp_error( $result ) && 'siteid_exists' !== $result->get_error_code() ) {
+			fwrite( STDERR, 'install-network: ' . $result->get_error_message() . "\n" );
+			exit( 1 );
+		}
+		echo wp_json_encode( array( 'network' => true ) ), "\n";
+		break;
+
 	case 'activate':
-		$result = activate_plugin( 'automationtools-ai/automationtools-ai.php' );
+		$result = activate_plugin( 'automationtools-ai/automationtools-ai.php', '', in_array( '--network', $atai_args, true ) );
 		if ( is_wp_error( $result ) ) {
 			fwrite( STDERR, 'activate: ' . $result->get_error_message() . "\n" );
 			exit( 1 );

@@ -23,7 +23,7 @@ POLICY = "/usr/sbin/policy-rc.d"
 BASE_PACKAGES = ["wordpress", "wordpress-theme-twentytwentythree", "php-cli", "php-mysql", "php-xml", "php-curl",
                  "php-gd", "php-mbstring", "php-intl", "php-zip", "mariadb-server", "mariadb-client", "python3",
                  "python3-venv"]
-TEST_PACKAGES = ["phpunit", "chromium", "chromium-driver", "docker-compose", "redis-server", "shellcheck"]
+TEST_PACKAGES = ["phpunit", "chromium", "chromium-driver", "docker-compose", "redis-server", "shellcheck", "gettext"]
 
 # Every stand-in hands its name and arguments to `record`, which appends them as a JSON line to $CALLS with
 # what the test needs to know about that moment: DEBIAN_FRONTEND and the policy-rc.d in force.

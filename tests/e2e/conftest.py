@@ -32,6 +32,14 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Say where the browser tests left their screenshots."""
+    from harness import SCREENSHOTS_DIR
+
+    if SCREENSHOTS_DIR.is_dir():
+        terminalreporter.write_line(f"Screenshots of the browser tests: {SCREENSHOTS_DIR}")
+
+
 @pytest.fixture(scope="module")
 def browser(e2e: Stack):
     """A browser logged in to wp-admin as the site's administrator."""

@@ -207,7 +207,8 @@ final class DiscoveryTest extends RestTestCase {
 		$this->assertStringEndsWith( "\u{2026}", $entry['text'] );
 		$this->assertSame( Discovery\PREVIEW_WORDS, count( explode( ' ', $entry['text'] ) ) );
 		$this->assertSame( wp_date( get_option( 'date_format' ) . ' ' . get_option( 'time_format' ), 1793613600 - 2 * 3600 ), $entry['date'] );
-		$this->assertStringStartsWith( '<p class="atai-source">Source: <a href="' . esc_url( self::origin( "/gen/articles/{$name}-2.html?image=1" ) ) . '">The ', $entry['source_line'] );
+		// The entry's title, whatever subject the generated feed gave it.
+		$this->assertStringStartsWith( '<p class="atai-source">Source: <a href="' . esc_url( self::origin( "/gen/articles/{$name}-2.html?image=1" ) ) . '">' . esc_html( $entry['title'] ) . '</a>', $entry['source_line'] );
 		$this->assertFalse( $entry['rewritten'] );
 		$this->assertSame( array( "filters: the title or text contains \u{201c}{$name} #1\u{201d}, which this feed excludes" ), array_column( $preview['skipped'], 'reason' ) );
 	}
@@ -234,6 +235,8 @@ final class DiscoveryTest extends RestTestCase {
 		self::act_as( 'editor' );
 		$this->assertSame( 403, self::request( 'POST', 'discover', array( 'url' => self::origin( "/site/{$site}/several.html" ) ) )->get_status() );
 		$this->assertSame( 403, self::request( 'POST', 'preview', array( 'url' => self::origin( "/gen/{$site}.xml" ) ) )->get_status() );
+		wp_set_current_user( 0 );
+		$this->assertSame( 403, self::request( 'POST', 'discover', array( 'url' => self::origin( "/site/{$site}/several.html" ) ) )->get_status() );
 
 		self::act_as( 'administrator' );
 		$found   = self::request( 'POST', 'discover', array( 'url' => self::origin( "/site/{$site}/several.html" ) ) );

@@ -46,6 +46,8 @@ def sites() -> list[stack.WordPressSite]:
         stack.WordPressSite("phpunit-6-5", free_port(), core=stack.wordpress_build("6.5")),
         # 6.7-alpha-58716, trunk after 6.6 branched: newer than the build's "beta" (6.6-RC3).
         stack.WordPressSite("phpunit-nightly", free_port(), core=stack.wordpress_build("nightly")),
+        # A network of sites (Debian's core): the multisite group runs here, and only here.
+        stack.WordPressSite("phpunit-multisite", free_port(), multisite=True),
     ]
 
 
@@ -53,7 +55,9 @@ def run_suite(site: stack.WordPressSite, argv: list[str]) -> tuple[str, int]:
     """Provision the site, run phpunit against it; returns WordPress's version and phpunit's status."""
     site.provision(fresh=True)
     version = site.php("site.php", "version").strip()
-    print(f"\n== The plugin suite on WordPress {version} ({site.core}) ==", flush=True)
+    what = "the multisite tests on a network" if site.multisite else "the plugin suite"
+    print(f"\n== {what} on WordPress {version} ({site.core}) ==", flush=True)
+    group = ["--group", "multisite"] if site.multisite else ["--exclude-group", "multisite"]
 
     worker = stack.Worker(site.state_dir, free_port(), secrets.token_urlsafe(24),
                           {"ATAI_ALLOWED_HOSTS": "127.0.0.1"})
@@ -71,7 +75,7 @@ def run_suite(site: stack.WordPressSite, argv: list[str]) -> tuple[str, int]:
             "ATAI_TEST_FEED_ORIGIN": f"http://127.0.0.1:{feeds_port}",
         }
         cmd = stack.as_web_user(["env", *(f"{key}={value}" for key, value in env.items()),
-                                 "phpunit", "-c", str(REPO / "tests/plugin/phpunit.xml"), *argv])
+                                 "phpunit", "-c", str(REPO / "tests/plugin/phpunit.xml"), *group, *argv])
         return version, subprocess.run(cmd, cwd=REPO / "tests/plugin").returncode
     finally:
         feeds.stop()
@@ -84,8 +88,12 @@ def main(argv: list[str]) -> int:
     for site in sites():
         started = time.monotonic()
         version, status = run_suite(site, argv)
-        results.append((f"WordPress {version} ({site.core}), PHP {host_php}", status, time.monotonic() - started))
-    # The last site is the newest core: the one a site owner who upgrades PHP first is likely to run.
+        network = ", a network of sites" if site.multisite else ""
+        results.append((f"WordPress {version} ({site.core}){network}, PHP {host_php}", status, time.monotonic() - started))
+        if not site.multisite:
+            newest = (site, version)
+    # The newest core: the one a site owner who upgrades PHP first is likely to run.
+    site, version = newest
     for php in php_wasm.VERSIONS:
         print(f"\n== The plugin's files under PHP {php} (php-wasm), in WordPress {version} ==", flush=True)
         started = time.monotonic()

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -9,6 +10,7 @@ from atai_worker import create_app
 from atai_worker.api import contract_validator
 from atai_worker.settings import SettingsError
 
+CONTRACT = Path(__file__).resolve().parents[2] / "contract" / "worker-api.json"
 SECRET = "test-shared-secret"
 AUTH = {"Authorization": f"Bearer {SECRET}"}
 AI_KEY = "sk-very-secret-key-from-wordpress"
@@ -61,6 +63,11 @@ def test_status_describes_the_environment_without_its_key(client):
                                    "model": "env-model", "max_in_flight": 8}
     assert response.json["queue"] == {"backend": "sqlite", "pending": 0}
     assert "sk-env-key" not in response.get_data(as_text=True)
+
+
+def test_status_names_the_contract_version_the_worker_implements(client):
+    with open(CONTRACT, encoding="utf-8") as file:
+        assert client.get("/v1/status", headers=AUTH).json["contract"] == json.load(file)["info"]["version"]
 
 
 def test_a_run_is_queued_and_can_be_read_back(client):

@@ -379,7 +379,7 @@ def test_http_errors_carry_the_status(fetcher, feed_server, status, retryable):
     assert error.retryable is retryable
     assert error.status == status and error.retry_after is None
     assert error.as_dict() == {"stage": "fetch", "code": "http_error", "message": error.message,
-                               "retryable": retryable}
+                               "retryable": retryable, "params": {"status": status, "url": url}}
 
 
 @pytest.mark.parametrize("status", [429, 503])
@@ -391,6 +391,7 @@ def test_retry_after_in_seconds_or_as_a_date_is_read_from_429_and_503(fetcher, f
 
     assert (in_seconds.status, in_seconds.retry_after) == (status, 120)
     assert in_seconds.message == f"fetch: got {status} from {url} (it asks to wait 120 s)"
+    assert "params" not in in_seconds.as_dict()  # the site keeps this English text: its wording has no wait
     assert 3500 <= as_date.retry_after <= 3600
 
 

@@ -98,7 +98,7 @@ def test_a_feed_whose_parse_overruns_its_budget_fails_the_run_in_words(hurried_w
     run = hurried_worker.wait(hurried_worker.create_run(feed_server.url("/flood.xml?pattern=tag&where=raw")))
 
     assert run["state"] == "failed" and run["items"] == []
-    assert run["error"] == {"code": "stage_timeout", "message": (
+    assert run["error"] == {"code": "stage_timeout", "params": {"stage": "parse", "seconds": 2.0}, "message": (
         "parse: reading the feed took longer than 2 s, the time budget of one stage (ATAI_STAGE_BUDGET); "
         "it was given up")}
 

@@ -377,6 +377,14 @@ def test_a_private_address_is_refused(tmp_path):
         runner.close()
     assert document["state"] == "failed" and document["error"]["code"] == "blocked_address"
     assert "ATAI_ALLOWED_HOSTS" in document["error"]["message"]
+    assert document["error"]["params"] == {"url": "http://169.254.169.254/latest/meta-data/",
+                                           "address": "169.254.169.254"}
+
+
+def test_a_failed_runs_error_carries_its_message_params_for_the_site_to_translate(runner, feed_server):
+    document = run(runner, request_for(feed_server.url("/status/404")))
+    contract_validator("Run").validate(document)
+    assert document["error"]["params"] == {"status": 404, "url": feed_server.url("/status/404")}
 
 
 def test_a_summary_only_entry_gets_its_full_article(runner, feed_server):

@@ -291,6 +291,27 @@ function by_month( int $months = 12 ): array {
 }
 
 /**
+ * Micro-dollars filed per UTC day since a day (Y-m-d), for the dashboard's chart.
+ *
+ * @since 0.2.0
+ *
+ * @return array<string, int> Micro-dollars by day; days without costs are missing.
+ */
+function micros_by_day( string $since ): array {
+	global $wpdb;
+	$table = Schema\costs_table();
+	$rows  = $wpdb->get_results(
+		$wpdb->prepare(
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+			"SELECT DATE(created_at) AS day, SUM(cost_micros) AS micros FROM {$table} WHERE created_at >= %s GROUP BY DATE(created_at)",
+			$since . ' 00:00:00'
+		),
+		ARRAY_A
+	);
+	return array_map( 'intval', array_column( $rows ?: array(), 'micros', 'day' ) );
+}
+
+/**
  * Sums by feed for some feeds: this month's and all time.
  *
  * @since 0.2.0

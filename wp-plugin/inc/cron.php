@@ -88,13 +88,14 @@ function tick(): array {
 		'dispatched' => 0,
 		'errors'     => array(),
 	);
+	// Also when another tick holds the lock: WP-Cron did run us.
+	\ATAI\Health\tick_started();
 	if ( ! Lock\acquire( LOCK ) ) {
 		$summary['locked'] = true;
 		return $summary;
 	}
 	try {
 		$deadline = microtime( true ) + time_budget();
-		\ATAI\Health\tick_started();
 		Runs\release_stale_claims();
 
 		foreach ( Runs\feeds_to_collect() as $feed ) {

@@ -428,6 +428,26 @@ function seen_keys( int $feed_id, ?string $live_run ): array {
 }
 
 /**
+ * Give an item that failed for good its tries back, so the feed's next run asks the worker for it again.
+ *
+ * @since 0.2.0
+ *
+ * @return bool Whether the item was failed and is now to be tried again.
+ */
+function try_again( string $key ): bool {
+	global $wpdb;
+	$table = Schema\items_table();
+	return 1 === $wpdb->query(
+		$wpdb->prepare(
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
+			"UPDATE {$table} SET attempts = 0, retryable = 1, retry_at = NULL, updated_at = %s WHERE item_key = %s AND state = 'failed'",
+			Clock\utc(),
+			$key
+		)
+	);
+}
+
+/**
  * Whether a feed has failed items the worker should try again.
  *
  * @since 0.1.0

@@ -18,6 +18,10 @@ function bootstrap(): void {
 
 	// Schema and scheduling repair themselves after an update that did not run the activation hook.
 	add_action( 'plugins_loaded', __NAMESPACE__ . '\\Schema\\upgrade_if_needed' );
+
+	// Multisite: a new site of a network where the plugin is network-active is set up; a deleted one loses our tables.
+	add_action( 'wp_initialize_site', __NAMESPACE__ . '\\Network\\set_up_new_site', 200 );
+	add_filter( 'wpmu_drop_tables', __NAMESPACE__ . '\\Network\\drop_tables_with_site' );
 	add_action( 'init', __NAMESPACE__ . '\\load_textdomain' );
 	add_action( 'init', __NAMESPACE__ . '\\Settings\\register' );
 	add_action( 'init', __NAMESPACE__ . '\\Posts\\register_meta' );
@@ -42,6 +46,11 @@ function bootstrap(): void {
 
 	add_action( 'rest_api_init', __NAMESPACE__ . '\\REST\\register_routes' );
 
+	// Site Health: the worker, its queue, WP-Cron's tick and the AI endpoint; the settings for support.
+	add_filter( 'site_status_tests', __NAMESPACE__ . '\\Site_Health\\add_tests' );
+	add_filter( 'debug_information', __NAMESPACE__ . '\\Site_Health\\add_info' );
+	add_action( 'rest_api_init', __NAMESPACE__ . '\\REST\\Site_Health\\register_routes' );
+
 	add_action( 'admin_menu', __NAMESPACE__ . '\\Admin\\Feeds_Page\\add_menu' );
 	add_action( 'admin_menu', __NAMESPACE__ . '\\Admin\\Settings_Page\\add_menu', 20 );
 	add_action( 'admin_init', __NAMESPACE__ . '\\Admin\\Settings_Page\\register_fields' );
@@ -52,6 +61,27 @@ function bootstrap(): void {
 	add_action( 'admin_post_' . Admin\Feeds_Page\TOGGLE_ACTION, __NAMESPACE__ . '\\Admin\\Feeds_Page\\handle_toggle' );
 	add_action( 'admin_post_' . Admin\Feeds_Page\DELETE_ACTION, __NAMESPACE__ . '\\Admin\\Feeds_Page\\handle_delete' );
 	add_action( 'admin_post_' . Admin\Items_List\IMPORT_ANYWAY_ACTION, __NAMESPACE__ . '\\Admin\\Items_List\\handle_import_anyway' );
+
+	// Posts you can trace: the Source column and the filter by feed in All Posts (the editor's box is Provenance's).
+	add_filter( 'manage_post_posts_columns', __NAMESPACE__ . '\\Admin\\Post_Source\\add_column' );
+	add_action( 'manage_post_posts_custom_column', __NAMESPACE__ . '\\Admin\\Post_Source\\render_column', 10, 2 );
+	add_action( 'restrict_manage_posts', __NAMESPACE__ . '\\Admin\\Post_Source\\render_filter' );
+	add_action( 'pre_get_posts', __NAMESPACE__ . '\\Admin\\Post_Source\\filter_query' );
+
+	// The dashboard widget and its styles (on the dashboard only).
+	add_action( 'wp_dashboard_setup', __NAMESPACE__ . '\\Admin\\Dashboard_Widget\\add' );
+	add_action( 'admin_enqueue_scripts', __NAMESPACE__ . '\\Admin\\Dashboard_Widget\\enqueue_assets' );
+
+	// Run now followed live on a feed's screen (REST progress, the panel's script), and the Activity screen.
+	add_action( 'rest_api_init', __NAMESPACE__ . '\\REST\\Run_Progress\\register_routes' );
+	add_action( 'admin_enqueue_scripts', __NAMESPACE__ . '\\Admin\\Run_Panel\\enqueue_assets' );
+	add_action( 'admin_menu', __NAMESPACE__ . '\\Admin\\Activity_Page\\add_menu', 15 );
+
+	// The feeds list's bulk actions, before the screen is drawn.
+	add_action( 'load-toplevel_page_' . Admin\Feeds_Page\SLUG, __NAMESPACE__ . '\\Admin\\Feeds_Bulk\\handle' );
+
+	// "Try again" on an item that failed for good.
+	add_action( 'admin_post_' . Admin\Item_Retry\ACTION, __NAMESPACE__ . '\\Admin\\Item_Retry\\handle' );
 	add_filter( 'plugin_action_links_' . plugin_basename( PLUGIN_FILE ), __NAMESPACE__ . '\\Admin\\Settings_Page\\add_action_link' );
 
 	// Feed health and adding feeds: discovery and preview, OPML, notices of failing feeds, the daily digest.
@@ -79,24 +109,33 @@ function bootstrap(): void {
 }
 
 /**
- * Activation: create or upgrade the tables and schedule the tick.
+ * Activation: create or upgrade the tables and schedule the tick (on every site, when network-wide).
  *
  * @since 0.1.0
+ *
+ * @param bool $network_wide Activated for the whole network.
  */
-function activate(): void {
-	Schema\install();
-	Cron\ensure_scheduled();
-	Health_Digest\ensure_scheduled();
+function activate( $network_wide = false ): void {
+	if ( $network_wide ) {
+		Network\for_each_site( __NAMESPACE__ . '\\Network\\set_up_site' );
+		return;
+	}
+	Network\set_up_site();
 }
 
 /**
- * Deactivation: stop the tick. Data stays until the plugin is deleted.
+ * Deactivation: stop the tick (on every site, when network-wide). Data stays until the plugin is deleted.
  *
  * @since 0.1.0
+ *
+ * @param bool $network_wide Deactivated for the whole network.
  */
-function deactivate(): void {
-	Cron\unschedule();
-	Health_Digest\unschedule();
+function deactivate( $network_wide = false ): void {
+	if ( $network_wide ) {
+		Network\for_each_site( __NAMESPACE__ . '\\Network\\stop_site' );
+		return;
+	}
+	Network\stop_site();
 }
 
 /**

@@ -9,6 +9,8 @@
 
 namespace ATAI\Provenance;
 
+use ATAI\Admin\Feeds_Page;
+use ATAI\Admin\Post_Source;
 use ATAI\Admin\Reviews_Page;
 use ATAI\Costs;
 use ATAI\Posts;
@@ -200,6 +202,18 @@ function render_box( $post ): void {
 	$url  = (string) get_post_meta( $id, Posts\META_SOURCE_URL, true );
 	if ( '' !== $url ) {
 		$rows[ __( 'Source', 'automationtools-ai' ) ] = '<a href="' . esc_url( $url ) . '" rel="noopener noreferrer">' . esc_html( wp_parse_url( $url, PHP_URL_HOST ) ?: $url ) . '</a>';
+	}
+	$feed = Post_Source\feed_of( $id );
+	if ( $feed ) {
+		$name = esc_html( Post_Source\feed_name( $feed ) );
+		$rows[ __( 'Feed', 'automationtools-ai' ) ] = Post_Source\can_see() ? '<a href="' . esc_url(
+			Feeds_Page\url(
+				array(
+					'action' => 'edit',
+					'feed'   => $feed->id,
+				)
+			)
+		) . '">' . $name . '</a>' : $name;
 	}
 	$rewritten = '1' === (string) get_post_meta( $id, Posts\META_REWRITTEN, true );
 	$rows[ __( 'Text', 'automationtools-ai' ) ] = esc_html( $rewritten ? __( 'Written by the model', 'automationtools-ai' ) : __( 'The cleaned original', 'automationtools-ai' ) );

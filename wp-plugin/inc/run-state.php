@@ -21,6 +21,7 @@ use ATAI\Clock;
 use ATAI\Feed;
 use ATAI\Feed_Address;
 use ATAI\Ledger;
+use ATAI\Messages;
 use ATAI\Run_Log;
 use ATAI\Schedule;
 use ATAI\Schema;
@@ -320,7 +321,7 @@ function failure_columns( Feed $feed, array $error ): array {
 	$delay       = max( retry_delay( $failed_runs, $feed->interval_seconds ), min( (int) ( $error['retry_after'] ?? 0 ), MAX_RETRY_AFTER ) );
 	$columns     = array(
 		'last_error_code'  => (string) ( $error['code'] ?? 'run_failed' ),
-		'last_error'       => (string) ( $error['message'] ?? __( 'The worker could not read the feed and gave no reason.', 'automationtools-ai' ) ),
+		'last_error'       => isset( $error['message'] ) ? (string) Messages\localized( $error )['message'] : __( 'The worker could not read the feed and gave no reason.', 'automationtools-ai' ),
 		'failed_runs'      => $failed_runs,
 		'failing_since'    => $feed->failing_since ?? Clock\utc(),
 		'last_http_status' => $status,

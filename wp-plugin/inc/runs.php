@@ -17,8 +17,10 @@ use ATAI\Feed;
 use ATAI\Feed_Options;
 use ATAI\Ledger;
 use ATAI\Lock;
+use ATAI\Messages;
 use ATAI\Posts;
 use ATAI\Prompts;
+use ATAI\Run_Progress;
 use ATAI\Settings;
 use ATAI\Worker;
 use WP_Error;
@@ -155,6 +157,7 @@ function collect_locked( Feed $feed, string $run_id, float $deadline ) {
 		return $run;
 	}
 	clear_worker_error( $feed );
+	Run_Progress\remember( $run );
 	return process_run( $feed, $run, $deadline );
 }
 
@@ -174,7 +177,7 @@ function process_run( Feed $feed, array $run, float $deadline ): array {
 
 	$result = import_drafts( $feed, $run_id, $run['drafts'], $deadline );
 
-	Ledger\record_failures( $feed->id, $run_id, $run['errors'] );
+	Ledger\record_failures( $feed->id, $run_id, Messages\localized_all( $run['errors'] ) );
 	Ledger\record_skipped( $feed->id, $run_id, $run['skipped'] );
 	Costs\record_errors( $feed->id, $run_id, $run['errors'] );
 

@@ -224,6 +224,17 @@ function upgrade_if_needed(): void {
 }
 
 /**
+ * Every table of the plugin on the current site.
+ *
+ * @since 0.2.0
+ *
+ * @return string[]
+ */
+function table_names(): array {
+	return array( feeds_table(), items_table(), seen_callbacks_table(), \ATAI\Dedupe\identities_table(), \ATAI\Dedupe\bands_table(), \ATAI\Skips\skips_table(), runs_table(), reviews_table(), costs_table() );
+}
+
+/**
  * Drop the tables (uninstall only).
  *
  * @since 0.1.0
@@ -231,5 +242,5 @@ function upgrade_if_needed(): void {
 function drop_tables(): void {
 	global $wpdb;
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery.SchemaChange -- table names are ours; uninstall removes them.
-	$wpdb->query( 'DROP TABLE IF EXISTS ' . feeds_table() . ', ' . items_table() . ', ' . seen_callbacks_table() . ', ' . \ATAI\Dedupe\identities_table() . ', ' . \ATAI\Dedupe\bands_table() . ', ' . \ATAI\Skips\skips_table() . ', ' . runs_table() . ', ' . reviews_table() . ', ' . costs_table() );
+	$wpdb->query( 'DROP TABLE IF EXISTS ' . implode( ', ', table_names() ) );
 }

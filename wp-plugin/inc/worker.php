@@ -61,7 +61,8 @@ function ai_models( array $ai ) {
 }
 
 /**
- * POST /v1/ai/test: one small real call to the AI endpoint with the configured key and model.
+ * POST /v1/ai/test: one small real call to the AI endpoint with the configured key and model (the settings
+ * page's test and Site Health).
  *
  * @since 0.2.0
  *

@@ -215,6 +215,7 @@ def status():
     base_url = settings.openai_base_url or (OPENAI_DEFAULT_BASE_URL if settings.openai_api_key else None)
     return jsonify({
         "version": worker_version(),
+        "contract": contract_version(),
         "ai": {"configured": settings.ai_configured, "base_url": base_url,
                "model": settings.model, "max_in_flight": settings.ai_max_in_flight},
         "queue": {"backend": svc.jobs.backend, "pending": svc.jobs.pending_count()},
@@ -349,6 +350,12 @@ def worker_version() -> str:
         return metadata.version("atai-worker")
     except metadata.PackageNotFoundError:
         return load_contract()["info"]["version"]
+
+
+@functools.cache
+def contract_version() -> str:
+    """The version of the contract this worker implements (the plugin's Site Health compares it with its own)."""
+    return load_contract()["info"]["version"]
 
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",

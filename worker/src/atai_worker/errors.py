@@ -8,6 +8,8 @@ class WorkerError(Exception):
     ``fetch: got 404 from https://example.org/feed``. `retry_after` is set on a failure that will pass
     (a rate limit, an endpoint that is down for a moment, a time-out): the seconds the other side asked
     us to wait, 0 when it named none. The runner tries such an item again within the run.
+    ``params`` holds the message's variable parts by name (scalars), so the site can word a code it knows in
+    its own language.
     """
 
     stage = "worker"
@@ -15,9 +17,10 @@ class WorkerError(Exception):
     retryable = True
     retry_after: float | None = None
 
-    def __init__(self, message, *, code=None, retryable=None, retry_after=None):
+    def __init__(self, message, *, code=None, retryable=None, retry_after=None, params=None):
         super().__init__(message)
         self.message = message
+        self.params = dict(params or {})
         # What the item error carries besides the message: the usage of calls paid for, a relevance score.
         self.details: dict = {}
         if code is not None:
@@ -28,7 +31,16 @@ class WorkerError(Exception):
             self.retry_after = retry_after
 
     def as_dict(self):
-        return {"stage": self.stage, "code": self.code, "message": self.message, "retryable": self.retryable}
+        return {"stage": self.stage, "code": self.code, "message": self.message, "retryable": self.retryable,
+                **self._params()}
+
+    def run_error(self):
+        """The contract's Run.error for a run this failure ended."""
+        return {"code": self.code, "message": self.message, **self._params()}
+
+    def _params(self) -> dict:
+        """{"params": ...} when the message has variable parts; nothing otherwise (the contract allows both)."""
+        return {"params": self.params} if self.params else {}
 
 
 class FetchError(WorkerError):
@@ -38,8 +50,8 @@ class FetchError(WorkerError):
     code = "fetch_failed"
 
     def __init__(self, message, *, code=None, retryable=None, status: int | None = None,
-                 retry_after: int | None = None):
-        super().__init__(message, code=code, retryable=retryable, retry_after=retry_after)
+                 retry_after: int | None = None, params=None):
+        super().__init__(message, code=code, retryable=retryable, retry_after=retry_after, params=params)
         self.status = status
 
 

@@ -165,7 +165,8 @@ class Fetcher:
             finally:
                 response.close()
         raise FetchError(f"fetch: more than {MAX_REDIRECTS} redirects starting at {_display(first)}",
-                         code="too_many_redirects", retryable=False)
+                         code="too_many_redirects", retryable=False,
+                         params={"redirects": MAX_REDIRECTS, "url": _display(first)})
 
     def _checked_addresses(self, url: httpx.URL, *, redirected_from: httpx.URL | None) -> list[IPAddress]:
         """The addresses we may connect to for url, in resolver order; refuses when there are none."""
@@ -183,6 +184,7 @@ class Fetcher:
             f"fetch: refused to fetch {_display(url)}{via}: {subject} {kind} address "
             f"(add the host to ATAI_ALLOWED_HOSTS to allow it)",
             code="blocked_address", retryable=False,
+            params={"url": _display(url), "address": str(address)},
         )
 
     def _open(self, url: httpx.URL, addresses: list[IPAddress], headers: dict[str, str],
@@ -475,7 +477,9 @@ def _status_error(url: httpx.URL, response: httpx.Response) -> FetchError:
     retry_after = retry_after_seconds(response.headers.get("Retry-After")) if status in _RETRY_AFTER_STATUSES else None
     wait = f" (it asks to wait {retry_after} s)" if retry_after is not None else ""
     return FetchError(f"fetch: got {status} from {_display(url)}{wait}", code="http_error",
-                      retryable=status >= 500 or status in (408, 429), status=status, retry_after=retry_after)
+                      retryable=status >= 500 or status in (408, 429), status=status, retry_after=retry_after,
+                      # The site words "got {status} from {url}"; a wait it cannot word keeps the English text.
+                      params={"status": status, "url": _display(url)} if retry_after is None else None)
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> int | None:
@@ -496,9 +500,10 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> int | No
 
 def _timeout_error(url: httpx.URL, seconds: float) -> FetchError:
     return FetchError(f"fetch: {_display(url)} did not answer in full within {seconds:g} s (ATAI_FETCH_TIMEOUT)",
-                      code="timeout")
+                      code="timeout", params={"url": _display(url), "seconds": seconds})
 
 
 def _connection_error(url: httpx.URL, exc: Exception) -> FetchError:
     reason = str(exc) or type(exc).__name__
-    return FetchError(f"fetch: could not get {_display(url)}: {reason}", code="connection_failed")
+    return FetchError(f"fetch: could not get {_display(url)}: {reason}", code="connection_failed",
+                      params={"url": _display(url), "reason": reason})

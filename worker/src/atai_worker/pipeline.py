@@ -149,11 +149,13 @@ def unexpected_error(stage: str, exc: Exception) -> WorkerError:
 
 
 def item_error(entry: Entry, stage: str, code: str, message: str, retryable: bool,
-               retry_after: str | None = None, details: dict | None = None) -> dict:
+               retry_after: str | None = None, details: dict | None = None, params: dict | None = None) -> dict:
     """The contract's ItemError for an entry; retry_after is the time to try it again, for a failure that will
-    pass; details: the usage of calls paid for, a relevance verdict."""
+    pass; details: the usage of calls paid for, a relevance verdict; params: the message's variable parts."""
     error = {"key": entry.key, "guid": entry.guid, "link": entry.link, "title": entry.title, "stage": stage,
              "code": code, "message": message, "retryable": retryable, "retry_after": retry_after}
+    if params:
+        error["params"] = dict(params)
     for name in ("usage", "relevance"):
         if (details or {}).get(name) is not None:
             error[name] = details[name]

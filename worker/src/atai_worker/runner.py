@@ -232,7 +232,7 @@ class Runner:
                                                self.settings)
             except (UnreadableKey, EndpointKeyRequired) as exc:
                 log.info("run failed run_id=%s code=%s", run_id, exc.code)
-                self._close_run(record, "failed", site=site, error={"code": exc.code, "message": exc.message})
+                self._close_run(record, "failed", site=site, error=exc.run_error())
                 return
             counted = self.backlog.reserve(site.id, record.request["max_items"])
             items = None
@@ -267,7 +267,7 @@ class Runner:
             log.info("run failed run_id=%s feed_url=%s stage=fetch code=%s", record.run_id, url, exc.code)
             # The status and Retry-After, when the server gave them, let the plugin tell a gone or throttled
             # feed from a broken one.
-            error = {"code": exc.code, "message": exc.message}
+            error = exc.run_error()
             error.update((name, value) for name, value in (("status", exc.status), ("retry_after", exc.retry_after))
                          if value is not None)
             self._close_run(record, "failed", site=site, error=error)
@@ -280,15 +280,16 @@ class Runner:
             self._close_run(record, "done", site=site, feed=feed)
             return None
         watch = self.watchdog.watch("parse", lambda stage, budget: self._close_run(record, "failed", site=site, error={
-            "code": "stage_timeout", "message": f"parse: reading the feed took longer than {budget:g} s, the time "
-                                                "budget of one stage (ATAI_STAGE_BUDGET); it was given up"}))
+            "code": "stage_timeout", "params": {"stage": "parse", "seconds": budget},
+            "message": f"parse: reading the feed took longer than {budget:g} s, the time "
+                       "budget of one stage (ATAI_STAGE_BUDGET); it was given up"}))
         try:
             parsed = parse.parse_feed(fetched.body, feed_id=record.feed_id, feed_url=url,
                                       content_type=fetched.content_type)
         except ParseError as exc:
             if watch.settle():
                 log.info("run failed run_id=%s feed_url=%s stage=parse code=%s", record.run_id, url, exc.code)
-                self._close_run(record, "failed", site=site, error={"code": exc.code, "message": exc.message})
+                self._close_run(record, "failed", site=site, error=exc.run_error())
             return None
         finally:
             self.watchdog.forget(watch)
@@ -365,7 +366,8 @@ class Runner:
                    "(ATAI_STAGE_BUDGET); it was given up")
         # A page may be slow today and fine tomorrow; the rest is the same work on the same text next time.
         self.store.set_item_result(run.record.run_id, item.key, error=item_error(
-            item.entry, stage, "stage_timeout", message, retryable=stage == "extract"))
+            item.entry, stage, "stage_timeout", message, retryable=stage == "extract",
+            params={"stage": stage, "seconds": budget}))
         if run.item_finished() and not run.lost:
             self._finish_items(run)
 
@@ -400,7 +402,7 @@ class Runner:
         log.info("item failed run_id=%s key=%s stage=%s code=%s attempt=%d retry_at=%s", run.record.run_id, item.key,
                  stage, exc.code, current.attempt, retry_at)
         self.store.set_item_result(run.record.run_id, item.key, error=item_error(
-            item.entry, stage, exc.code, exc.message, exc.retryable, retry_at, exc.details))
+            item.entry, stage, exc.code, exc.message, exc.retryable, retry_at, exc.details, exc.params))
 
     def _item_finished(self, run: RunInProgress, watch: Watch) -> None:
         self.backlog.release(run.site.id)

@@ -16,6 +16,7 @@ use ATAI\Admin\Feeds_List_Table;
 use ATAI\Admin\Items_List;
 use ATAI\Admin\Notices;
 use ATAI\Admin\OPML_Page;
+use ATAI\Admin\Run_Panel;
 use ATAI\Feed;
 use ATAI\Feed_Options;
 use ATAI\Feeds;
@@ -141,8 +142,17 @@ function render_list(): void {
 	echo '<a href="' . esc_url( url( array( 'action' => 'add' ) ) ) . '" class="page-title-action">' . esc_html__( 'Add feed', 'automationtools-ai' ) . '</a> ';
 	echo OPML_Page\heading_links(); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- built from escaped parts.
 	echo '<hr class="wp-header-end" />';
+	$table->views();
+	// A GET form, as core's lists: search, views and sorting stay in the address; bulk actions carry a nonce.
+	echo '<form method="get" action="' . esc_url( admin_url( 'admin.php' ) ) . '">';
+	echo '<input type="hidden" name="page" value="' . esc_attr( SLUG ) . '" />';
+	$view = Feeds_List_Table::query_args()['view'];
+	if ( '' !== $view ) {
+		echo '<input type="hidden" name="status" value="' . esc_attr( $view ) . '" />';
+	}
+	$table->search_box( __( 'Search feeds', 'automationtools-ai' ), 'atai-feed-search' );
 	$table->display();
-	echo '</div>';
+	echo '</form></div>';
 }
 
 /**
@@ -183,6 +193,7 @@ function render_form( ?Feed $feed ): void {
 	echo '<p><a href="' . esc_url( url() ) . '">' . esc_html__( 'Back to all feeds', 'automationtools-ai' ) . '</a></p>';
 	if ( $feed ) {
 		Feed_Health_View\render_health( $feed );
+		Run_Panel\render( $feed );
 	}
 	echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '" class="atai-feed-form" novalidate>';
 	echo '<input type="hidden" name="action" value="' . esc_attr( SAVE_ACTION ) . '" />';
@@ -432,6 +443,7 @@ function render_items( int $feed_id ): void {
 	);
 	$skips  = \ATAI\Skips\skips_of( $items );
 	echo '<table class="widefat striped atai-items"><thead><tr>';
+	echo '<th scope="col">' . esc_html__( 'Date', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'Item', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'State', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'Post', 'automationtools-ai' ) . '</th>';
@@ -440,7 +452,8 @@ function render_items( int $feed_id ): void {
 	echo '</tr></thead><tbody>';
 	foreach ( $items as $item ) {
 		$title = '' !== $item['title'] ? $item['title'] : $item['link'];
-		echo '<tr><td>';
+		$post  = $item['post_id'] ? get_post( $item['post_id'] ) : null;
+		echo '<tr><td>' . esc_html( wp_date( get_option( 'date_format' ) . ' ' . get_option( 'time_format' ), \ATAI\Clock\timestamp( $item['updated_at'] ) ) ) . '</td><td>';
 		echo '' !== $item['link'] ? '<a href="' . esc_url( $item['link'] ) . '" rel="noopener noreferrer">' . esc_html( $title ) . '</a>' : esc_html( $title );
 		$not_relevant = 'failed' === $item['state'] && 'not_relevant' === $item['error_code'];
 		$label        = $labels[ $item['state'] ] ?? $item['state'];
@@ -458,11 +471,18 @@ function render_items( int $feed_id ): void {
 					/* translators: %d: number of attempts. */
 					: sprintf( _n( '%d attempt; tried again next run', '%d attempts; tried again next run', $item['attempts'], 'automationtools-ai' ), $item['attempts'] ) )
 			) . '</small>';
+			if ( $item['failed_for_good'] ) {
+				echo \ATAI\Admin\Item_Retry\button( $item ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- button() escapes every part.
+			}
 		}
 		echo '</td><td>';
-		$edit = $item['post_id'] ? get_edit_post_link( $item['post_id'] ) : null;
+		$edit = $post ? get_edit_post_link( $post ) : null;
 		if ( $edit ) {
-			echo '<a href="' . esc_url( $edit ) . '">' . esc_html( get_the_title( $item['post_id'] ) ) . '</a>';
+			$status = get_post_status_object( $post->post_status );
+			echo '<a href="' . esc_url( $edit ) . '">' . esc_html( get_the_title( $post ) ) . '</a> <span class="atai-post-status">(' . esc_html( $status ? $status->label : $post->post_status ) . ')</span>';
+		} elseif ( $item['post_id'] ) {
+			// The ledger remembers the post so the item is never imported again; the post itself is gone.
+			esc_html_e( 'Deleted', 'automationtools-ai' );
 		} else {
 			echo '—';
 		}
@@ -572,6 +592,19 @@ function save_from_form( array $post ): string {
 }
 
 /**
+ * Where an action on a feed returns: its own screen when its buttons were used there (following the run), else the list.
+ *
+ * @since 0.2.0
+ */
+function back_url( int $feed_id, string $run_id ): string {
+	// phpcs:ignore WordPress.Security.NonceVerification.Missing -- check_request() verified the nonce of this post.
+	if ( ! isset( $_POST['return'] ) || 'feed' !== $_POST['return'] ) {
+		return url();
+	}
+	return url( array_filter( array( 'action' => 'edit', 'feed' => $feed_id, Run_Panel\RUN_ARG => $run_id ) ) );
+}
+
+/**
  * Handler of "Run now".
  *
  * @since 0.1.0
@@ -586,7 +619,7 @@ function handle_run(): void {
 	} else {
 		Notices\add( 'success', __( 'The feed was sent to the worker. Its posts appear as soon as the worker hands them back, usually within a minute or two.', 'automationtools-ai' ) );
 	}
-	wp_safe_redirect( url() );
+	wp_safe_redirect( back_url( $feed_id, is_wp_error( $result ) ? '' : $result['run_id'] ) );
 	exit;
 }
 
@@ -606,7 +639,7 @@ function handle_toggle(): void {
 	} else {
 		Notices\add( 'success', 'paused' === $status ? __( 'Feed paused.', 'automationtools-ai' ) : __( 'Feed resumed.', 'automationtools-ai' ) );
 	}
-	wp_safe_redirect( url() );
+	wp_safe_redirect( back_url( $feed_id, '' ) );
 	exit;
 }
 

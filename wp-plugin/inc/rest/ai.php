@@ -31,7 +31,7 @@ function register_routes(): void {
 		array(
 			'methods'             => WP_REST_Server::READABLE,
 			'callback'            => __NAMESPACE__ . '\\models',
-			'permission_callback' => 'ATAI\\REST\\can_manage',
+			'permission_callback' => 'ATAI\\REST\\Permission\\administrators_only',
 		)
 	);
 	register_rest_route(
@@ -40,7 +40,7 @@ function register_routes(): void {
 		array(
 			'methods'             => WP_REST_Server::CREATABLE,
 			'callback'            => __NAMESPACE__ . '\\test',
-			'permission_callback' => 'ATAI\\REST\\can_manage',
+			'permission_callback' => 'ATAI\\REST\\Permission\\administrators_only',
 		)
 	);
 }

@@ -42,7 +42,7 @@ function register_routes(): void {
 		array(
 			'methods'             => WP_REST_Server::CREATABLE,
 			'callback'            => __NAMESPACE__ . '\\discover',
-			'permission_callback' => 'ATAI\\REST\\can_manage',
+			'permission_callback' => 'ATAI\\REST\\Permission\\administrators_only',
 			'args'                => array( 'url' => $url ),
 		)
 	);
@@ -65,7 +65,7 @@ function register_routes(): void {
 		array(
 			'methods'             => WP_REST_Server::CREATABLE,
 			'callback'            => __NAMESPACE__ . '\\preview',
-			'permission_callback' => 'ATAI\\REST\\can_manage',
+			'permission_callback' => 'ATAI\\REST\\Permission\\administrators_only',
 			'args'                => $args,
 		)
 	);

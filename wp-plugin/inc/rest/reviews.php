@@ -45,7 +45,7 @@ function register_routes(): void {
 		array(
 			'methods'             => WP_REST_Server::READABLE,
 			'callback'            => __NAMESPACE__ . '\\list_reviews',
-			'permission_callback' => __NAMESPACE__ . '\\can_review',
+			'permission_callback' => 'ATAI\\REST\\Permission\\administrators_only',
 			'args'                => array(
 				'page'     => array(
 					'type'    => 'integer',
@@ -72,7 +72,7 @@ function register_routes(): void {
 		array(
 			'methods'             => WP_REST_Server::READABLE,
 			'callback'            => __NAMESPACE__ . '\\get_review',
-			'permission_callback' => __NAMESPACE__ . '\\can_review',
+			'permission_callback' => 'ATAI\\REST\\Permission\\administrators_only',
 			'args'                => $key,
 		)
 	);
@@ -86,25 +86,11 @@ function register_routes(): void {
 			array(
 				'methods'             => WP_REST_Server::CREATABLE,
 				'callback'            => __NAMESPACE__ . '\\' . $callback,
-				'permission_callback' => __NAMESPACE__ . '\\can_review',
+				'permission_callback' => 'ATAI\\REST\\Permission\\administrators_only',
 				'args'                => $key,
 			)
 		);
 	}
-}
-
-/**
- * Administrators only; everyone else gets 403, whether signed in or not.
- *
- * @since 0.2.0
- *
- * @return true|WP_Error
- */
-function can_review() {
-	if ( current_user_can( 'manage_options' ) ) {
-		return true;
-	}
-	return new WP_Error( 'rest_forbidden', __( 'Only administrators can review drafts.', 'automationtools-ai' ), array( 'status' => 403 ) );
 }
 
 /**
