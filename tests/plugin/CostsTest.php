@@ -101,6 +101,11 @@ final class CostsTest extends RestTestCase {
 		$this->assertSame( 12710, Costs\by_feed( array( $feed->id, $other->id ) )[ $feed->id ]['month'] );
 		$this->assertSame( 0, Costs\by_feed( array( $feed->id, $other->id ) )[ $other->id ]['total'] );
 		$this->assertSame( Costs\this_month(), Costs\by_month()[0]['month'] );
+
+		// The feed's items list shows what the item cost.
+		ob_start();
+		\ATAI\Admin\Feeds_Page\render_items( $feed->id );
+		$this->assertStringContainsString( '<td class="atai-cost">' . Costs\dollars( 12710 ) . '</td>', (string) ob_get_clean() );
 	}
 
 	public function test_a_draft_skipped_as_the_same_story_still_counts_what_it_cost(): void {

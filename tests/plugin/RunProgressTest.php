@@ -9,8 +9,10 @@
 namespace ATAI\Tests;
 
 use ATAI\Admin\Activity_List_Table;
+use ATAI\Admin\Activity_Page;
 use ATAI\Admin\Run_Panel;
 use ATAI\Ledger;
+use ATAI\Run_Log;
 use ATAI\Run_Progress;
 use ATAI\Runs;
 
@@ -188,7 +190,7 @@ final class RunProgressTest extends RestTestCase {
 		Ledger\record_failures( $garden->id, $run_id, array( Contract_Fixtures::item_error( $garden->id, 'broken', array( 'message' => 'extract: the page <b>answered</b> 503' ) ) ) );
 
 		$everything = self::activity( array() );
-		$this->assertStringContainsString( 'Held for review', $everything );
+		$this->assertStringContainsString( 'Waiting for review', $everything );
 		$this->assertStringContainsString( 'Failed, will be tried again', $everything );
 		$this->assertStringContainsString( 'extract: the page &lt;b&gt;answered&lt;/b&gt; 503', $everything );
 		$this->assertStringContainsString( '1 attempt so far; the next run tries again.', $everything );
@@ -199,9 +201,65 @@ final class RunProgressTest extends RestTestCase {
 
 		$garden_only = self::activity( array( 'feed' => (string) $garden->id ) );
 		$this->assertStringContainsString( 'Failed, will be tried again', $garden_only );
-		$this->assertStringNotContainsString( 'Held for review</td>', $garden_only );
+		$this->assertStringNotContainsString( 'Waiting for review</td>', $garden_only );
 
 		$this->assertStringContainsString( 'Nothing happened that matches these filters.', self::activity( array( 'to' => '2001-01-01' ) ) );
+	}
+
+	public function test_activity_lists_every_run_of_every_feed_and_filters_by_feed_and_failure(): void {
+		self::act_as( 'administrator' );
+		$harbour = self::create_feed( array( 'title' => 'Harbour News' ) );
+		$garden  = self::create_feed( array( 'title' => 'Garden Notes' ) );
+		Run_Log\insert(
+			$garden,
+			array(
+				'run_id'       => 'garden-run',
+				'state'        => 'done',
+				'fetch_result' => 'fetched',
+				'entries_new'  => 3,
+				'items_posted' => 3,
+			)
+		);
+		Run_Log\insert(
+			$harbour,
+			array(
+				'run_id'        => 'harbour-run',
+				'state'         => 'failed',
+				'fetch_result'  => 'failed',
+				'http_status'   => 404,
+				'error_message' => 'fetch: got 404 from <b>the harbour</b>.',
+			)
+		);
+
+		$everything = self::activity_page( array( 'show' => 'runs' ) );
+		$this->assertStringContainsString( '>Garden Notes</a></td>', $everything );
+		$this->assertStringContainsString( '>Harbour News</a></td>', $everything );
+		$this->assertStringContainsString( 'Failed (HTTP 404)<br /><small class="atai-error">fetch: got 404 from &lt;b&gt;the harbour&lt;/b&gt;.</small>', $everything );
+		$this->assertStringContainsString( 'aria-current="page">Runs</a>', $everything );
+
+		$failed = self::activity_page( array( 'show' => 'runs', 'outcome' => 'failed' ) );
+		$this->assertStringContainsString( '>Harbour News</a></td>', $failed );
+		$this->assertStringNotContainsString( '>Garden Notes</a></td>', $failed );
+
+		$garden_only = self::activity_page( array( 'show' => 'runs', 'feed' => (string) $garden->id ) );
+		$this->assertStringContainsString( '<td class="column-posted">3</td>', $garden_only );
+		$this->assertStringNotContainsString( 'HTTP 404', $garden_only );
+
+		$this->assertStringContainsString( 'No run matches these filters.', self::activity_page( array( 'show' => 'runs', 'to' => '2001-01-01' ) ) );
+	}
+
+	/**
+	 * The whole Activity screen's HTML with these query arguments.
+	 *
+	 * @param array<string, string> $query Query arguments.
+	 */
+	private static function activity_page( array $query ): string {
+		$_GET = $query;
+		set_current_screen( 'automationtools-ai_page_atai-activity' );
+		ob_start();
+		Activity_Page\render();
+		$_GET = array();
+		return (string) ob_get_clean();
 	}
 
 	/**

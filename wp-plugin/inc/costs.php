@@ -312,6 +312,34 @@ function micros_by_day( string $since ): array {
 }
 
 /**
+ * What each of some items cost over all its runs, with whether a call had no price.
+ *
+ * @since 0.3.0
+ *
+ * @param string[] $keys Item keys (sha256 hex).
+ * @return array<string, array{micros: int, unpriced: bool}> By item key; items without costs are missing.
+ */
+function by_item( array $keys ): array {
+	global $wpdb;
+	$keys = array_values( array_filter( array_unique( $keys ), static fn( $key ) => 1 === preg_match( '/^[0-9a-f]{64}$/', (string) $key ) ) );
+	if ( ! $keys ) {
+		return array();
+	}
+	$table = Schema\costs_table();
+	$in    = "'" . implode( "','", $keys ) . "'";
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours and the keys are hex.
+	$rows  = $wpdb->get_results( "SELECT item_key, SUM(cost_micros) AS micros, MAX(unpriced) AS unpriced FROM {$table} WHERE item_key IN ({$in}) GROUP BY item_key", ARRAY_A );
+	$costs = array();
+	foreach ( $rows ?: array() as $row ) {
+		$costs[ $row['item_key'] ] = array(
+			'micros'   => (int) $row['micros'],
+			'unpriced' => (bool) $row['unpriced'],
+		);
+	}
+	return $costs;
+}
+
+/**
  * Sums by feed for some feeds: this month's and all time.
  *
  * @since 0.2.0

@@ -113,6 +113,36 @@ function recent( int $feed_id, int $limit = 20 ): array {
 }
 
 /**
+ * Runs of every feed (or one), newest first, finished between two dates (Y-m-d, either may be ''); with
+ * $failed_only, only runs that failed or were lost.
+ *
+ * @since 0.3.0
+ *
+ * @return array<int, array<string, mixed>>
+ */
+function across_feeds( int $feed_id, string $from, string $to, bool $failed_only, int $limit = 100 ): array {
+	global $wpdb;
+	$table = Schema\runs_table();
+	$where = array( '1 = 1' );
+	if ( $feed_id > 0 ) {
+		$where[] = $wpdb->prepare( 'feed_id = %d', $feed_id );
+	}
+	if ( '' !== $from ) {
+		$where[] = $wpdb->prepare( 'finished_at >= %s', $from . ' 00:00:00' );
+	}
+	if ( '' !== $to ) {
+		$where[] = $wpdb->prepare( 'finished_at <= %s', $to . ' 23:59:59' );
+	}
+	if ( $failed_only ) {
+		$where[] = "state IN ('failed', 'lost')";
+	}
+	$where = implode( ' AND ', $where );
+	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours; the WHERE clause is prepared above.
+	$rows = $wpdb->get_results( $wpdb->prepare( "SELECT * FROM {$table} WHERE {$where} ORDER BY finished_at DESC, id DESC LIMIT %d", $limit ), ARRAY_A );
+	return array_map( __NAMESPACE__ . '\\from_row', $rows ?: array() );
+}
+
+/**
  * A run row with typed values; duration in seconds, or null when the start is not known.
  *
  * @since 0.3.0

@@ -182,18 +182,30 @@ class Activity_List_Table extends \WP_List_Table {
 		if ( 'top' !== $which ) {
 			return;
 		}
-		$filters  = self::filters();
 		$outcomes = array(
 			''        => __( 'Every outcome', 'automationtools-ai' ),
 			'posted'  => __( 'Posted', 'automationtools-ai' ),
-			'held'    => __( 'Held for review', 'automationtools-ai' ),
+			'held'    => __( 'Waiting for review', 'automationtools-ai' ),
 			'skipped' => __( 'Skipped', 'automationtools-ai' ),
 			'failed'  => __( 'Failed', 'automationtools-ai' ),
 			'queued'  => __( 'Waiting', 'automationtools-ai' ),
 		);
+		self::filters_form( $this->feed_names, $outcomes );
+	}
+
+	/**
+	 * The filters' fields and button (the items' and the runs' views share them).
+	 *
+	 * @since 0.3.0
+	 *
+	 * @param array<int, string>    $feed_names Feed names by ID.
+	 * @param array<string, string> $outcomes   The outcomes offered, by value.
+	 */
+	public static function filters_form( array $feed_names, array $outcomes ): void {
+		$filters = self::filters();
 		echo '<div class="alignleft actions atai-activity-filters">';
 		echo '<label for="atai-activity-feed">' . esc_html__( 'Feed', 'automationtools-ai' ) . '</label> <select name="feed" id="atai-activity-feed"><option value="0">' . esc_html__( 'All feeds', 'automationtools-ai' ) . '</option>';
-		foreach ( $this->feed_names as $id => $name ) {
+		foreach ( $feed_names as $id => $name ) {
 			echo '<option value="' . esc_attr( (string) $id ) . '"' . selected( $filters['feed'], $id, false ) . '>' . esc_html( $name ) . '</option>';
 		}
 		echo '</select> <label for="atai-activity-outcome">' . esc_html__( 'Outcome', 'automationtools-ai' ) . '</label> <select name="outcome" id="atai-activity-outcome">';
@@ -274,9 +286,9 @@ class Activity_List_Table extends \WP_List_Table {
 				if ( null === $item['post_status'] ) {
 					return esc_html__( 'Posted, since deleted', 'automationtools-ai' );
 				}
-				return 'pending' === $item['post_status'] ? esc_html__( 'Held for review', 'automationtools-ai' ) : esc_html__( 'Posted', 'automationtools-ai' );
+				return 'pending' === $item['post_status'] ? esc_html__( 'Waiting for review', 'automationtools-ai' ) : esc_html__( 'Posted', 'automationtools-ai' );
 			case 'held':
-				return esc_html__( 'Held for review', 'automationtools-ai' );
+				return esc_html__( 'Waiting for review', 'automationtools-ai' );
 			case 'discarded':
 				return esc_html__( 'Discarded in review', 'automationtools-ai' );
 			case 'skipped':

@@ -8,6 +8,7 @@
 
 namespace ATAI\Admin\Feed_Health_View;
 
+use ATAI\Admin\Feeds_Page;
 use ATAI\Admin\Health_Notices;
 use ATAI\Feed;
 use ATAI\Health;
@@ -74,7 +75,20 @@ function render_run_history( int $feed_id ): void {
 		echo '<p>' . esc_html__( 'No run has finished yet: the first one starts within a minute of adding the feed.', 'automationtools-ai' ) . '</p>';
 		return;
 	}
-	$columns = array(
+	render_runs_table( $runs );
+}
+
+/**
+ * A table of runs: when, what the fetch found, what became of the items, how long it took; with feed
+ * names (by feed ID), a first column naming each run's feed, as the Activity screen shows them.
+ *
+ * @since 0.3.0
+ *
+ * @param array<int, array<string, mixed>> $runs       Runs of Run_Log.
+ * @param array<int, string>|null          $feed_names Feed names by ID, or null for one feed's runs.
+ */
+function render_runs_table( array $runs, ?array $feed_names = null ): void {
+	$columns = ( null === $feed_names ? array() : array( 'feed' => __( 'Feed', 'automationtools-ai' ) ) ) + array(
 		'time'     => __( 'Time', 'automationtools-ai' ),
 		'fetch'    => __( 'Feed', 'automationtools-ai' ),
 		'new'      => __( 'New', 'automationtools-ai' ),
@@ -84,6 +98,9 @@ function render_run_history( int $feed_id ): void {
 		'failed'   => __( 'Failed', 'automationtools-ai' ),
 		'duration' => __( 'Duration', 'automationtools-ai' ),
 	);
+	if ( null !== $feed_names ) {
+		$columns['fetch'] = __( 'Fetch', 'automationtools-ai' );
+	}
 	echo '<table class="widefat striped atai-runs"><thead><tr>';
 	foreach ( $columns as $key => $label ) {
 		echo '<th scope="col" class="column-' . esc_attr( $key ) . '">' . esc_html( $label ) . '</th>';
@@ -102,6 +119,11 @@ function render_run_history( int $feed_id ): void {
 			'duration' => null === $run['duration'] ? '—' : sprintf( __( '%s s', 'automationtools-ai' ), number_format_i18n( $run['duration'] ) ),
 		);
 		echo '<tr class="atai-run-' . esc_attr( $run['state'] ) . '">';
+		if ( null !== $feed_names ) {
+			echo '<td class="column-feed">' . ( isset( $feed_names[ $run['feed_id'] ] )
+				? '<a href="' . esc_url( Feeds_Page\url( array( 'action' => 'edit', 'feed' => $run['feed_id'] ) ) ) . '">' . esc_html( $feed_names[ $run['feed_id'] ] ) . '</a>'
+				: esc_html__( 'A deleted feed', 'automationtools-ai' ) ) . '</td>';
+		}
 		foreach ( $cells as $key => $text ) {
 			echo '<td class="column-' . esc_attr( $key ) . '">' . esc_html( $text );
 			if ( 'fetch' === $key && '' !== $run['error_message'] ) {

@@ -442,12 +442,14 @@ function render_items( int $feed_id ): void {
 		'failed'    => __( 'Failed', 'automationtools-ai' ),
 	);
 	$skips  = \ATAI\Skips\skips_of( $items );
+	$costs  = \ATAI\Costs\by_item( array_column( $items, 'key' ) );
 	echo '<table class="widefat striped atai-items"><thead><tr>';
 	echo '<th scope="col">' . esc_html__( 'Date', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'Item', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'State', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'Post', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'Checks', 'automationtools-ai' ) . '</th>';
+	echo '<th scope="col">' . esc_html__( 'Cost', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'Error', 'automationtools-ai' ) . '</th>';
 	echo '</tr></thead><tbody>';
 	foreach ( $items as $item ) {
@@ -488,6 +490,8 @@ function render_items( int $feed_id ): void {
 		}
 		$checks = $item['post_id'] ? \ATAI\Provenance\checks_summary( $item['post_id'] ) : '';
 		echo '</td><td>' . esc_html( '' !== $checks ? $checks : '—' );
+		$cost = $costs[ $item['key'] ] ?? null;
+		echo '</td><td class="atai-cost">' . esc_html( null === $cost ? '—' : \ATAI\Costs\dollars( $cost['micros'] ) . ( $cost['unpriced'] ? ' ' . __( '(a model without a price)', 'automationtools-ai' ) : '' ) );
 		echo '</td><td class="atai-error">';
 		if ( 'skipped' === $item['state'] ) {
 			Items_List\render_skip( $item, $skips[ $item['key'] ] ?? null );
