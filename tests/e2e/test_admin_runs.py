@@ -94,5 +94,5 @@ def test_the_progress_route_refuses_visitors_and_subscribers_with_403(e2e, who):
     finally:
         client.close()
     assert response.status_code == 403, response.text
-    assert started.status_code in (401, 403), started.text  # the older route answers a visitor 401, as core does
+    assert started.status_code == 403, started.text
     assert e2e.feed(feed["id"])["current_run"] is None

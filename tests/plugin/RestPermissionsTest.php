@@ -48,10 +48,10 @@ final class RestPermissionsTest extends RestTestCase {
 	/**
 	 * @dataProvider routes
 	 */
-	public function test_anonymous_requests_are_refused_with_401( string $method, string $route ): void {
+	public function test_anonymous_requests_are_refused_with_403( string $method, string $route ): void {
 		$response = self::request( $method, self::path( $route ) );
 
-		$this->assertSame( 401, $response->get_status() );
+		$this->assertSame( 403, $response->get_status() );
 		$this->assertSame( 'rest_forbidden', $response->get_data()['code'] );
 	}
 
@@ -89,7 +89,7 @@ final class RestPermissionsTest extends RestTestCase {
 
 		$response = self::request( 'POST', 'feeds', array( 'url' => $feed->url ) );
 
-		$this->assertSame( 401, $response->get_status() );
+		$this->assertSame( 403, $response->get_status() );
 		$this->assertStringNotContainsString( 'already added', self::body_json( $response ) );
 	}
 

@@ -39,7 +39,7 @@ const ROUTE_CALLBACK   = 'worker/callback';
  * @since 0.1.0
  */
 function register_routes(): void {
-	$admin = __NAMESPACE__ . '\\can_manage';
+	$admin = __NAMESPACE__ . '\\Permission\\administrators_only';
 	$id    = array(
 		'id' => array(
 			'description' => __( 'Feed ID.', 'automationtools-ai' ),
@@ -189,24 +189,6 @@ function register_routes(): void {
 			// Not a login: the worker proves itself with an HMAC of the body (see inc/callback.php).
 			'permission_callback' => 'ATAI\\Callback\\verify',
 		)
-	);
-}
-
-/**
- * Permission callback of every route but the callback.
- *
- * @since 0.1.0
- *
- * @return true|WP_Error
- */
-function can_manage() {
-	if ( current_user_can( 'manage_options' ) ) {
-		return true;
-	}
-	return new WP_Error(
-		'rest_forbidden',
-		__( 'Only administrators can manage AutomationTools.AI.', 'automationtools-ai' ),
-		array( 'status' => rest_authorization_required_code() )
 	);
 }
 

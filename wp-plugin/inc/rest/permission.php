@@ -1,7 +1,7 @@
 <?php
 /**
- * The permission of the plugin's newer REST routes: administrators only, and 403 for anyone else, logged
- * in or not (the older routes in inc/rest.php answer a visitor 401, as core does).
+ * The permission of the plugin's REST routes (all but the worker's signed callback): administrators
+ * only, and 403 for anyone else, logged in or not.
  *
  * @package automationtools-ai
  */
