@@ -32,6 +32,15 @@ function bootstrap(): void {
 		add_filter( 'pre_update_option_' . $secret_option, __NAMESPACE__ . '\\Settings\\keep_secret_unless_replaced', 10, 3 );
 	}
 
+	// Imported posts: the source's author as byline, the original as canonical, a meta description.
+	add_filter( 'the_author', __NAMESPACE__ . '\\Post_Fields\\byline' );
+	add_filter( 'get_canonical_url', __NAMESPACE__ . '\\Attribution\\canonical_url', 10, 2 );
+	add_action( 'wp_head', __NAMESPACE__ . '\\Seo\\print_description', 1 );
+
+	// Images: those left by a collection's time budget, and the image editor's sub-sizes, by cron events.
+	add_action( Media\PENDING_HOOK, __NAMESPACE__ . '\\Media\\copy_pending' );
+	add_action( Media\SIZES_HOOK, __NAMESPACE__ . '\\Media\\make_sizes' );
+
 	add_filter( 'cron_schedules', __NAMESPACE__ . '\\Cron\\add_schedule' );
 	add_action( Cron\HOOK, __NAMESPACE__ . '\\Cron\\tick' );
 
@@ -78,13 +87,15 @@ function activate(): void {
 }
 
 /**
- * Deactivation: stop the tick. Data stays until the plugin is deleted.
+ * Deactivation: stop the tick and the image events. Data stays until the plugin is deleted.
  *
  * @since 0.1.0
  */
 function deactivate(): void {
 	Cron\unschedule();
 	Health_Digest\unschedule();
+	wp_clear_scheduled_hook( Media\PENDING_HOOK );
+	wp_clear_scheduled_hook( Media\SIZES_HOOK );
 }
 
 /**

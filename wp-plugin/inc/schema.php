@@ -53,6 +53,26 @@ function runs_table(): string {
 }
 
 /**
+ * The table of images copied into the media library: one row per image URL, the attachment it gave.
+ *
+ * @since 0.2.0
+ */
+function media_table(): string {
+	global $wpdb;
+	return $wpdb->prefix . 'atai_media';
+}
+
+/**
+ * The table of the publishing pace: posts scheduled per day, per feed and for the site.
+ *
+ * @since 0.2.0
+ */
+function pace_table(): string {
+	global $wpdb;
+	return $wpdb->prefix . 'atai_pace';
+}
+
+/**
  * The CREATE TABLE statements, in dbDelta's format (two spaces after PRIMARY KEY, one column a line).
  *
  * Times are UTC. item_key is the worker's sha256 hex key; its UNIQUE index is what makes imports idempotent.
@@ -68,6 +88,8 @@ function statements(): array {
 	$items   = items_table();
 	$seen    = seen_callbacks_table();
 	$runs    = runs_table();
+	$media   = media_table();
+	$pace    = pace_table();
 	return array(
 		"CREATE TABLE {$feeds} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -115,6 +137,9 @@ function statements(): array {
   error_code varchar(64) NOT NULL DEFAULT '',
   error_message text,
   retry_at datetime DEFAULT NULL,
+  notes text,
+  source_hash char(64) NOT NULL DEFAULT '',
+  source_changed_at datetime DEFAULT NULL,
   created_at datetime NOT NULL,
   updated_at datetime NOT NULL,
   PRIMARY KEY  (id),
@@ -150,6 +175,22 @@ function statements(): array {
 ) {$charset};",
 		...\ATAI\Dedupe\statements( $charset ),
 		...\ATAI\Skips\statements( $charset ),
+		"CREATE TABLE {$media} (
+  url_hash char(64) NOT NULL,
+  content_hash char(64) NOT NULL,
+  attachment_id bigint(20) unsigned NOT NULL,
+  sizes_pending tinyint(1) NOT NULL DEFAULT 0,
+  PRIMARY KEY  (url_hash),
+  KEY content_hash (content_hash),
+  KEY sizes_pending (sizes_pending)
+) {$charset};",
+		"CREATE TABLE {$pace} (
+  scope varchar(32) NOT NULL,
+  day date NOT NULL,
+  posts int(10) unsigned NOT NULL DEFAULT 0,
+  last_at datetime DEFAULT NULL,
+  PRIMARY KEY  (scope,day)
+) {$charset};",
 	);
 }
 
@@ -184,5 +225,5 @@ function upgrade_if_needed(): void {
 function drop_tables(): void {
 	global $wpdb;
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery.SchemaChange -- table names are ours; uninstall removes them.
-	$wpdb->query( 'DROP TABLE IF EXISTS ' . feeds_table() . ', ' . items_table() . ', ' . seen_callbacks_table() . ', ' . \ATAI\Dedupe\identities_table() . ', ' . \ATAI\Dedupe\bands_table() . ', ' . \ATAI\Skips\skips_table() . ', ' . runs_table() );
+	$wpdb->query( 'DROP TABLE IF EXISTS ' . feeds_table() . ', ' . items_table() . ', ' . seen_callbacks_table() . ', ' . \ATAI\Dedupe\identities_table() . ', ' . \ATAI\Dedupe\bands_table() . ', ' . \ATAI\Skips\skips_table() . ', ' . runs_table() . ', ' . media_table() . ', ' . pace_table() );
 }

@@ -24,9 +24,12 @@ const AI_MAX_IN_FLIGHT = 'atai_ai_max_in_flight';
 const DEDUPE_THRESHOLD   = 'atai_dedupe_threshold';
 const DEDUPE_WINDOW_DAYS = 'atai_dedupe_window_days';
 const HEALTH_DIGEST      = 'atai_health_digest';
+const IMAGE_MAX_MB       = 'atai_image_max_mb';
+const IMAGE_MAX_MP       = 'atai_image_max_megapixels';
+const DAILY_POST_CAP     = 'atai_daily_post_cap';
 
 /** Every option this file owns; uninstall deletes exactly these. */
-const OPTIONS = array( WORKER_URL, WORKER_SECRET, AI_ENABLED, AI_BASE_URL, AI_API_KEY, AI_MODEL, AI_MAX_IN_FLIGHT, DEDUPE_THRESHOLD, DEDUPE_WINDOW_DAYS, HEALTH_DIGEST );
+const OPTIONS = array( WORKER_URL, WORKER_SECRET, AI_ENABLED, AI_BASE_URL, AI_API_KEY, AI_MODEL, AI_MAX_IN_FLIGHT, DEDUPE_THRESHOLD, DEDUPE_WINDOW_DAYS, HEALTH_DIGEST, IMAGE_MAX_MB, IMAGE_MAX_MP, DAILY_POST_CAP );
 
 /** Options that are never shown back and are stored with autoload off. */
 const SECRETS = array( WORKER_SECRET, AI_API_KEY );
@@ -55,6 +58,9 @@ const NUMBER_RANGES = array(
 	AI_MAX_IN_FLIGHT   => array( MAX_IN_FLIGHT_MIN, MAX_IN_FLIGHT_MAX ),
 	DEDUPE_THRESHOLD   => array( 30, 100 ),
 	DEDUPE_WINDOW_DAYS => array( 1, 365 ),
+	IMAGE_MAX_MB       => array( 1, 100 ),
+	IMAGE_MAX_MP       => array( 1, 400 ),
+	DAILY_POST_CAP     => array( 0, 1000 ),
 );
 
 /** The settings form's "clear" check boxes post their option names in this field. */
@@ -119,6 +125,21 @@ function definitions(): array {
 			'type'    => 'boolean',
 			'default' => false,
 		),
+		IMAGE_MAX_MB       => array(
+			'rest'    => 'image_max_mb',
+			'type'    => 'integer',
+			'default' => 10,
+		),
+		IMAGE_MAX_MP       => array(
+			'rest'    => 'image_max_megapixels',
+			'type'    => 'integer',
+			'default' => 25,
+		),
+		DAILY_POST_CAP     => array(
+			'rest'    => 'daily_post_cap',
+			'type'    => 'integer',
+			'default' => 0,
+		),
 	);
 }
 
@@ -149,6 +170,12 @@ function label( string $option ): string {
 			return __( 'Look for the same story within', 'automationtools-ai' );
 		case HEALTH_DIGEST:
 			return __( 'Daily problem e-mail', 'automationtools-ai' );
+		case IMAGE_MAX_MB:
+			return __( 'Largest image (MB)', 'automationtools-ai' );
+		case IMAGE_MAX_MP:
+			return __( 'Largest image (megapixels)', 'automationtools-ai' );
+		case DAILY_POST_CAP:
+			return __( 'Posts a day, all feeds', 'automationtools-ai' );
 	}
 	return $option;
 }
@@ -209,6 +236,9 @@ function clean( string $option, $value ) {
 		case AI_MAX_IN_FLIGHT:
 		case DEDUPE_THRESHOLD:
 		case DEDUPE_WINDOW_DAYS:
+		case IMAGE_MAX_MB:
+		case IMAGE_MAX_MP:
+		case DAILY_POST_CAP:
 			if ( ! is_numeric( $value ) || (int) $value != $value ) { // phpcs:ignore Universal.Operators.StrictComparisons -- "8" and 8 are the same number here.
 				return invalid( $option, __( 'enter a whole number.', 'automationtools-ai' ) );
 			}
@@ -607,6 +637,28 @@ function rest_schema(): array {
 				'readonly' => true,
 				'context'  => array( 'view', 'edit' ),
 			),
-		),
+		) + number_schemas( array( IMAGE_MAX_MB, IMAGE_MAX_MP, DAILY_POST_CAP ) ),
 	);
+}
+
+/**
+ * The REST schema of whole-number settings, from their ranges.
+ *
+ * @since 0.2.0
+ *
+ * @param string[] $options Option keys (of NUMBER_RANGES).
+ * @return array<string, array<string, mixed>>
+ */
+function number_schemas( array $options ): array {
+	$schemas = array();
+	foreach ( $options as $option ) {
+		$schemas[ definitions()[ $option ]['rest'] ] = array(
+			'description' => label( $option ),
+			'type'        => 'integer',
+			'minimum'     => NUMBER_RANGES[ $option ][0],
+			'maximum'     => NUMBER_RANGES[ $option ][1],
+			'context'     => array( 'view', 'edit' ),
+		);
+	}
+	return $schemas;
 }

@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     from .rewrite import Rewriter
     from .settings import Settings, configure_logging
     from .store import open_store
+    from .image_store import open_image_store
 
     settings = Settings.from_env(os.environ if config is None else config)
     configure_logging(settings.log_level)
@@ -34,7 +35,8 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     fetcher = Fetcher(allowed_hosts=settings.allowed_hosts, timeout=settings.fetch_timeout,
                       max_bytes=settings.fetch_max_bytes)
     app.extensions["atai"] = api.Services(settings=settings, store=open_store(settings), jobs=Jobs(settings),
-                                          pipeline=Pipeline(fetcher, Rewriter(timeout=settings.ai_timeout)))
+                                          pipeline=Pipeline(fetcher, Rewriter(timeout=settings.ai_timeout)),
+                                          images=open_image_store(settings))
     app.register_blueprint(api.blueprint)
     api.register_error_handlers(app)
     return app

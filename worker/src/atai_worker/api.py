@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import discover, preview
 from .contract import load_contract
+from .image_store import ImageStore
 from .jobs import Jobs
 from .pipeline import Pipeline
 from .rewrite import EndpointKeyRequired, resolve_endpoint
@@ -48,6 +49,7 @@ class Services:
     jobs: Jobs
     # The stages discovery and preview use: the same fetcher rules and pipeline as the consumer's runs.
     pipeline: Pipeline
+    images: ImageStore
 
 
 def services() -> Services:
@@ -251,6 +253,22 @@ def ack_run(run_id: str):
     if result is None:
         raise ApiError(404, "run_not_found", f"runs: no run {run_id[:64]}")
     return jsonify(result)
+
+
+@blueprint.get("/v1/images/<sha256>")
+def get_image(sha256: str):
+    image = services().images.get(sha256) if _is_hex(sha256, 64) else None
+    if image is None:
+        raise ApiError(404, "image_not_found", f"images: no image {sha256[:64]} (images are kept for 7 days "
+                                               "after a draft last named them)")
+    response = Response(image.body, mimetype=image.mime_type)
+    # The bytes were checked, but a browser must never sniff them into something else.
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _is_hex(value: str, length: int) -> bool:
+    return len(value) == length and all(c in "0123456789abcdef" for c in value)
 
 
 def _is_run_id(value: str) -> bool:

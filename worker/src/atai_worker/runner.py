@@ -28,7 +28,9 @@ from . import filters, parse
 from .callback import Callbacks
 from .errors import FetchError, FilterError, ParseError, WorkerError
 from .fetch import Fetcher
-from .models import Entry
+from .image_store import open_image_store
+from .images import ImageFetcher
+from .models import Entry, source_hash
 from .owners import consumer_id
 from .pipeline import ITEM_STAGES, Pipeline, item_error
 from .rewrite import Endpoint, EndpointKeyRequired, Rewriter, resolve_endpoint
@@ -129,6 +131,7 @@ class RunInProgress:
     record: RunRecord
     endpoint: Endpoint | None
     remaining: int
+    changed: frozenset[str] = frozenset()  # keys of known entries whose source changed
     lost: bool = False
     progress_due: bool = False  # a progress callback is scheduled
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -161,14 +164,17 @@ class Runner:
     """Processes runs in this consumer process; built once, shared by every Huey worker thread."""
 
     def __init__(self, settings: Settings, store: RunStore, *, fetcher: Fetcher | None = None,
-                 rewriter: Rewriter | None = None, owner: str | None = None, timers: Timers | None = None,
-                 callbacks: Callbacks | None = None):
+                 rewriter: Rewriter | None = None, images: ImageFetcher | None = None, owner: str | None = None,
+                 timers: Timers | None = None, callbacks: Callbacks | None = None):
         self.settings = settings
         self.store = store
         self.owner = owner or consumer_id()
         self.fetcher = fetcher or Fetcher(allowed_hosts=settings.allowed_hosts, timeout=settings.fetch_timeout,
                                           max_bytes=settings.fetch_max_bytes)
-        self.pipeline = Pipeline(self.fetcher, rewriter or Rewriter(timeout=settings.ai_timeout, answers=store))
+        self.images = images or ImageFetcher(open_image_store(settings), allowed_hosts=settings.allowed_hosts,
+                                             timeout=settings.image_timeout)
+        self.pipeline = Pipeline(self.fetcher, rewriter or Rewriter(timeout=settings.ai_timeout, answers=store),
+                                 self.images)
         # Enough threads that model calls wait on the endpoint gates, never on the pool.
         self.item_threads = max(64, settings.ai_max_in_flight + 16)
         self._pool = ThreadPoolExecutor(max_workers=self.item_threads, thread_name_prefix="atai-item")
@@ -194,6 +200,7 @@ class Runner:
         for pool in (self._pool, self._plain_pool, self._retry_pool):
             pool.shutdown(wait=True, cancel_futures=True)
         self.callbacks.close()
+        self.images.close()
         self.leases.stop()
         self.watchdog.stop()
 
@@ -278,17 +285,20 @@ class Runner:
         if not watch.settle():
             log.warning("parse given up run_id=%s feed_url=%s", record.run_id, url)
             return None
-        fresh, new_count = select_entries(parsed.entries, set(record.request["seen_keys"]), len(parsed.entries))
+        fresh, new_count, changed = select_entries(parsed.entries, set(record.request["seen_keys"]),
+                                                   len(parsed.entries), known_hashes(record.request))
         try:
             # Before any article fetch or model call: what the filters leave out costs nothing.
             kept, skipped = filters.plan(fresh, record.request.get("options"), now=time.time())
         except FilterError as exc:
             self._close_run(record, "failed", error={"code": exc.code, "message": exc.message})
             return None
-        selected = kept[:record.request["max_items"]]
+        # Known entries whose source changed come after the new ones; the filters chose those once already.
+        owed = kept + changed
+        selected = owed[:record.request["max_items"]]
         feed = {"title": parsed.title, "etag": fetched.etag, "last_modified": fetched.last_modified,
                 "not_modified": False, "entries_total": len(parsed.entries), "entries_new": new_count,
-                "entries_deferred": len(kept) - len(selected), "permanent_redirect": fetched.permanent_redirect,
+                "entries_deferred": len(owed) - len(selected), "permanent_redirect": fetched.permanent_redirect,
                 "skipped": [skip.to_dict() for skip in skipped]}
         if not self.store.save_plan(record.run_id, self.owner, feed, selected):
             log.warning("plan not saved, lease lost run_id=%s", record.run_id)
@@ -300,7 +310,8 @@ class Runner:
         if not items:
             self._close_run(record, "done")
             return
-        run = RunInProgress(record=record, endpoint=endpoint, remaining=len(items))
+        run = RunInProgress(record=record, endpoint=endpoint, remaining=len(items),
+                            changed=frozenset(known_hashes(record.request)))
         self.leases.attach(record.run_id, run)
         with self._backlog_changed:
             self._backlog += len(items)
@@ -316,8 +327,10 @@ class Runner:
             if run.lost:
                 return
             try:
-                draft = self.pipeline.draft_for(item.entry, run.endpoint, run.record.request.get("options"),
-                                                on_stage=watch.enter, retried=current.attempt > 1)
+                request = run.record.request
+                draft = self.pipeline.draft_for(item.entry, run.endpoint, request.get("options"),
+                                                on_stage=watch.enter, retried=current.attempt > 1,
+                                                images=request.get("images"), source_changed=item.key in run.changed)
             except WorkerError as exc:
                 if watch.settle():
                     finished = not self._retry_later(run, current, exc)
@@ -429,14 +442,28 @@ class Runner:
             self.callbacks.send(callback_url, record.run_id, state)
 
 
-def select_entries(entries, seen_keys: set[str], max_items: int) -> tuple[list[Entry], int]:
-    """The first `max_items` entries not seen before, in feed order, and how many new entries there were."""
+def known_hashes(request: dict) -> dict[str, str]:
+    """RunRequest.known as key -> the source_hash the plugin posted it with."""
+    return {known["key"]: known["source_hash"] for known in request.get("known") or ()}
+
+
+def select_entries(entries, seen_keys: set[str], max_items: int,
+                   known: dict[str, str] | None = None) -> tuple[list[Entry], int, list[Entry]]:
+    """The first `max_items` entries not seen before, in feed order; how many new entries there were; and the
+    known entries (the plugin's posted ones, with the hash they were posted with) whose source changed."""
+    known = known or {}
     new: list[Entry] = []
+    changed: list[Entry] = []
     keys: set[str] = set()
     for entry in entries:
-        if entry.key in seen_keys or entry.key in keys:
+        if entry.key in keys:
             continue
         keys.add(entry.key)
-        new.append(entry)
-    return new[:max_items], len(new)
+        if entry.key in known:
+            # Hashed only for the entries the plugin follows: hashing every article of every run costs.
+            if source_hash(entry) != known[entry.key]:
+                changed.append(entry)
+        elif entry.key not in seen_keys:
+            new.append(entry)
+    return new[:max_items], len(new), changed
 

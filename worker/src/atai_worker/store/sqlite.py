@@ -27,6 +27,22 @@ def _unpack(blob: bytes | None) -> str | None:
     return None if blob is None else zlib.decompress(blob).decode()
 
 
+def thread_connection(local: threading.local, name: str, path: Path) -> sqlite3.Connection:
+    """This thread's connection `name` to the file (WAL, autocommit), opened again after a fork."""
+    # A connection must not cross a fork (gunicorn) or be shared by threads.
+    conn = getattr(local, name, None)
+    if conn is None or getattr(local, name + "_pid") != os.getpid():
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("pragma journal_mode=wal")
+        # NORMAL: with WAL a write survives a crash of the process, not always of the machine. That is
+        # enough here: WordPress holds the truth, and a draft lost with the machine is made again.
+        conn.execute("pragma synchronous=normal")
+        conn.execute("pragma busy_timeout=30000")
+        setattr(local, name, conn)
+        setattr(local, name + "_pid", os.getpid())
+    return conn
+
+
 class SqliteRunStore:
     """Runs in one SQLite file (WAL), the model's answers in another, one connection per thread and process.
 
@@ -72,18 +88,7 @@ class SqliteRunStore:
         return self._connect("answers", self.answers_path)
 
     def _connect(self, name: str, path: Path) -> sqlite3.Connection:
-        # A connection must not cross a fork (gunicorn) or be shared by threads.
-        conn = getattr(self._local, name, None)
-        if conn is None or getattr(self._local, name + "_pid") != os.getpid():
-            conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("pragma journal_mode=wal")
-            # NORMAL: with WAL a write survives a crash of the process, not always of the machine. That is
-            # enough here: WordPress holds the truth, and a draft lost with the machine is made again.
-            conn.execute("pragma synchronous=normal")
-            conn.execute("pragma busy_timeout=30000")
-            setattr(self._local, name, conn)
-            setattr(self._local, name + "_pid", os.getpid())
-        return conn
+        return thread_connection(self._local, name, path)
 
     class _Transaction:
         def __init__(self, conn: sqlite3.Connection):
