@@ -335,7 +335,7 @@ def test_a_pattern_that_cannot_be_used_fails_the_run_in_words(runner, feed_files
 
 
 def test_a_private_address_is_refused(tmp_path):
-    settings = Settings.from_env({"ATAI_WORKER_SECRET": SECRET})  # no ATAI_ALLOWED_HOSTS
+    settings = Settings.from_env({"ATAI_WORKER_SECRET": SECRET, "ATAI_DATA_DIR": str(tmp_path)})  # no ATAI_ALLOWED_HOSTS
     runner = Runner(settings, SqliteRunStore(tmp_path / "runs.db"))
     try:
         document = run(runner, request_for("http://169.254.169.254/latest/meta-data/"))

@@ -22,8 +22,9 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     from .pipeline import Pipeline
     from .rewrite import Rewriter
     from .settings import Settings, configure_logging
-    from .store import open_store
     from .image_store import open_image_store
+    from .images import ImageFetcher
+    from .store import open_store
 
     settings = Settings.from_env(os.environ if config is None else config)
     configure_logging(settings.log_level)
@@ -34,9 +35,13 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.json.ensure_ascii = False
     fetcher = Fetcher(allowed_hosts=settings.allowed_hosts, timeout=settings.fetch_timeout,
                       max_bytes=settings.fetch_max_bytes)
+    images = open_image_store(settings)
+    # A preview's drafts name their images as a run's do: checked, and kept for the plugin.
+    checked_images = ImageFetcher(images, allowed_hosts=settings.allowed_hosts, timeout=settings.image_timeout)
     app.extensions["atai"] = api.Services(settings=settings, store=open_store(settings), jobs=Jobs(settings),
-                                          pipeline=Pipeline(fetcher, Rewriter(timeout=settings.ai_timeout)),
-                                          images=open_image_store(settings))
+                                          pipeline=Pipeline(fetcher, Rewriter(timeout=settings.ai_timeout),
+                                                            checked_images),
+                                          images=images)
     app.register_blueprint(api.blueprint)
     api.register_error_handlers(app)
     return app
