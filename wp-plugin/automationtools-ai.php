@@ -46,6 +46,7 @@ require_once __DIR__ . '/inc/schedule.php';
 require_once __DIR__ . '/inc/post-fields.php';
 require_once __DIR__ . '/inc/terms.php';
 require_once __DIR__ . '/inc/media.php';
+require_once __DIR__ . '/inc/media-later.php';
 require_once __DIR__ . '/inc/attribution.php';
 require_once __DIR__ . '/inc/seo.php';
 require_once __DIR__ . '/inc/pace.php';
