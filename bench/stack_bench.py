@@ -888,6 +888,8 @@ def report_part(result: dict) -> list[str]:
         beaten = all(wall < c["seconds"] for c in COMPETITORS)
         lines.append(row(f"first trigger -> {expected}th post", seconds(wall),
                          f"{names}: {'beats all three' if beaten else 'does not beat all three'}"))
+    if spec.key == "ai":
+        lines.append(row("prompt overhead beyond the article", prompt_overhead(), "aim: <= 350 tokens per article"))
     lines.append(row("first trigger -> first post", seconds(first["seconds_to_first_post"])))
     lines.append(row("first trigger -> half the posts", seconds(time_to_posts(first["progress"], expected / 2))))
     lines.append(row("first trigger -> every run closed", seconds(first["seconds_to_all_closed"])))
@@ -940,6 +942,21 @@ def report_part(result: dict) -> list[str]:
     for name, label in (("worker_api", "API (master + workers)"), ("worker_consumer", "consumer")):
         lines.append(f"    {label:<28} {mib(idle_memory[name]):>10} {mib(peak[name]):>14} {mib(hwm[name]):>14}")
     return lines
+
+
+def prompt_overhead() -> str:
+    """Tokens each preset's prompt adds to an article (instructions, the fence, the JSON around it), by the
+    worker's own count (atai_worker.tokens), for an entry like the benchmark's."""
+    from atai_worker import prompts, tokens
+    from atai_worker.models import Entry
+
+    article = "<p>" + "The harbour board met again. " * 40 + "</p>"
+    entry = Entry(feed_id=1, feed_url="http://127.0.0.1/gen/bench.xml", key="0" * 64, guid="bench-1",
+                  link="http://127.0.0.1/gen/articles/bench-1.html", title="Larkmouth Notes: the harbour board meets",
+                  language="en", content_html=article)
+    counts = {name: tokens.estimate(prompts.overhead(prompts.build(entry, article, {"preset": name}), article))
+              for name in prompts.PRESETS}
+    return ", ".join(f"{name} {count}" for name, count in counts.items()) + " tokens"
 
 
 def summary(results: list[dict]) -> list[str]:

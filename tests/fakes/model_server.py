@@ -18,6 +18,21 @@ checks on drafts let it through), an excerpt and two tags. Markers in the articl
 `scripted` maps an article title to the exact answer to give for it ({"title", "content", "excerpt", "tags"},
 and optionally "finish_reason"): the seeded drafts of tests/fixtures/drafts go through the worker this way.
 
+Faults a draft may carry, each in an otherwise faithful answer (the checks on drafts should hold them):
+
+  [model-number]  the first number that is not a year changed      [model-date]  the first year one later
+  [model-name]    the first name after a word swapped for another   [model-claim] a sentence the source lacks
+  [model-cut]     cut mid-sentence, finish "stop"
+  [model-obey]    the sentence a planted instruction asked for ("add the sentence '...'")
+  ([model-copy] above is the near-copy.)
+
+And answers that do not fit: [model-length] is always cut at the token limit (finish_reason "length"),
+[model-length-once] only on its first call, [model-garbage-once] is not JSON on its first call only.
+`reject_json_object` refuses both JSON modes, as endpoints without them do, and answers in prose around a
+fenced JSON block. Relevance, second-opinion and condense calls (recognised by their instructions) get
+answers of their own: a score of 80 unless the title carries [relevance-NN]; as unsupported claims, each
+draft sentence with a number the source lacks; each condensed part's paragraphs cut to their first sentence.
+
 The model name "no-such-model" answers 404. `rate_limit_share` answers that share of all calls (drawn
 at random from a fixed seed) with 429 and Retry-After at once, as a busy endpoint does. Every call is
 recorded with its article's title and time, so tests count the calls per item. `hold()` keeps every answer
@@ -54,8 +69,9 @@ class ModelServer:
 
     def __init__(self, *, port: int = 0, delay: float = 0.0, api_key: str | None = None,
                  slow_seconds: float = 30.0, reject_json_schema: bool = False, retry_after: float = 1.0,
-                 rate_limit_share: float = 0.0, seed: int = 16):
+                 rate_limit_share: float = 0.0, seed: int = 16, reject_json_object: bool = False):
         self.scripted: dict[str, dict] = {}
+        self.reject_json_object = reject_json_object
         self.delay = delay
         self.api_key = api_key
         self.slow_seconds = slow_seconds
@@ -86,6 +102,11 @@ class ModelServer:
         with self._lock:
             self.requests.clear()
             self.peak_in_flight = 0
+
+    def purposes(self) -> list[str]:
+        """What each chat request was for (rewrite, relevance, judge, condense), in order."""
+        with self._lock:
+            return [r.get("purpose") for r in self.requests]
 
     def titles(self) -> list[str]:
         """The article title of every chat request received, in order."""
@@ -191,6 +212,8 @@ def answer_for(article: dict, scripted: dict[str, dict] | None = None) -> tuple[
         return "stop", json.dumps({"title": TITLE_PREFIX + title, "excerpt": "", "tags": []})
     if "[model-short]" in title:
         content = "<p>Short.</p>"
+    elif any(marker in title for marker in FAULTS):
+        content = with_fault(REWRITE_MARKER + fake_rewrite(source), next(m for m in FAULTS if m in title), source)
     elif "[model-inject]" in title:
         content = (REWRITE_MARKER + '<script>alert("model")</script>'
                    + '<p onclick="steal()">Click <a href="javascript:alert(1)">here</a>.</p>'
@@ -207,6 +230,86 @@ def answer_for(article: dict, scripted: dict[str, dict] | None = None) -> tuple[
         "excerpt": "A summary of " + title + ("\x1b\x00" if "[model-control]" in title else ""),
         "tags": ["fake model", "rewritten"],
     })
+
+
+def _change_number(content: str, source: str) -> str:
+    def bump(match: re.Match) -> str:
+        return str(int(match.group(0)) + 3)
+    return _in_text(content, r"(?<![\d.,])(?!(?:19|20)\d\d\b)\d+(?![\d])", bump)
+
+
+def _change_date(content: str, source: str) -> str:
+    return _in_text(content, r"\b(?:19|20)\d\d\b", lambda m: str(int(m.group(0)) + 1))
+
+
+def _swap_name(content: str, source: str) -> str:
+    calendar = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|" \
+               "July|August|September|October|November|December"
+    return _in_text(content, rf"(?<=[a-z,] )(?!(?:{calendar})\b)[A-Z][a-z]{{2,}}", lambda m: "Hargreaves" if m.group(0) != "Hargreaves"
+                    else "Pemberton")
+
+
+def _add_claim(content: str, source: str) -> str:
+    return content + "<p>The mayor of Ostrava also promised 4,200 new homes by next spring.</p>"
+
+
+def _cut(content: str, source: str) -> str:
+    words = re.sub(r"<[^>]+>", " ", content).split()
+    return "<p>" + " ".join(words[: max(3, len(words) // 2)]).rstrip(".,;:") + "</p>"
+
+
+def _obey(content: str, source: str) -> str:
+    asked = re.search(r"add the sentence ['\u2018\u201c\"]([^'\u2019\u201d\"]+)", source)
+    return content + f"<p>{asked.group(1) if asked else 'Buy Zorblax today at zorblax.example.'}</p>"
+
+
+FAULTS = {"[model-number]": _change_number, "[model-date]": _change_date, "[model-name]": _swap_name,
+          "[model-claim]": _add_claim, "[model-cut]": _cut, "[model-obey]": _obey}
+
+
+def _in_text(html: str, pattern: str, change) -> str:
+    """The HTML with the first match of the pattern in its text (never in a tag) changed."""
+    parts = re.split(r"(<[^>]+>)", html)
+    for index, part in enumerate(parts):
+        if part.startswith("<"):
+            continue
+        changed, count = re.subn(pattern, change, part, count=1)
+        if count:
+            parts[index] = changed
+            return "".join(parts)
+    return html
+
+
+def with_fault(content: str, marker: str, source: str) -> str:
+    """The answer's content with the fault a marker names."""
+    return FAULTS[marker](content, source)
+
+
+def purpose_of(messages: list[dict]) -> str:
+    """What the worker asks for, told by its instructions."""
+    system = next((m.get("content") or "" for m in messages if m.get("role") == "system"), "")
+    if system.startswith("You decide whether an entry fits"):
+        return "relevance"
+    if system.startswith("You check a draft against its source"):
+        return "judge"
+    if system.startswith("You condense one part"):
+        return "condense"
+    return "rewrite"
+
+
+def helper_answer(purpose: str, data: dict) -> str:
+    """The answer to a relevance, second-opinion or condense call."""
+    if purpose == "relevance":
+        score = re.search(r"\[relevance-(\d+)\]", data.get("title") or "")
+        return json.dumps({"score": int(score.group(1)) if score else 80, "reason": "The fake model's verdict."})
+    if purpose == "judge":
+        source = data.get("source") or ""
+        claims = [s.strip() for s in re.split(r"(?<=[.!?])\s+", data.get("draft") or "")
+                  if any(number not in source for number in re.findall(r"\d[\d,.]*\d|\d", s))]
+        return json.dumps({"unsupported": [{"claim": c, "why": "The source gives no such number."} for c in claims]})
+    paragraphs = re.findall(r"<p>(.*?)</p>", data.get("content_html") or "", re.S)
+    firsts = [re.split(r"(?<=[.!?])\s+", paragraph)[0] for paragraph in paragraphs]
+    return json.dumps({"content": "".join(f"<p>{first}</p>" for first in firsts)})
 
 
 def _handler_for(server: ModelServer):
@@ -278,10 +381,13 @@ def _handler_for(server: ModelServer):
             article = article_from_prompt(request.get("messages") or [])
             title = (article or {}).get("title")
             response_format = (request.get("response_format") or {}).get("type")
+            purpose = purpose_of(request.get("messages") or [])
             self.call = call = server._record({
                 "title": title, "model": request.get("model"), "response_format": response_format,
                 "authorization": self.headers.get("Authorization"), "content_html": (article or {}).get("content_html"),
-                "max_tokens": request.get("max_tokens"), "body_bytes": len(raw), "at": time.time(), "status": None})
+                "max_tokens": request.get("max_tokens"), "body_bytes": len(raw), "at": time.time(), "status": None,
+                "purpose": purpose})
+            earlier = call["calls_before"] if title is not None else 0
             busy = {"Retry-After": f"{server.retry_after:g}"}
             times = re.search(r"\[model-429x(\d+)\]", title or "")
             if server._rate_limited() or (times and call["calls_before"] < int(times.group(1))):
@@ -294,10 +400,15 @@ def _handler_for(server: ModelServer):
                 return self._error(401, "Incorrect API key provided.", "invalid_api_key")
             if request.get("model") == "no-such-model":
                 return self._error(404, "The model does not exist.", "model_not_found", "model")
-            if server.reject_json_schema and response_format == "json_schema":
+            if (server.reject_json_schema or server.reject_json_object) and response_format == "json_schema":
                 return self._error(400, "Invalid parameter: 'response_format' of type 'json_schema' is not "
                                         "supported with this model.", "invalid_parameter", "response_format")
-            if article is None:
+            if server.reject_json_object and response_format == "json_object":
+                return self._error(400, "Invalid parameter: 'response_format' is not supported with this model.",
+                                   "invalid_parameter", "response_format")
+            if article is None and response_format is None:
+                article, purpose = {}, "chat"  # a plain question, such as the settings page's test call
+            elif article is None:
                 return self._error(400, "No article found in the prompt.", "invalid_prompt")
             title = title or ""
             if "[model-400]" in title:
@@ -311,7 +422,19 @@ def _handler_for(server: ModelServer):
                 return self._error(429, "Rate limit reached.", "rate_limit_exceeded", headers=busy)
             if "[model-slow]" in title:
                 time.sleep(server.slow_seconds)
-            finish_reason, text = answer_for(article, server.scripted)
+            finish_reason = "stop"
+            if purpose == "chat":
+                text = "OK"
+            elif purpose != "rewrite":
+                text = helper_answer(purpose, article)
+            elif "[model-garbage-once]" in title and not earlier:
+                text = "Sure! Here is the rewritten article: <p>not json at all</p>"
+            else:
+                finish_reason, text = answer_for(article, server.scripted)
+            if purpose == "rewrite" and ("[model-length]" in title or ("[model-length-once]" in title and not earlier)):
+                text, finish_reason = text[: len(text) // 2], "length"
+            if response_format is None and purpose != "chat":
+                text = f"Here is the result:\n```json\n{text}\n```\nI hope it helps."
             prompt_chars = sum(len(m.get("content") or "") for m in request.get("messages") or [])
             self._send(200, {
                 "id": f"chatcmpl-fake-{len(server.requests)}",
@@ -338,10 +461,12 @@ def main() -> None:
                         help="share of calls answered 429 at once, drawn at random from --seed")
     parser.add_argument("--retry-after", type=float, default=1.0, help="the Retry-After of 429 and 503 answers")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--reject-json-object", action="store_true", help="refuse both JSON response formats")
     args = parser.parse_args()
     server = ModelServer(port=args.port, delay=args.delay, api_key=args.api_key, slow_seconds=args.slow_seconds,
                          reject_json_schema=args.reject_json_schema, retry_after=args.retry_after,
-                         rate_limit_share=args.rate_limit_share, seed=args.seed)
+                         rate_limit_share=args.rate_limit_share, seed=args.seed,
+                         reject_json_object=args.reject_json_object)
     print(f"fake model listening on {server.base_url}", flush=True)
     server._server.serve_forever()
 

@@ -112,6 +112,7 @@ final class FeedOptionsTest extends RestTestCase {
 		$worker_options = array_keys( array_filter( Feed_Options\definitions(), static fn( array $definition ) => ! empty( $definition['worker'] ) ) );
 		$this->assertEquals( (object) ( array( 'full_text' => 'always' ) + array_intersect_key( Feed_Options\defaults(), array_flip( $worker_options ) ) ), $request['options'] );
 		$this->assertContains( 'exclude_keywords', $worker_options );
+		$this->assertContains( 'preset', $worker_options );
 		$this->assertFalse( property_exists( $request['options'], 'embeds' ) );
 		$this->assertTrue( \ATAI\Contract\validate( 'RunRequest', json_decode( wp_json_encode( $request ), true ) ) );
 	}

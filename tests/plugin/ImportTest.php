@@ -114,7 +114,8 @@ final class ImportTest extends RestTestCase {
 
 		$this->assertSame( 'pending', get_post( $posted[ $held['key'] ] )->post_status );
 		$this->assertSame( 'publish', get_post( $posted[ $clear['key'] ] )->post_status );
-		$this->assertSame( 'posted', Ledger\get( $held['key'] )['state'] );
+		$this->assertSame( 'held', Ledger\get( $held['key'] )['state'] );
+		$this->assertSame( 'posted', Ledger\get( $clear['key'] )['state'] );
 	}
 
 	public function test_a_draft_that_does_not_say_whether_it_is_held_is_refused_and_never_posted(): void {

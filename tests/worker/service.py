@@ -92,9 +92,11 @@ class Worker:
     # The plugin's side of the contract.
 
     def create_run(self, url: str, *, ai: dict | None = None, max_items: int = 10, seen_keys=(),
-                   callback_url: str | None = None, **feed) -> str:
+                   callback_url: str | None = None, options: dict | None = None, **feed) -> str:
         body = {"feed": {"id": 5, "url": url, **feed}, "max_items": max_items, "seen_keys": list(seen_keys),
                 "ai": ai or {"enabled": False}, "callback_url": callback_url}
+        if options is not None:
+            body["options"] = options
         contract_validator("RunRequest").validate(body)
         response = self.http.post("/v1/runs", json=body)
         assert response.status_code == 202, response.text

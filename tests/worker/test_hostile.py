@@ -229,20 +229,29 @@ def test_an_article_page_that_declares_entities_costs_the_full_text_only(worker,
 
 def test_every_model_request_is_bounded_and_an_absurdly_long_article_is_held(worker, feed_server, model_server):
     model_server.reset()
-    url = feed_server.url("/gen/hostile-long.xml?items=3&size=150000")
+    url = feed_server.url("/gen/hostile-huge.xml?items=2&size=800000")
     run = worker.wait(worker.create_run(url, ai=ai_on(model_server)))
 
-    assert run["state"] == "done" and run["drafts"] == []
-    assert {(e["stage"], e["code"], e["retryable"]) for e in run["errors"]} == {
-        ("rewrite", "article_too_long", False)}
-    assert all(e["message"].startswith("rewrite: the article is too long for one model request (about ")
-               and e["message"].endswith("tokens, over the limit of 32,000 set by ATAI_AI_MAX_INPUT_TOKENS); "
-                                         "it was not sent to the model") for e in run["errors"])
+    # Held as the cleaned original (the feed's failure policy), never sent to the model.
+    assert run["state"] == "done" and run["errors"] == [] and len(run["drafts"]) == 2
+    for draft in run["drafts"]:
+        assert draft["hold"] and not draft["rewritten"] and draft["usage"] is None
+        [finding] = [f for f in draft["findings"] if f["hold"]]
+        assert finding["code"] == "article_too_long"
+        assert finding["message"].startswith("rewrite: the article is too long for one model request (about ")
+        assert "tokens, over the limit of 32,000 set by ATAI_AI_MAX_INPUT_TOKENS); condensing it would take " in \
+            finding["message"]
     assert model_server.requests == []
 
+    # A long one is condensed in parts first: every request stays within the limits.
+    run = worker.wait(worker.create_run(feed_server.url("/gen/hostile-long.xml?items=1&size=150000"),
+                                        ai=ai_on(model_server)))
+    assert [d["rewritten"] for d in run["drafts"]] == [True]
+    assert "condense" in model_server.purposes() and model_server.purposes()[-1] == "rewrite"
     run = worker.wait(worker.create_run(feed_server.url("/gen/hostile-short.xml?items=2"), ai=ai_on(model_server)))
     assert len(run["drafts"]) == 2
-    assert all(isinstance(r["max_tokens"], int) and 1024 < r["max_tokens"] <= 16_000 for r in model_server.requests)
+    assert all(isinstance(r["max_tokens"], int) and 0 < r["max_tokens"] <= 16_000 for r in model_server.requests)
+    assert all(r["body_bytes"] < 8 * 32_000 for r in model_server.requests)
 
 
 # --- 6. Characters XML does not allow ---------------------------------------------------------------------

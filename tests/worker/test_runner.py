@@ -165,8 +165,6 @@ def test_a_much_shorter_rewrite_is_a_draft_with_a_note(runner, feed_files, model
 
 
 @pytest.mark.parametrize("marker, stage, code, message, passes", [
-    ("[model-garbage]", "rewrite", "model_invalid_output", "rewrite: the model returned text that is not valid JSON",
-     False),
     ("[model-500]", "rewrite", "model_http_error", "rewrite: the AI endpoint answered HTTP 500", False),
     ("[model-slow]", "rewrite", "model_timeout", "rewrite: the model did not answer within 3 s", True),
     ("[model-429]", "rewrite", "model_rate_limited", "rewrite: the AI endpoint is rate limiting requests (429); "
@@ -224,13 +222,50 @@ def test_a_stored_answer_is_never_paid_for_again(runner, feed_files, model_serve
     model_server.scripted["Refused"] = {"title": "", "content": "<p>An answer without a title.</p>",
                                         "excerpt": "", "tags": []}
     url = feed_files.add("answers", ["Paid once", "Refused"])
-    first = run(runner, request_for(url, ai=ai_on(model_server)))
-    again = run(runner, request_for(url, ai=ai_on(model_server)))  # the same entries, sent again
+    request = request_for(url, ai=ai_on(model_server))
+    request["options"] = {"on_failure": "retry"}
+    first = run(runner, request)
+    again = run(runner, request)  # the same entries, sent again
     assert [d["title"] for d in again["drafts"]] == [d["title"] for d in first["drafts"]] == [TITLE_PREFIX + "Paid once"]
     assert len(model_server.calls("Paid once")) == 1
-    # An answer the guards refused (no title) is not kept: trying the item again asks the model again.
-    assert [e["code"] for e in again["errors"]] == ["title_empty"]
-    assert len(model_server.calls("Refused")) == 2
+    # An answer without a title is asked for once more and never kept: trying the item again asks the model again.
+    assert [e["code"] for e in again["errors"]] == ["model_invalid_output"]
+    assert len(model_server.calls("Refused")) == 4
+
+
+@pytest.mark.parametrize("policy, held", [(None, True), ("hold", True), ("original", False)])
+def test_a_model_answer_that_never_fits_follows_the_feeds_failure_policy(runner, feed_files, model_server,
+                                                                          policy, held):
+    url = feed_files.add(f"policy-{policy}", ["[model-garbage] Bad news"])
+    request = request_for(url, ai=ai_on(model_server))
+    if policy:
+        request["options"] = {"on_failure": policy}
+    document = run(runner, request)
+    [draft] = document["drafts"]
+    assert document["errors"] == [] and not draft["rewritten"] and draft["hold"] is held
+    assert "harbour office published" in draft["content"] and "Rewritten by the fake model" not in draft["content"]
+    [finding] = [f for f in draft["findings"] if f["code"] == "model_invalid_output"]
+    assert finding["hold"] is held
+    assert ("waits for review" if held else "was published instead") in finding["message"]
+    assert (draft["source_html"] is not None) is held
+    assert draft["usage"]["prompt_tokens"] > 0 and len(draft["usage"]["calls"]) == 2
+
+
+def test_the_retry_policy_reports_the_item_error_with_the_tokens_it_cost(runner, feed_files, model_server):
+    url = feed_files.add("policy-retry", ["[model-garbage] Bad news"])
+    request = request_for(url, ai=ai_on(model_server))
+    request["options"] = {"on_failure": "retry"}
+    document = run(runner, request)
+    [error] = document["errors"]
+    assert (error["code"], error["retryable"]) == ("model_invalid_output", True)
+    assert [c["purpose"] for c in error["usage"]["calls"]] == ["rewrite", "rewrite"]
+
+
+def test_a_short_rewrite_is_a_draft_with_a_note(runner, feed_files, model_server):
+    url = feed_files.add("short", ["[model-short] Tide tables"])
+    [draft] = run(runner, request_for(url, ai=ai_on(model_server)))["drafts"]
+    assert draft["rewritten"] and not draft["hold"]
+    assert "content_short" in [f["code"] for f in draft["findings"]]
 
 
 def test_a_refused_key_fails_every_item_for_good(runner, feed_files, model_server):

@@ -85,15 +85,28 @@ def test_ai_on_gives_rewritten_drafts_and_the_hostile_item_comes_out_clean(worke
 
 def test_a_model_failure_is_an_item_error_never_the_original(worker, feed_files, model_server):
     url = feed_files.add("service-fail", ["Fine", "[model-garbage] Broken", "[model-500] Down"])
-    run = worker.wait(worker.create_run(url, ai=ai_on(model_server)))
+    run = worker.wait(worker.create_run(url, ai=ai_on(model_server), options={"on_failure": "retry"}))
     assert run["state"] == "done"
     assert [d["source_title"] for d in run["drafts"]] == ["Fine"]
     errors = {e["title"]: (e["stage"], e["code"], e["message"]) for e in run["errors"]}
     assert errors == {
         "[model-garbage] Broken": ("rewrite", "model_invalid_output",
-                                   "rewrite: the model returned text that is not valid JSON"),
+                                   "rewrite: the model returned text that is not valid JSON (twice)"),
         "[model-500] Down": ("rewrite", "model_http_error", "rewrite: the AI endpoint answered HTTP 500"),
     }
+    [garbage] = [e for e in run["errors"] if e["code"] == "model_invalid_output"]
+    assert [c["purpose"] for c in garbage["usage"]["calls"]] == ["rewrite", "rewrite"]
+
+
+def test_an_answer_that_never_fits_waits_for_review_as_the_cleaned_original(worker, feed_files, model_server):
+    url = feed_files.add("service-held", ["[model-garbage] Broken"])
+    run = worker.wait(worker.create_run(url, ai=ai_on(model_server)))
+    [draft] = run["drafts"]
+    assert run["errors"] == [] and draft["hold"] and not draft["rewritten"]
+    assert draft["source_html"] == draft["content"]
+    [finding] = [f for f in draft["findings"] if f["hold"]]
+    assert finding["code"] == "model_invalid_output"
+    assert finding["message"].endswith("the cleaned original waits for review instead (the feed's failure policy)")
 
 
 @pytest.mark.parametrize("path, code, message", [

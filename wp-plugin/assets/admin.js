@@ -1,5 +1,6 @@
 /**
- * AutomationTools.AI admin screens: the "Test connection" button and the delete confirmation.
+ * AutomationTools.AI admin screens: the "Test connection" and "Test AI endpoint" buttons, the models the
+ * endpoint offers, finding feeds at an address, the preview, and the delete and discard confirmations.
  */
 ( function () {
 	'use strict';
@@ -15,6 +16,42 @@
 			.then( function ( answer ) {
 				result.classList.add( 'is-ok' );
 				result.textContent = answer.message;
+			} )
+			.catch( function ( error ) {
+				result.classList.add( 'is-error' );
+				result.textContent =
+					error && error.message
+						? error.message
+						: __( 'The test failed without an answer from WordPress.', 'automationtools-ai' );
+			} )
+			.finally( function () {
+				button.disabled = false;
+			} );
+	}
+
+	function testEndpoint( button, result ) {
+		button.disabled = true;
+		result.className = 'atai-connection-result';
+		result.textContent = __( 'Calling the AI endpoint...', 'automationtools-ai' );
+		window.wp
+			.apiFetch( { path: '/atai/v1/ai/test', method: 'POST' } )
+			.then( function ( answer ) {
+				result.classList.add( answer.ok ? 'is-ok' : 'is-error' );
+				result.textContent = answer.message;
+				return window.wp.apiFetch( { path: '/atai/v1/ai/models' } );
+			} )
+			.then( function ( list ) {
+				var datalist = document.getElementById( 'atai-models' );
+				if ( ! list || ! datalist ) {
+					return;
+				}
+				datalist.textContent = '';
+				list.models.forEach( function ( name ) {
+					var option = document.createElement( 'option' );
+					option.value = name;
+					datalist.appendChild( option );
+				} );
+				result.textContent += ' ' + list.message;
 			} )
 			.catch( function ( error ) {
 				result.classList.add( 'is-error' );
@@ -225,6 +262,14 @@
 		if ( previewer ) {
 			previewer.addEventListener( 'click', function () {
 				preview( previewer, previewer.form, document.getElementById( 'atai-preview-result' ), false );
+			} );
+		}
+
+		var aiButton = document.getElementById( 'atai-test-ai' );
+		var aiResult = document.getElementById( 'atai-ai-result' );
+		if ( aiButton && aiResult ) {
+			aiButton.addEventListener( 'click', function () {
+				testEndpoint( aiButton, aiResult );
 			} );
 		}
 

@@ -9,12 +9,13 @@
 
 namespace ATAI\Discovery;
 
+use ATAI\Attribution;
 use ATAI\Feed;
 use ATAI\Feed_Address;
 use ATAI\Feed_Options;
 use ATAI\Feeds;
 use ATAI\Posts;
-use ATAI\Runs;
+use ATAI\Prompts;
 use ATAI\Worker;
 use WP_Error;
 
@@ -121,10 +122,11 @@ function refusal( string $reason, array $offers = array() ): WP_Error {
  * @return array<string, mixed>|WP_Error
  */
 function preview( array $values, bool $rewrite ) {
+	$feed    = Feed::from_fields( $values );
 	$preview = Worker\preview(
 		array(
 			'feed'    => array( 'url' => $values['url'] ),
-			'ai'      => Runs\ai_settings(),
+			'ai'      => Prompts\run_ai( $feed ),
 			'options' => (object) Feed_Options\for_worker( $values ),
 			'entries' => $rewrite ? 1 : PREVIEW_ENTRIES,
 			'rewrite' => $rewrite,
@@ -133,7 +135,6 @@ function preview( array $values, bool $rewrite ) {
 	if ( is_wp_error( $preview ) ) {
 		return $preview;
 	}
-	$feed = Feed::from_fields( $values );
 	$view = array(
 		'url'           => $preview['url'],
 		'title'         => $preview['title'],
@@ -160,7 +161,7 @@ function preview( array $values, bool $rewrite ) {
  */
 function entry_view( array $draft, Feed $feed ): array {
 	$post   = Posts\prepare_post( $draft, $feed );
-	$source = Posts\source_line( $draft, false );
+	$source = 'none' === $feed->options['source_line_position'] ? '' : Attribution\source_line( $draft, $feed, false );
 	$text   = wp_strip_all_tags( str_replace( $source, '', $post['post_content'] ) );
 	$date   = $post['post_date_gmt'] ?? null;
 	$view   = array(

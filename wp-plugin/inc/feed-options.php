@@ -51,7 +51,9 @@ function definitions(): array {
 			\ATAI\Terms\feed_options(),
 			\ATAI\Media\feed_options(),
 			\ATAI\Attribution\feed_options(),
-			\ATAI\Pace\feed_options()
+			\ATAI\Pace\feed_options(),
+			\ATAI\Reviews\feed_options(),
+			\ATAI\Prompts\feed_options()
 		);
 	}
 	return $definitions;

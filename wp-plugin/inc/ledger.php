@@ -5,7 +5,8 @@
  * States: queued (planned by a run), importing (claimed inside an import transaction; never seen
  * committed), posted (has its post), skipped (never sent again: the same story as a post made before,
  * inc/dedupe.php says which; or left out by the feed's filters, with the reason in error_code and
- * error_message), failed (with a code, a message and an attempt count).
+ * error_message), held (its post waits for review: inc/reviews.php), discarded (a person discarded its
+ * draft; it never comes back), failed (with a code, a message and an attempt count).
  * A failed item is failed for good when its error is not retryable or after MAX_ATTEMPTS.
  *
  * An item that failed for a reason that will pass (the model rate-limited it, was unavailable or did
@@ -22,7 +23,7 @@ use ATAI\Clock;
 use ATAI\Schema;
 use WP_Error;
 
-const STATES        = array( 'queued', 'importing', 'posted', 'skipped', 'failed' );
+const STATES        = array( 'queued', 'importing', 'posted', 'skipped', 'held', 'discarded', 'failed' );
 const MAX_ATTEMPTS  = 3;
 const SEEN_KEYS_CAP = 20000;
 
@@ -181,22 +182,25 @@ function claim_failed(): WP_Error {
 }
 
 /**
- * Mark a claimed key posted (same transaction as the claim), with the source's hash and the item's notes.
+ * Mark a claimed key posted, or held for review (same transaction as the claim), with the source's hash
+ * and the item's notes.
  *
  * @since 0.1.0
  *
  * @param string $key         Item key.
- * @param int    $post_id     The post.
+ * @param int    $post_id     Its post.
+ * @param string $state       'posted', or 'held' when the post waits for review.
  * @param string $source_hash Draft.source_hash ('' when the worker sent none).
  * @param string $notes       What the item's row shows beside the post (image refusals...), one a line.
  */
-function mark_posted( string $key, int $post_id, string $source_hash = '', string $notes = '' ): bool {
+function mark_posted( string $key, int $post_id, string $state = 'posted', string $source_hash = '', string $notes = '' ): bool {
 	global $wpdb;
 	$table = Schema\items_table();
 	return 1 === $wpdb->query(
 		$wpdb->prepare(
 			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-			"UPDATE {$table} SET state = 'posted', post_id = %d, error_code = '', error_message = NULL, retry_at = NULL, source_hash = %s, notes = %s, updated_at = %s WHERE item_key = %s",
+			"UPDATE {$table} SET state = %s, post_id = %d, error_code = '', error_message = NULL, retry_at = NULL, source_hash = %s, notes = %s, updated_at = %s WHERE item_key = %s",
+			'held' === $state ? 'held' : 'posted',
 			$post_id,
 			$source_hash,
 			$notes,
@@ -234,7 +238,7 @@ function mark_skipped( string $key, string $code, string $reason ): bool {
  * Record item failures (the worker's ItemErrors or our own import failures), in one statement.
  *
  * Each failure counts one attempt, once per run: seeing the same run's error again (e.g. after an
- * acknowledgement that did not reach the worker) changes nothing. A posted key stays posted.
+ * acknowledgement that did not reach the worker) changes nothing. A posted, held or discarded key stays as it is.
  *
  * @since 0.1.0
  *
@@ -282,14 +286,14 @@ function record_failures( int $feed_id, string $run_id, array $failures ): void 
 	$wpdb->query(
 		"INSERT INTO {$table} (item_key, feed_id, run_id, guid, link, title, state, attempts, retryable, error_code, error_message, retry_at, created_at, updated_at) VALUES " . implode( ', ', $values ) . "
 		ON DUPLICATE KEY UPDATE
-			attempts = IF(state = 'posted' OR (state = 'failed' AND run_id = VALUES(run_id)), attempts, attempts + 1),
-			retryable = IF(state = 'posted', retryable, VALUES(retryable)),
-			error_code = IF(state = 'posted', error_code, VALUES(error_code)),
-			error_message = IF(state = 'posted', error_message, VALUES(error_message)),
-			retry_at = IF(state = 'posted' OR VALUES(retry_at) IS NULL, NULL, GREATEST(VALUES(retry_at), VALUES(updated_at) + INTERVAL CAST({$backoff} AS UNSIGNED) SECOND)),
-			updated_at = IF(state = 'posted', updated_at, VALUES(updated_at)),
-			run_id = IF(state = 'posted', run_id, VALUES(run_id)),
-			state = IF(state = 'posted', 'posted', 'failed')"
+			attempts = IF(state IN ('posted', 'held', 'discarded') OR (state = 'failed' AND run_id = VALUES(run_id)), attempts, attempts + 1),
+			retryable = IF(state IN ('posted', 'held', 'discarded'), retryable, VALUES(retryable)),
+			error_code = IF(state IN ('posted', 'held', 'discarded'), error_code, VALUES(error_code)),
+			error_message = IF(state IN ('posted', 'held', 'discarded'), error_message, VALUES(error_message)),
+			retry_at = IF(state IN ('posted', 'held', 'discarded') OR VALUES(retry_at) IS NULL, NULL, GREATEST(VALUES(retry_at), VALUES(updated_at) + INTERVAL CAST({$backoff} AS UNSIGNED) SECOND)),
+			updated_at = IF(state IN ('posted', 'held', 'discarded'), updated_at, VALUES(updated_at)),
+			run_id = IF(state IN ('posted', 'held', 'discarded'), run_id, VALUES(run_id)),
+			state = IF(state IN ('posted', 'held', 'discarded'), state, 'failed')"
 	);
 }
 
@@ -402,9 +406,9 @@ function counts_in_run( string $run_id ): array {
 /**
  * Keys the worker should skip for a feed, newest first, at most SEEN_KEYS_CAP.
  *
- * Posted, importing, skipped (as duplicates or by the filters), queued in the feed's live run, failed
- * for good, and waiting for a retry that is not due yet. Other retryable failures are left out so the
- * worker tries them again.
+ * Posted, importing, skipped (as duplicates or by the filters), held for review, discarded, queued in
+ * the feed's live run, failed for good, and waiting for a retry that is not due yet. Other retryable
+ * failures are left out so the worker tries them again.
  *
  * @since 0.1.0
  *
@@ -419,7 +423,7 @@ function seen_keys( int $feed_id, ?string $live_run ): array {
 	return $wpdb->get_col(
 		$wpdb->prepare(
 			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name and condition are ours.
-			"SELECT item_key FROM {$table} WHERE feed_id = %d AND (state IN ('posted', 'importing', 'skipped') OR (state = 'queued' AND run_id = %s) OR {$good} OR (state = 'failed' AND retry_at > %s)) ORDER BY updated_at DESC, id DESC LIMIT %d",
+			"SELECT item_key FROM {$table} WHERE feed_id = %d AND (state IN ('posted', 'importing', 'skipped', 'held', 'discarded') OR (state = 'queued' AND run_id = %s) OR {$good} OR (state = 'failed' AND retry_at > %s)) ORDER BY updated_at DESC, id DESC LIMIT %d",
 			$feed_id,
 			(string) $live_run,
 			Clock\utc(),

@@ -73,6 +73,18 @@ function bootstrap(): void {
 	add_action( 'admin_post_' . Admin\OPML_Page\IMPORT_ACTION, __NAMESPACE__ . '\\Admin\\OPML_Page\\handle_import' );
 	add_action( 'init', __NAMESPACE__ . '\\Health_Digest\\ensure_scheduled' );
 	add_action( Health_Digest\HOOK, __NAMESPACE__ . '\\Health_Digest\\send' );
+
+	// The review queue, provenance and costs of AI drafts.
+	add_action( 'init', __NAMESPACE__ . '\\Provenance\\register_meta' );
+	add_action( 'transition_post_status', __NAMESPACE__ . '\\Reviews\\on_status_change', 10, 3 );
+	add_action( 'before_delete_post', __NAMESPACE__ . '\\Reviews\\on_delete' );
+	add_action( 'add_meta_boxes', __NAMESPACE__ . '\\Provenance\\add_meta_box', 10, 2 );
+	add_action( 'admin_menu', __NAMESPACE__ . '\\Admin\\Reviews_Page\\add_menu', 15 );
+	add_action( 'admin_enqueue_scripts', __NAMESPACE__ . '\\Admin\\Reviews_Page\\enqueue_editor_style' );
+	add_action( 'admin_post_' . Admin\Reviews_Page\ACTION, __NAMESPACE__ . '\\Admin\\Reviews_Page\\handle_action' );
+	add_action( 'admin_notices', __NAMESPACE__ . '\\Admin\\Costs\\render_notice' );
+	add_action( 'rest_api_init', __NAMESPACE__ . '\\REST\\Reviews\\register_routes' );
+	add_action( 'rest_api_init', __NAMESPACE__ . '\\REST\\AI\\register_routes' );
 }
 
 /**

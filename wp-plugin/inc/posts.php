@@ -13,6 +13,7 @@ namespace ATAI\Posts;
 
 use ATAI\Attribution;
 use ATAI\Contract;
+use ATAI\Costs;
 use ATAI\Feed;
 use ATAI\Dedupe;
 use ATAI\Skips;
@@ -20,6 +21,8 @@ use ATAI\Ledger;
 use ATAI\Media;
 use ATAI\Pace;
 use ATAI\Post_Data;
+use ATAI\Provenance;
+use ATAI\Reviews;
 use ATAI\Source_Changes;
 use ATAI\Transaction;
 use WP_Error;
@@ -152,6 +155,8 @@ function import_draft( array $draft, Feed $feed, string $run_id, Import_Batch $b
  * @return int|WP_Error The new post's ID, 0 when the key is posted already or the story was.
  */
 function insert_post( array $draft, Feed $feed, string $run_id, Import_Batch $batch, array $prepared, bool $anyway ) {
+	$priced = Costs\price_usage( $draft['usage'], $draft['model'] );
+	$held   = Reviews\held( $draft, $feed );
 	if ( ! Transaction\begin() ) {
 		return new WP_Error( 'import_db_error', __( 'import: the database could not start a transaction.', 'automationtools-ai' ) );
 	}
@@ -168,6 +173,8 @@ function insert_post( array $draft, Feed $feed, string $run_id, Import_Batch $ba
 		}
 		$match = $anyway ? null : Dedupe\find_match( $draft['identity'] );
 		if ( null !== $match ) {
+			// Its model calls were paid for all the same; skip() commits the cost with the skip.
+			Costs\record( $draft['key'], $run_id, $feed->id, 0, $priced );
 			return Skips\skip( $draft, $feed, $match );
 		}
 		$postarr = Pace\schedule( $prepared['postarr'], $feed );
@@ -182,9 +189,12 @@ function insert_post( array $draft, Feed $feed, string $run_id, Import_Batch $ba
 				sprintf( __( 'import: WordPress did not create the post: %s', 'automationtools-ai' ), $error->get_error_message() )
 			);
 		}
-		if ( ! add_terms( $post_id, $prepared['terms'] ) || ! add_meta( $post_id, $draft, $feed, $prepared['meta'] )
-			|| ! Ledger\mark_posted( $draft['key'], $post_id, (string) ( $draft['source_hash'] ?? '' ), $prepared['notes'] )
-			|| ! Dedupe\remember( $post_id, $draft['key'], $feed->id, $draft['identity'] ) ) {
+		$stored = add_terms( $post_id, $prepared['terms'] )
+			&& add_meta( $post_id, $draft, $feed, Provenance\meta( $draft, $priced, $held ) + $prepared['meta'] )
+			&& Ledger\mark_posted( $draft['key'], $post_id, $held ? 'held' : 'posted', (string) ( $draft['source_hash'] ?? '' ), $prepared['notes'] )
+			&& Dedupe\remember( $post_id, $draft['key'], $feed->id, $draft['identity'] )
+			&& Reviews\remember( $draft, $feed, $post_id ) && Costs\record( $draft['key'], $run_id, $feed->id, $post_id, $priced );
+		if ( ! $stored ) {
 			forget_rolled_back( $post_id );
 			return new WP_Error( 'import_db_error', __( 'import: the database refused the post\'s source data.', 'automationtools-ai' ) );
 		}
@@ -248,7 +258,7 @@ function prepare_post( array $draft, Feed $feed ): array {
 		'post_content'  => $content,
 		'post_excerpt'  => plain_text( $draft['excerpt'] ),
 		// A draft the worker's checks hold (a changed fact, a near-copy...) waits for a person, whatever the feed says.
-		'post_status'   => $draft['hold'] ? 'pending' : $feed->post_status,
+		'post_status'   => Reviews\post_status( $draft, $feed ),
 		'post_author'   => $feed->author,
 		'post_category' => array( $category > 0 ? $category : (int) get_option( 'default_category', 1 ) ),
 		// Our own GUID saves wp_insert_post() the UPDATE that sets one after the insert.
@@ -488,18 +498,18 @@ function add_terms( int $post_id, array $terms ): bool {
  * @param int                   $post_id Post ID.
  * @param array<string, mixed>  $draft   A contract Draft.
  * @param Feed                  $feed    The feed.
- * @param array<string, string> $extra   More meta of the post (Post_Data\prepare()).
+ * @param array<string, string> $more    More meta (the post's provenance, Post_Data\prepare()'s), by key.
  */
-function add_meta( int $post_id, array $draft, Feed $feed, array $extra = array() ): bool {
+function add_meta( int $post_id, array $draft, Feed $feed, array $more = array() ): bool {
 	global $wpdb;
-	$meta = array(
+	$meta = $more + array(
 		META_SOURCE_URL  => is_string( $draft['source_url'] ) ? esc_url_raw( $draft['source_url'], array( 'http', 'https' ) ) : '',
 		META_SOURCE_GUID => safe_guid( $draft['guid'] ),
 		META_ITEM_KEY    => $draft['key'],
 		META_FEED_ID     => (string) $feed->id,
 		META_REWRITTEN   => empty( $draft['rewritten'] ) ? '0' : '1',
 		META_MODEL       => is_string( $draft['model'] ) ? sanitize_text_field( $draft['model'] ) : '',
-	) + $extra;
+	);
 	$values = array();
 	foreach ( $meta as $key => $value ) {
 		if ( '' !== $value ) {

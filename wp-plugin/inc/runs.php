@@ -12,6 +12,7 @@
 
 namespace ATAI\Runs;
 
+use ATAI\Costs;
 use ATAI\Feed;
 use ATAI\Feed_Options;
 use ATAI\Feeds;
@@ -19,6 +20,7 @@ use ATAI\Ledger;
 use ATAI\Lock;
 use ATAI\Media;
 use ATAI\Posts;
+use ATAI\Prompts;
 use ATAI\Settings;
 use ATAI\Worker;
 use WP_Error;
@@ -32,6 +34,12 @@ use WP_Error;
  * @return array{run_id: string}|WP_Error
  */
 function dispatch( Feed $feed ) {
+	if ( Costs\paused() ) {
+		// The feed stays due: its entries wait in the feed until the budget allows rewriting them.
+		$paused = Costs\paused_error();
+		record_error( $feed->id, $paused );
+		return $paused;
+	}
 	if ( ! claim_for_dispatch( $feed->id ) ) {
 		return new WP_Error(
 			'atai_run_in_progress',
@@ -71,43 +79,21 @@ function run_request( Feed $feed ): array {
 		$source['last_modified'] = $feed->last_modified;
 	}
 
+	if ( '' !== $feed->title ) {
+		$source['title'] = mb_substr( $feed->title, 0, 255 );
+	}
+
 	return array(
 		'feed'         => $source,
 		'max_items'    => $feed->max_posts,
 		'seen_keys'    => Ledger\seen_keys( $feed->id, null ),
 		'known'        => \ATAI\Source_Changes\known( $feed->id ),
-		'ai'           => ai_settings(),
+		// Only what the site owner set in WordPress; everything else falls back to the worker's environment.
+		'ai'           => Prompts\run_ai( $feed ),
 		'images'       => Media\limits(),
 		'options'      => (object) Feed_Options\for_worker( $feed->options ),
 		'callback_url' => Settings\callback_url(),
 	);
-}
-
-/**
- * The AI settings of a run or preview request (contract RunRequest.ai): only what the site owner set
- * in WordPress; everything else falls back to the worker's environment.
- *
- * @since 0.3.0
- *
- * @return array<string, mixed>
- */
-function ai_settings(): array {
-	$ai     = array( 'enabled' => (bool) Settings\get( Settings\AI_ENABLED ) );
-	$fields = array(
-		Settings\AI_BASE_URL => 'base_url',
-		Settings\AI_API_KEY  => 'api_key',
-		Settings\AI_MODEL    => 'model',
-	);
-	foreach ( $fields as $option => $field ) {
-		$value = Settings\get( $option );
-		if ( '' !== $value ) {
-			$ai[ $field ] = $value;
-		}
-	}
-	if ( null !== get_option( Settings\AI_MAX_IN_FLIGHT, null ) ) {
-		$ai['max_in_flight'] = Settings\get( Settings\AI_MAX_IN_FLIGHT );
-	}
-	return $ai;
 }
 
 /**
@@ -199,6 +185,7 @@ function process_run( Feed $feed, array $run, float $deadline ): array {
 
 	Ledger\record_failures( $feed->id, $run_id, $run['errors'] );
 	Ledger\record_skipped( $feed->id, $run_id, $run['skipped'] );
+	Costs\record_errors( $feed->id, $run_id, $run['errors'] );
 
 	$handled = array_merge( array_keys( $result['posted'] ), $result['skipped'], $result['failed'], array_column( $run['errors'], 'key' ) );
 

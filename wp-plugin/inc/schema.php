@@ -8,7 +8,7 @@
 namespace ATAI\Schema;
 
 /** Bump when a CREATE TABLE below changes; the next page load runs dbDelta. */
-const VERSION = '6';
+const VERSION = '8';
 
 const VERSION_OPTION = 'atai_db_version';
 
@@ -73,6 +73,26 @@ function pace_table(): string {
 }
 
 /**
+ * The table of drafts waiting for review: the source each was made from, for the review screen.
+ *
+ * @since 0.2.0
+ */
+function reviews_table(): string {
+	global $wpdb;
+	return $wpdb->prefix . 'atai_reviews';
+}
+
+/**
+ * The table of what each item's model calls cost, one row per item and run.
+ *
+ * @since 0.2.0
+ */
+function costs_table(): string {
+	global $wpdb;
+	return $wpdb->prefix . 'atai_costs';
+}
+
+/**
  * The CREATE TABLE statements, in dbDelta's format (two spaces after PRIMARY KEY, one column a line).
  *
  * Times are UTC. item_key is the worker's sha256 hex key; its UNIQUE index is what makes imports idempotent.
@@ -90,6 +110,8 @@ function statements(): array {
 	$runs    = runs_table();
 	$media   = media_table();
 	$pace    = pace_table();
+	$reviews = reviews_table();
+	$costs   = costs_table();
 	return array(
 		"CREATE TABLE {$feeds} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
@@ -191,6 +213,31 @@ function statements(): array {
   last_at datetime DEFAULT NULL,
   PRIMARY KEY  (scope,day)
 ) {$charset};",
+		"CREATE TABLE {$reviews} (
+  item_key char(64) NOT NULL,
+  feed_id bigint(20) unsigned NOT NULL,
+  post_id bigint(20) unsigned NOT NULL,
+  source_html mediumtext,
+  created_at datetime NOT NULL,
+  PRIMARY KEY  (item_key),
+  KEY feed_id (feed_id),
+  KEY post_id (post_id)
+) {$charset};",
+		"CREATE TABLE {$costs} (
+  item_key char(64) NOT NULL,
+  run_id varchar(32) NOT NULL,
+  feed_id bigint(20) unsigned NOT NULL,
+  post_id bigint(20) unsigned NOT NULL DEFAULT 0,
+  month char(7) NOT NULL,
+  model varchar(200) NOT NULL DEFAULT '',
+  prompt_tokens int(10) unsigned NOT NULL DEFAULT 0,
+  completion_tokens int(10) unsigned NOT NULL DEFAULT 0,
+  cost_micros bigint(20) unsigned NOT NULL DEFAULT 0,
+  unpriced tinyint(1) NOT NULL DEFAULT 0,
+  created_at datetime NOT NULL,
+  PRIMARY KEY  (item_key,run_id),
+  KEY month_feed (month,feed_id)
+) {$charset};",
 	);
 }
 
@@ -225,5 +272,5 @@ function upgrade_if_needed(): void {
 function drop_tables(): void {
 	global $wpdb;
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery.SchemaChange -- table names are ours; uninstall removes them.
-	$wpdb->query( 'DROP TABLE IF EXISTS ' . feeds_table() . ', ' . items_table() . ', ' . seen_callbacks_table() . ', ' . \ATAI\Dedupe\identities_table() . ', ' . \ATAI\Dedupe\bands_table() . ', ' . \ATAI\Skips\skips_table() . ', ' . runs_table() . ', ' . media_table() . ', ' . pace_table() );
+	$wpdb->query( 'DROP TABLE IF EXISTS ' . feeds_table() . ', ' . items_table() . ', ' . seen_callbacks_table() . ', ' . \ATAI\Dedupe\identities_table() . ', ' . \ATAI\Dedupe\bands_table() . ', ' . \ATAI\Skips\skips_table() . ', ' . runs_table() . ', ' . reviews_table() . ', ' . costs_table() . ', ' . media_table() . ', ' . pace_table() );
 }

@@ -27,9 +27,13 @@ const HEALTH_DIGEST      = 'atai_health_digest';
 const IMAGE_MAX_MB       = 'atai_image_max_mb';
 const IMAGE_MAX_MP       = 'atai_image_max_megapixels';
 const DAILY_POST_CAP     = 'atai_daily_post_cap';
+const AI_CHECK_MODEL     = 'atai_ai_check_model';
+const AI_TOPIC           = 'atai_ai_topic';
+const AI_PRICES          = 'atai_ai_prices';
+const AI_BUDGET          = 'atai_ai_monthly_budget';
 
 /** Every option this file owns; uninstall deletes exactly these. */
-const OPTIONS = array( WORKER_URL, WORKER_SECRET, AI_ENABLED, AI_BASE_URL, AI_API_KEY, AI_MODEL, AI_MAX_IN_FLIGHT, DEDUPE_THRESHOLD, DEDUPE_WINDOW_DAYS, HEALTH_DIGEST, IMAGE_MAX_MB, IMAGE_MAX_MP, DAILY_POST_CAP );
+const OPTIONS = array( WORKER_URL, WORKER_SECRET, AI_ENABLED, AI_BASE_URL, AI_API_KEY, AI_MODEL, AI_MAX_IN_FLIGHT, DEDUPE_THRESHOLD, DEDUPE_WINDOW_DAYS, AI_CHECK_MODEL, AI_TOPIC, AI_PRICES, AI_BUDGET, HEALTH_DIGEST, IMAGE_MAX_MB, IMAGE_MAX_MP, DAILY_POST_CAP );
 
 /** Options that are never shown back and are stored with autoload off. */
 const SECRETS = array( WORKER_SECRET, AI_API_KEY );
@@ -46,6 +50,8 @@ const CALLBACK_URL_CONSTANT = 'ATAI_CALLBACK_URL';
 const DEFAULT_WORKER_URL = 'http://127.0.0.1:8090';
 const MAX_IN_FLIGHT_MIN  = 1;
 const MAX_IN_FLIGHT_MAX  = 64;
+const TOPIC_MAX          = 1000;
+const BUDGET_MAX         = 1000000;
 
 /**
  * Whole-number options and their allowed ranges.
@@ -75,37 +81,37 @@ const CLEAR_FIELD = 'atai_clear_secret';
  */
 function definitions(): array {
 	return array(
-		WORKER_URL       => array(
+		WORKER_URL         => array(
 			'rest'    => 'worker_url',
 			'type'    => 'string',
 			'default' => DEFAULT_WORKER_URL,
 		),
-		WORKER_SECRET    => array(
+		WORKER_SECRET      => array(
 			'rest'    => 'worker_secret',
 			'type'    => 'string',
 			'default' => '',
 		),
-		AI_ENABLED       => array(
+		AI_ENABLED         => array(
 			'rest'    => 'ai_enabled',
 			'type'    => 'boolean',
 			'default' => true,
 		),
-		AI_BASE_URL      => array(
+		AI_BASE_URL        => array(
 			'rest'    => 'ai_base_url',
 			'type'    => 'string',
 			'default' => '',
 		),
-		AI_API_KEY       => array(
+		AI_API_KEY         => array(
 			'rest'    => 'ai_api_key',
 			'type'    => 'string',
 			'default' => '',
 		),
-		AI_MODEL         => array(
+		AI_MODEL           => array(
 			'rest'    => 'ai_model',
 			'type'    => 'string',
 			'default' => '',
 		),
-		AI_MAX_IN_FLIGHT => array(
+		AI_MAX_IN_FLIGHT   => array(
 			'rest'    => 'ai_max_in_flight',
 			'type'    => 'integer',
 			'default' => 8,
@@ -138,6 +144,26 @@ function definitions(): array {
 		DAILY_POST_CAP     => array(
 			'rest'    => 'daily_post_cap',
 			'type'    => 'integer',
+			'default' => 0,
+		),
+		AI_CHECK_MODEL     => array(
+			'rest'    => 'ai_check_model',
+			'type'    => 'string',
+			'default' => '',
+		),
+		AI_TOPIC           => array(
+			'rest'    => 'ai_topic',
+			'type'    => 'string',
+			'default' => '',
+		),
+		AI_PRICES          => array(
+			'rest'    => 'ai_prices',
+			'type'    => 'string',
+			'default' => \ATAI\Costs\default_prices_text(),
+		),
+		AI_BUDGET          => array(
+			'rest'    => 'ai_monthly_budget',
+			'type'    => 'number',
 			'default' => 0,
 		),
 	);
@@ -176,6 +202,14 @@ function label( string $option ): string {
 			return __( 'Largest image (megapixels)', 'automationtools-ai' );
 		case DAILY_POST_CAP:
 			return __( 'Posts a day, all feeds', 'automationtools-ai' );
+		case AI_CHECK_MODEL:
+			return __( 'Model for checks', 'automationtools-ai' );
+		case AI_TOPIC:
+			return __( 'Site topic', 'automationtools-ai' );
+		case AI_PRICES:
+			return __( 'Model prices', 'automationtools-ai' );
+		case AI_BUDGET:
+			return __( 'Monthly AI budget', 'automationtools-ai' );
 	}
 	return $option;
 }
@@ -226,6 +260,32 @@ function clean( string $option, $value ) {
 		case HEALTH_DIGEST:
 			return rest_sanitize_boolean( is_scalar( $value ) ? $value : false );
 
+		case AI_TOPIC:
+			$topic = is_scalar( $value ) ? sanitize_text_field( (string) $value ) : '';
+			if ( mb_strlen( $topic ) > TOPIC_MAX ) {
+				/* translators: %d: number of characters. */
+				return invalid( $option, sprintf( __( 'write at most %d characters.', 'automationtools-ai' ), TOPIC_MAX ) );
+			}
+			return $topic;
+
+		case AI_PRICES:
+			$prices = \ATAI\Costs\parse_prices( is_scalar( $value ) ? (string) $value : '' );
+			return is_wp_error( $prices ) ? invalid( $option, $prices->get_error_message() ) : \ATAI\Costs\prices_text( $prices );
+
+		case AI_BUDGET:
+			if ( is_string( $value ) ) {
+				$value = trim( str_replace( array( '$', ',' ), array( '', '.' ), $value ) );
+			}
+			if ( '' === $value || null === $value ) {
+				return 0;
+			}
+			if ( ! is_numeric( $value ) || (float) $value < 0 || (float) $value > BUDGET_MAX ) {
+				/* translators: %d: largest budget. */
+				return invalid( $option, sprintf( __( 'enter an amount in dollars from 0 (no limit) to %d.', 'automationtools-ai' ), BUDGET_MAX ) );
+			}
+			return round( (float) $value, 2 );
+
+		case AI_CHECK_MODEL:
 		case AI_MODEL:
 			$model = is_scalar( $value ) ? sanitize_text_field( (string) $value ) : '';
 			if ( strlen( $model ) > 200 ) {
@@ -630,6 +690,30 @@ function rest_schema(): array {
 			'health_digest'           => array(
 				'description' => __( 'Send the site\'s admin address a daily e-mail when feeds have problems.', 'automationtools-ai' ),
 				'type'        => 'boolean',
+				'context'     => array( 'view', 'edit' ),
+			),
+			'ai_check_model'          => array(
+				'description' => __( 'A cheaper model on the same endpoint for the relevance pass and the second opinion; empty uses the rewrite\'s model.', 'automationtools-ai' ),
+				'type'        => 'string',
+				'maxLength'   => 200,
+				'context'     => array( 'view', 'edit' ),
+			),
+			'ai_topic'                => array(
+				'description' => __( 'The site\'s topic in a sentence: feeds with relevance on skip entries that do not fit it.', 'automationtools-ai' ),
+				'type'        => 'string',
+				'maxLength'   => TOPIC_MAX,
+				'context'     => array( 'view', 'edit' ),
+			),
+			'ai_prices'               => array(
+				'description' => __( 'Prices per model, one a line: model name, dollars per million input tokens, dollars per million output tokens.', 'automationtools-ai' ),
+				'type'        => 'string',
+				'context'     => array( 'view', 'edit' ),
+			),
+			'ai_monthly_budget'       => array(
+				'description' => __( 'Dollars the AI may cost per month (0: no limit). When reached, rewriting waits until the next month or a higher budget.', 'automationtools-ai' ),
+				'type'        => 'number',
+				'minimum'     => 0,
+				'maximum'     => BUDGET_MAX,
 				'context'     => array( 'view', 'edit' ),
 			),
 			'callback_url'            => array(

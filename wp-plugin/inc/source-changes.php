@@ -148,7 +148,7 @@ function add_notes( int $post_id, array $notes ): void {
 	$wpdb->query(
 		$wpdb->prepare(
 			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-			"UPDATE {$table} SET notes = TRIM(BOTH '\n' FROM CONCAT(COALESCE(notes, ''), '\n', %s)) WHERE post_id = %d AND state = 'posted'",
+			"UPDATE {$table} SET notes = TRIM(BOTH '\n' FROM CONCAT(COALESCE(notes, ''), '\n', %s)) WHERE post_id = %d AND state IN ('posted', 'held')",
 			implode( "\n", $notes ),
 			$post_id
 		)

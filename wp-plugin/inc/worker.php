@@ -19,6 +19,8 @@ use WP_Error;
 const CONNECT_TIMEOUT = 3;
 const POST_TIMEOUT    = 10;
 const STATUS_TIMEOUT  = 10;
+/** The worker gives the AI endpoint 8 s to answer a probe: a little more than the usual post time-out. */
+const PROBE_EXTRA = 2;
 /** A run with many large drafts is several megabytes. */
 const RUN_TIMEOUT = 20;
 /** Largest answer accepted (a run with 100 drafts of 125 KB is about 13 MB of JSON). */
@@ -44,6 +46,30 @@ const REQUEST_MARK = 'atai_connect_timeout';
  */
 function status() {
 	return request( 'GET', '/v1/status', null, STATUS_TIMEOUT, array( 200 => 'Status' ) );
+}
+
+/**
+ * POST /v1/ai/models: the models the AI endpoint offers (the settings page's list).
+ *
+ * @since 0.2.0
+ *
+ * @param array<string, mixed> $ai The site's endpoint fields (base_url, api_key, model where set).
+ * @return array<string, mixed>|WP_Error A contract ModelList.
+ */
+function ai_models( array $ai ) {
+	return request( 'POST', '/v1/ai/models', array( 'ai' => (object) $ai ), POST_TIMEOUT + PROBE_EXTRA, array( 200 => 'ModelList' ) );
+}
+
+/**
+ * POST /v1/ai/test: one small real call to the AI endpoint with the configured key and model.
+ *
+ * @since 0.2.0
+ *
+ * @param array<string, mixed> $ai The site's endpoint fields.
+ * @return array<string, mixed>|WP_Error A contract AiTestResult.
+ */
+function ai_test( array $ai ) {
+	return request( 'POST', '/v1/ai/test', array( 'ai' => (object) $ai ), POST_TIMEOUT + PROBE_EXTRA, array( 200 => 'AiTestResult' ) );
 }
 
 /**

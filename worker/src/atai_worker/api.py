@@ -21,7 +21,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import discover, preview
+from . import discover, preview, probe
 from .contract import load_contract
 from .image_store import ImageStore
 from .jobs import Jobs
@@ -197,6 +197,18 @@ def status():
                "model": settings.model, "max_in_flight": settings.ai_max_in_flight},
         "queue": {"backend": svc.jobs.backend, "pending": svc.jobs.pending_count()},
     })
+
+
+@blueprint.post("/v1/ai/models")
+def ai_models():
+    """The models the AI endpoint offers, for the settings page."""
+    return jsonify(probe.models(json_body("AiProbeRequest")["ai"], services().settings))
+
+
+@blueprint.post("/v1/ai/test")
+def ai_test():
+    """One real, small call to the AI endpoint with the configured key and model."""
+    return jsonify(probe.test(json_body("AiProbeRequest")["ai"], services().settings))
 
 
 @blueprint.post("/v1/runs")

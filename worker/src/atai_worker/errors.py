@@ -18,6 +18,8 @@ class WorkerError(Exception):
     def __init__(self, message, *, code=None, retryable=None, retry_after=None):
         super().__init__(message)
         self.message = message
+        # What the item error carries besides the message: the usage of calls paid for, a relevance score.
+        self.details: dict = {}
         if code is not None:
             self.code = code
         if retryable is not None:
@@ -58,6 +60,14 @@ class FilterError(WorkerError):
 class ExtractError(WorkerError):
     stage = "extract"
     code = "extract_failed"
+
+
+class RelevanceSkip(WorkerError):
+    """Not a failure: the entry scored under the feed's relevance threshold and is not rewritten."""
+
+    stage = "relevance"
+    code = "not_relevant"
+    retryable = False
 
 
 class RewriteError(WorkerError):

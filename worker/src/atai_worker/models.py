@@ -116,6 +116,10 @@ class Draft:
     findings: tuple[Finding, ...] = field(default_factory=tuple)
     hold: bool = False  # a finding holds the draft for review: it must not be published as it is
     identity: dict | None = None  # identity.Identity.to_dict(): what makes it the same story as another
+    source_html: str | None = None  # sent for review: when held, or when the feed reviews every draft
+    prompt: dict | None = None  # the preset and its version (prompts.Prompt.record)
+    endpoint: str | None = None  # the AI endpoint's host, never its key
+    relevance: dict | None = None  # the relevance pass's score and reason
 
     def replace(self, **changes) -> "Draft":
         return dataclasses.replace(self, **changes)

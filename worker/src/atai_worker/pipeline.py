@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable
 
 from . import extract, guards, identity
+from .drafting import Drafting
 from .errors import ExtractError, FetchError, GuardError, WorkerError
 from .fetch import Fetcher
 from .image_check import Limits
@@ -26,7 +27,7 @@ EXCERPT_WORDS = 55
 META_DESCRIPTION_MAX = 160
 SLUG_MAX = 200
 # The stages an item error may name (the contract's ItemError.stage).
-ITEM_STAGES = ("extract", "sanitize", "rewrite", "guards")
+ITEM_STAGES = ("extract", "sanitize", "relevance", "rewrite", "guards")
 
 
 class Pipeline:
@@ -37,6 +38,7 @@ class Pipeline:
         self.fetcher = fetcher
         self.rewriter = rewriter
         self.images = images
+        self.drafting = Drafting(rewriter)
 
     def draft_for(self, entry: Entry, endpoint: Endpoint | None, options: dict | None = None,
                   on_stage: Callable[[str], None] = lambda stage: None, *, retried: bool = False,
@@ -68,36 +70,21 @@ class Pipeline:
             # The source text, not the rewrite: two feeds' copies of one story are rewritten differently.
             story = identity.identity_of(plain_text(source_html), *article_url).to_dict()
             if endpoint is None or only_noted:
-                draft = original_draft(entry, source_html, findings).replace(identity=story)
+                stage = "guards"
+                on_stage(stage)
+                draft = guards.check_draft(original_draft(entry, source_html, findings).replace(identity=story),
+                                           source_html)
             else:
                 if not plain_text(source_html).strip():
                     raise GuardError("guards: the entry has no text to rewrite", code="content_empty",
                                      retryable=False)
                 stage = "rewrite"
                 on_stage(stage)
-                rewritten = self.rewriter.rewrite(endpoint, entry, source_html, retried=retried)
-                stage = "sanitize"
-                on_stage(stage)
-                draft = base_draft(entry, findings).replace(
-                    title=plain_text(rewritten.title),
-                    # The model's HTML is as hostile as the feed's.
-                    content=sanitize_html(rewritten.content, base_url=entry.base_url or entry.link),
-                    excerpt=" ".join(plain_text(rewritten.excerpt).split()),
-                    tags=rewritten.tags, rewritten=True, model=rewritten.model, usage=rewritten.usage,
-                    identity=story)
-            stage = "guards"
-            on_stage(stage)
-            if endpoint is None or only_noted:
-                draft = guards.check_draft(draft, source_html)
-            else:
-                try:
-                    # finish_reason "length" never gets here: rewrite.py handles it (and may retry with more room).
-                    draft = guards.check_draft(draft, source_html, language=entry.language,
-                                               raw_content=rewritten.content)
-                except GuardError:
-                    # The answer is not kept: trying the item again asks the model for a better one.
-                    self.rewriter.forget(endpoint, entry, source_html)
-                    raise
+                original = guards.check_draft(original_draft(entry, source_html, findings).replace(identity=story),
+                                              source_html)
+                draft = self.drafting.draft(entry, endpoint, options, source_html,
+                                            base_draft(entry, findings).replace(identity=story), original,
+                                            on_stage=on_stage, retried=retried)
             draft = draft.replace(slug=slug_of(draft.title), meta_description=meta_description(draft.excerpt),
                                   source_hash=fingerprint, source_changed=source_changed)
             if self.images is not None and not only_noted:
@@ -202,10 +189,23 @@ def unexpected_error(stage: str, exc: Exception) -> WorkerError:
 
 
 def item_error(entry: Entry, stage: str, code: str, message: str, retryable: bool,
-               retry_after: str | None = None) -> dict:
-    """The contract's ItemError for an entry; retry_after is the time to try it again, for a failure that will pass."""
-    return {"key": entry.key, "guid": entry.guid, "link": entry.link, "title": entry.title, "stage": stage,
-            "code": code, "message": message, "retryable": retryable, "retry_after": retry_after}
+               retry_after: str | None = None, details: dict | None = None) -> dict:
+    """The contract's ItemError for an entry; retry_after is the time to try it again, for a failure that will
+    pass; details: the usage of calls paid for, a relevance verdict."""
+    error = {"key": entry.key, "guid": entry.guid, "link": entry.link, "title": entry.title, "stage": stage,
+             "code": code, "message": message, "retryable": retryable, "retry_after": retry_after}
+    for name in ("usage", "relevance"):
+        if (details or {}).get(name) is not None:
+            error[name] = details[name]
+    return error
+
+
+def run_options(request: dict) -> dict:
+    """What the per-entry step reads of a run request: the feed's options, the site's topic, the feed's name."""
+    options = dict(request.get("options") or {})
+    options["topic"] = (request.get("ai") or {}).get("topic") or ""
+    options["source_name"] = (request.get("feed") or {}).get("title") or None
+    return options
 
 
 def base_draft(entry: Entry, findings: list[Finding]) -> Draft:

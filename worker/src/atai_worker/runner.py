@@ -32,7 +32,7 @@ from .image_store import open_image_store
 from .images import ImageFetcher
 from .models import Entry, source_hash
 from .owners import consumer_id
-from .pipeline import ITEM_STAGES, Pipeline, item_error
+from .pipeline import ITEM_STAGES, Pipeline, item_error, run_options
 from .rewrite import Endpoint, EndpointKeyRequired, Rewriter, resolve_endpoint
 from .sealed import UnreadableKey, unsealed_ai
 from .settings import Settings
@@ -328,7 +328,7 @@ class Runner:
                 return
             try:
                 request = run.record.request
-                draft = self.pipeline.draft_for(item.entry, run.endpoint, request.get("options"),
+                draft = self.pipeline.draft_for(item.entry, run.endpoint, run_options(request),
                                                 on_stage=watch.enter, retried=current.attempt > 1,
                                                 images=request.get("images"), source_changed=item.key in run.changed)
             except WorkerError as exc:
@@ -389,7 +389,7 @@ class Runner:
         log.info("item failed run_id=%s key=%s stage=%s code=%s attempt=%d retry_at=%s", run.record.run_id, item.key,
                  stage, exc.code, current.attempt, retry_at)
         self.store.set_item_result(run.record.run_id, item.key, error=item_error(
-            item.entry, stage, exc.code, exc.message, exc.retryable, retry_at))
+            item.entry, stage, exc.code, exc.message, exc.retryable, retry_at, exc.details))
 
     def _item_finished(self, run: RunInProgress, watch: Watch) -> None:
         with self._backlog_changed:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 DEFAULT_MODEL = "gpt-4o-mini"
 # Where the openai SDK goes when only an API key is configured.
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
-# Bounds on one model request, in tokens as rewrite.estimate_tokens counts them.
+# Bounds on one model request, in tokens as tokens.estimate counts them.
 DEFAULT_AI_MAX_INPUT_TOKENS = 32_000
 DEFAULT_AI_MAX_OUTPUT_TOKENS = 16_000
 

@@ -10,6 +10,7 @@ namespace ATAI\Admin;
 use ATAI\Admin\Feed_Health_View;
 use ATAI\Admin\Feeds_Page;
 use ATAI\Clock;
+use ATAI\Costs;
 use ATAI\Feed;
 use ATAI\Feeds;
 use ATAI\Ledger;
@@ -29,6 +30,13 @@ class Feeds_List_Table extends \WP_List_Table {
 	 * @var array<int, int>
 	 */
 	private array $posts_made = array();
+
+	/**
+	 * AI costs by feed ID (Costs\by_feed()), for the rows on this page.
+	 *
+	 * @var array<int, array{month: int, total: int, items: int, unpriced: int}>
+	 */
+	private array $costs = array();
 
 	/**
 	 * Set up the table.
@@ -59,6 +67,7 @@ class Feeds_List_Table extends \WP_List_Table {
 			'last_run'   => __( 'Last run', 'automationtools-ai' ),
 			'next_run'   => __( 'Next run', 'automationtools-ai' ),
 			'posts_made' => __( 'Posts made', 'automationtools-ai' ),
+			'ai_cost'    => __( 'AI cost', 'automationtools-ai' ),
 			'last_error' => __( 'Last error', 'automationtools-ai' ),
 		);
 	}
@@ -72,6 +81,7 @@ class Feeds_List_Table extends \WP_List_Table {
 		$page                  = $this->get_pagenum();
 		$this->items           = Feeds\all( self::PER_PAGE, ( $page - 1 ) * self::PER_PAGE );
 		$this->posts_made      = Ledger\count_posted( array_column( $this->items, 'id' ) );
+		$this->costs           = Costs\by_feed( array_column( $this->items, 'id' ) );
 		$this->_column_headers = array( $this->get_columns(), array(), array(), 'feed' );
 		$this->set_pagination_args(
 			array(
@@ -179,6 +189,22 @@ class Feeds_List_Table extends \WP_List_Table {
 	 */
 	public function column_posts_made( $feed ): string {
 		return esc_html( number_format_i18n( $this->posts_made[ $feed->id ] ?? 0 ) );
+	}
+
+	/**
+	 * What the feed's AI calls cost this month and in all.
+	 *
+	 * @since 0.2.0
+	 *
+	 * @param Feed $feed The feed.
+	 */
+	public function column_ai_cost( $feed ): string {
+		$cost = $this->costs[ $feed->id ] ?? null;
+		if ( ! $cost || ! $cost['items'] ) {
+			return '—';
+		}
+		/* translators: 1: this month's cost, 2: all-time cost. */
+		return esc_html( sprintf( __( '%1$s this month, %2$s in all', 'automationtools-ai' ), Costs\dollars( $cost['month'] ), Costs\dollars( $cost['total'] ) ) );
 	}
 
 	/**

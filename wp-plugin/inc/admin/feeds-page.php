@@ -426,6 +426,8 @@ function render_items( int $feed_id ): void {
 		'importing' => __( 'Importing', 'automationtools-ai' ),
 		'posted'    => __( 'Posted', 'automationtools-ai' ),
 		'skipped'   => __( 'Skipped: same story', 'automationtools-ai' ),
+		'held'      => __( 'Waiting for review', 'automationtools-ai' ),
+		'discarded' => __( 'Discarded', 'automationtools-ai' ),
 		'failed'    => __( 'Failed', 'automationtools-ai' ),
 	);
 	$skips  = \ATAI\Skips\skips_of( $items );
@@ -433,21 +435,25 @@ function render_items( int $feed_id ): void {
 	echo '<th scope="col">' . esc_html__( 'Item', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'State', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'Post', 'automationtools-ai' ) . '</th>';
+	echo '<th scope="col">' . esc_html__( 'Checks', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'Error and notes', 'automationtools-ai' ) . '</th>';
 	echo '</tr></thead><tbody>';
 	foreach ( $items as $item ) {
 		$title = '' !== $item['title'] ? $item['title'] : $item['link'];
 		echo '<tr><td>';
 		echo '' !== $item['link'] ? '<a href="' . esc_url( $item['link'] ) . '" rel="noopener noreferrer">' . esc_html( $title ) . '</a>' : esc_html( $title );
-		$label = $labels[ $item['state'] ] ?? $item['state'];
+		$not_relevant = 'failed' === $item['state'] && 'not_relevant' === $item['error_code'];
+		$label        = $labels[ $item['state'] ] ?? $item['state'];
 		if ( 'skipped' === $item['state'] && str_starts_with( $item['error_code'], 'filter_' ) ) {
 			$label = __( 'Skipped by a filter', 'automationtools-ai' );
+		} elseif ( $not_relevant ) {
+			$label = __( 'Skipped: not relevant', 'automationtools-ai' );
 		}
 		echo '</td><td>' . esc_html( $label );
 		if ( null !== $item['source_changed'] ) {
 			echo '<br /><strong class="atai-source-changed">' . esc_html__( 'Source changed', 'automationtools-ai' ) . '</strong>';
 		}
-		if ( 'failed' === $item['state'] ) {
+		if ( 'failed' === $item['state'] && ! $not_relevant ) {
 			echo '<br /><small>' . esc_html(
 				Ledger\retry_note( $item ) ?? ( $item['failed_for_good']
 					/* translators: %d: number of attempts. */
@@ -463,6 +469,8 @@ function render_items( int $feed_id ): void {
 		} else {
 			echo '—';
 		}
+		$checks = $item['post_id'] ? \ATAI\Provenance\checks_summary( $item['post_id'] ) : '';
+		echo '</td><td>' . esc_html( '' !== $checks ? $checks : '—' );
 		echo '</td><td class="atai-error">';
 		if ( 'skipped' === $item['state'] ) {
 			Items_List\render_skip( $item, $skips[ $item['key'] ] ?? null );

@@ -69,6 +69,13 @@ function register_fields(): void {
 	add_settings_field( Settings\AI_API_KEY, Settings\label( Settings\AI_API_KEY ), __NAMESPACE__ . '\\render_secret_field', SLUG, 'atai_ai', field_args( Settings\AI_API_KEY, 'password', __( 'Empty: the worker\'s OPENAI_API_KEY.', 'automationtools-ai' ) ) );
 	add_settings_field( Settings\AI_MODEL, Settings\label( Settings\AI_MODEL ), __NAMESPACE__ . '\\render_text_field', SLUG, 'atai_ai', field_args( Settings\AI_MODEL, 'text', __( 'Empty: the worker\'s default model.', 'automationtools-ai' ) ) );
 	add_settings_field( Settings\AI_MAX_IN_FLIGHT, Settings\label( Settings\AI_MAX_IN_FLIGHT ), __NAMESPACE__ . '\\render_number_field', SLUG, 'atai_ai', field_args( Settings\AI_MAX_IN_FLIGHT, 'number', __( 'How many articles the worker sends to the model at once (1 to 64).', 'automationtools-ai' ) ) );
+	add_settings_field( 'atai_ai_test', __( 'AI endpoint', 'automationtools-ai' ), __NAMESPACE__ . '\\render_ai_test_button', SLUG, 'atai_ai' );
+	add_settings_field( Settings\AI_CHECK_MODEL, Settings\label( Settings\AI_CHECK_MODEL ), __NAMESPACE__ . '\\render_text_field', SLUG, 'atai_ai', field_args( Settings\AI_CHECK_MODEL, 'text', __( 'A cheaper model on the same endpoint for the relevance pass and the second opinion. Empty: the model above.', 'automationtools-ai' ) ) );
+	add_settings_field( Settings\AI_TOPIC, Settings\label( Settings\AI_TOPIC ), __NAMESPACE__ . '\\render_text_field', SLUG, 'atai_ai', field_args( Settings\AI_TOPIC, 'text', __( 'What the site is about, in one sentence. Feeds with Relevance on skip entries that do not fit it.', 'automationtools-ai' ) ) );
+
+	add_settings_section( 'atai_costs', __( 'Costs', 'automationtools-ai' ), 'ATAI\\Admin\\Costs\\render_summary', SLUG );
+	add_settings_field( Settings\AI_BUDGET, Settings\label( Settings\AI_BUDGET ), __NAMESPACE__ . '\\render_budget_field', SLUG, 'atai_costs', field_args( Settings\AI_BUDGET, 'number', __( 'Dollars per month; 0 for no limit. When this month\'s AI costs reach it, no feed is sent for rewriting until the budget is raised or the month ends; entries wait in their feeds and nothing is posted without its rewrite.', 'automationtools-ai' ) ) );
+	add_settings_field( Settings\AI_PRICES, Settings\label( Settings\AI_PRICES ), __NAMESPACE__ . '\\render_prices_field', SLUG, 'atai_costs', field_args( Settings\AI_PRICES, 'textarea', __( 'One model a line: its name, then dollars per million input tokens and per million output tokens. A dated version (gpt-4o-mini-2024-07-18) takes the price of its name. The defaults are OpenAI\'s standard prices as published in August 2025; models without a price (local models) cost nothing here.', 'automationtools-ai' ) ) );
 
 	add_settings_section( 'atai_dedupe', __( 'Duplicates', 'automationtools-ai' ), '__return_false', SLUG );
 	add_settings_field( Settings\DEDUPE_THRESHOLD, Settings\label( Settings\DEDUPE_THRESHOLD ), __NAMESPACE__ . '\\render_number_field', SLUG, 'atai_dedupe', field_args( Settings\DEDUPE_THRESHOLD, 'number', __( 'Per cent of similar text (30 to 100; 45 by default). An item whose article address or text is the same as a post\'s is always the same story; one whose text is at least this similar to a post\'s is taken for an edited copy of it and skipped. The feed\'s items list says which post it matched, and "Import anyway" posts it.', 'automationtools-ai' ) ) );
@@ -81,6 +88,50 @@ function register_fields(): void {
 	add_settings_field( Settings\IMAGE_MAX_MB, Settings\label( Settings\IMAGE_MAX_MB ), __NAMESPACE__ . '\\render_number_field', SLUG, 'atai_posts', field_args( Settings\IMAGE_MAX_MB, 'number', __( 'Larger images are not copied; the post is made without them, with the reason on its item.', 'automationtools-ai' ) ) );
 	add_settings_field( Settings\IMAGE_MAX_MP, Settings\label( Settings\IMAGE_MAX_MP ), __NAMESPACE__ . '\\render_number_field', SLUG, 'atai_posts', field_args( Settings\IMAGE_MAX_MP, 'number', __( 'Width times height, in millions of pixels. Each image is checked before your server decodes it.', 'automationtools-ai' ) ) );
 	add_settings_field( Settings\DAILY_POST_CAP, Settings\label( Settings\DAILY_POST_CAP ), __NAMESPACE__ . '\\render_number_field', SLUG, 'atai_posts', field_args( Settings\DAILY_POST_CAP, 'number', __( 'At most this many imported posts are published a day; the others are scheduled for the next days. 0: no limit. Each feed may have its own limit too.', 'automationtools-ai' ) ) );
+}
+
+/**
+ * The "Test AI endpoint" button: one real call with the saved key and model, and the endpoint's models.
+ *
+ * @since 0.2.0
+ */
+function render_ai_test_button(): void {
+	echo '<button type="button" class="button" id="atai-test-ai">' . esc_html__( 'Test AI endpoint', 'automationtools-ai' ) . '</button> ';
+	echo '<span id="atai-ai-result" class="atai-connection-result" role="status" aria-live="polite"></span>';
+	echo '<p class="description">' . esc_html__( 'Makes one small real call with the saved key and model (a few tokens), and lists the models the endpoint offers under the Model field. Save first if you changed them.', 'automationtools-ai' ) . '</p>';
+}
+
+/**
+ * The monthly budget, in dollars.
+ *
+ * @since 0.2.0
+ *
+ * @param array{option: string, input: string, help: string} $args Field arguments.
+ */
+function render_budget_field( array $args ): void {
+	printf(
+		'$ <input type="number" id="%1$s" name="%1$s" value="%2$s" min="0" max="%3$d" step="0.01" class="small-text" />',
+		esc_attr( $args['option'] ),
+		esc_attr( (string) Settings\get( $args['option'] ) ),
+		(int) Settings\BUDGET_MAX
+	);
+	echo '<p class="description">' . esc_html( $args['help'] ) . '</p>';
+}
+
+/**
+ * The prices per model.
+ *
+ * @since 0.2.0
+ *
+ * @param array{option: string, input: string, help: string} $args Field arguments.
+ */
+function render_prices_field( array $args ): void {
+	printf(
+		'<textarea id="%1$s" name="%1$s" rows="8" cols="50" class="large-text code">%2$s</textarea>',
+		esc_attr( $args['option'] ),
+		esc_textarea( (string) Settings\get( $args['option'] ) )
+	);
+	echo '<p class="description">' . esc_html( $args['help'] ) . '</p>';
 }
 
 /**
@@ -141,13 +192,20 @@ function render_text_field( array $args ): void {
 	$option   = $args['option'];
 	$constant = 'constant' === Settings\source( $option );
 	$locked   = Settings\WORKER_URL === $option && Settings\worker_url_locked();
+	// The model fields offer the endpoint's models, listed by the "Test AI endpoint" button.
+	$list = in_array( $option, array( Settings\AI_MODEL, Settings\AI_CHECK_MODEL ), true ) ? ' list="atai-models"' : '';
 	printf(
-		'<input type="%1$s" id="%2$s" name="%2$s" value="%3$s" class="regular-text code" %4$s />',
+		'<input type="%1$s" id="%2$s" name="%2$s" value="%3$s" class="%4$s"%5$s %6$s />',
 		esc_attr( $args['input'] ),
 		esc_attr( $option ),
 		esc_attr( (string) Settings\get( $option ) ),
+		Settings\AI_TOPIC === $option ? 'large-text' : 'regular-text code',
+		$list, // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- a fixed attribute.
 		disabled( $constant || $locked, true, false )
 	);
+	if ( Settings\AI_MODEL === $option ) {
+		echo '<datalist id="atai-models"></datalist>';
+	}
 	if ( $locked ) {
 		$note = sprintf(
 			/* translators: 1: PHP constant of the shared secret, 2: PHP constant of the worker URL. */
