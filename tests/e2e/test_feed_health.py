@@ -96,13 +96,22 @@ def test_the_preview_shows_entries_as_they_would_be_posted_then_the_models_rewri
     assert (source.text, source.get_attribute("href")) == (items[0].title, items[0].link)
     assert [r for r in e2e.rest("GET", "atai/v1/feeds", params={"per_page": 100}) if name in r["url"]] == []
 
-    admin.find_element(By.ID, "atai-preview-rewrite").click()
-    WebDriverWait(admin, PAGE_WAIT).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, ".atai-preview-rewrite .atai-preview-entry"))
+    # With a price for the model on the settings page, the rewrite's cost is given with its tokens.
+    saved = e2e.rest("GET", "atai/v1/settings")["ai_prices"]
+    e2e.rest("POST", "atai/v1/settings", {"ai_prices": "fake-model 2 8"})
+    try:
+        admin.find_element(By.ID, "atai-preview-rewrite").click()
+        WebDriverWait(admin, PAGE_WAIT).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, ".atai-preview-rewrite .atai-preview-entry"))
+    finally:
+        e2e.rest("POST", "atai/v1/settings", {"ai_prices": saved})
     rewrite = admin.find_element(By.CSS_SELECTOR, ".atai-preview-rewrite .atai-preview-entry")
     assert rewrite.find_element(By.TAG_NAME, "h3").text == "Rewritten: " + items[0].title
-    assert re.fullmatch(r"Written by fake-model: \d+ tokens in, \d+ out\.",
-                        rewrite.find_element(By.CSS_SELECTOR, ".atai-preview-usage").text)
+    usage = rewrite.find_element(By.CSS_SELECTOR, ".atai-preview-usage").text
+    tokens = re.fullmatch(r"Written by fake-model: (\d+) tokens in, (\d+) out, \$(0\.\d{4})\.", usage)
+    assert tokens, usage
+    # Two dollars per million tokens in and eight out: micro-dollars, shown to four places.
+    assert float(tokens[3]) == round((int(tokens[1]) * 2 + int(tokens[2]) * 8) / 1e6, 4)
 
 
 def test_an_address_that_is_not_a_feed_is_refused_at_the_field_keeping_what_was_typed(e2e, admin):

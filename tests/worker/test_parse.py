@@ -120,6 +120,31 @@ def test_a_repeated_item_keeps_its_first_appearance():
     assert "two days" in rye[0].summary
 
 
+def test_a_guid_shared_by_entries_with_different_links_tells_them_apart_by_their_links():
+    # Some publishers give every entry the same guid (the site's address): each story is still an item.
+    body = """<?xml version="1.0"?><rss version="2.0"><channel><title>Shared guid</title>
+    <item><title>Ferry timetable</title><link>https://news.larkmouth.example/ferry</link>
+      <guid>https://news.larkmouth.example/</guid><description>The winter ferry timetable.</description></item>
+    <item><title>Market moves</title><link>https://news.larkmouth.example/market</link>
+      <guid>https://news.larkmouth.example/</guid><description>The market moves to the quay.</description></item>
+    <item><title>Ferry timetable</title><link>https://news.larkmouth.example/ferry</link>
+      <guid>https://news.larkmouth.example/</guid><description>The same entry again.</description></item>
+    <item><title>Pier repairs</title><link>https://news.larkmouth.example/pier</link>
+      <guid>pier-1</guid><description>The pier is repaired.</description></item>
+    <item><title>Pier repairs (updated)</title><link>https://news.larkmouth.example/pier</link>
+      <guid>pier-1</guid><description>The same guid and link: one item.</description></item>
+    </channel></rss>""".encode()
+
+    feed = parse_feed(body, feed_id=FEED_ID, feed_url="https://news.larkmouth.example/feed")
+
+    assert [entry.title for entry in feed.entries] == ["Ferry timetable", "Market moves", "Pier repairs"]
+    ferry, market, pier = feed.entries
+    assert ferry.key == item_key(FEED_ID, None, "https://news.larkmouth.example/ferry")
+    assert market.key == item_key(FEED_ID, None, "https://news.larkmouth.example/market")
+    assert pier.key == item_key(FEED_ID, "pier-1", pier.link)
+    assert "The winter ferry" in ferry.summary
+
+
 def test_atom_xml_base_resolves_links_and_is_kept_for_content():
     feed = _parse("atom10-xmlbase.atom")
     ride, members = feed.entries

@@ -10,6 +10,7 @@
 namespace ATAI\Discovery;
 
 use ATAI\Attribution;
+use ATAI\Costs;
 use ATAI\Feed;
 use ATAI\Feed_Address;
 use ATAI\Feed_Options;
@@ -178,20 +179,10 @@ function entry_view( array $draft, Feed $feed ): array {
 		'model'       => $draft['model'],
 		'usage'       => null,
 	);
-	if ( is_array( $draft['usage'] ) ) {
-		$view['usage'] = $draft['usage'] + array(
-			/**
-			 * Filters the cost of a model call, in words (e.g. "$0.0012"), or null when it is not known.
-			 *
-			 * @since 0.3.0
-			 *
-			 * @param string|null $cost              Null: no price is known.
-			 * @param string|null $model             The model that answered.
-			 * @param int         $prompt_tokens     Tokens sent.
-			 * @param int         $completion_tokens Tokens received.
-			 */
-			'cost' => apply_filters( 'atai_usage_cost', null, $draft['model'], $draft['usage']['prompt_tokens'], $draft['usage']['completion_tokens'] ),
-		);
+	$priced = Costs\price_usage( is_array( $draft['usage'] ) ? $draft['usage'] : null, $draft['model'] );
+	if ( null !== $priced ) {
+		// The cost at the prices on the settings page; none when the model has no price there.
+		$view['usage'] = $draft['usage'] + array( 'cost' => $priced['unpriced'] ? null : Costs\dollars( $priced['micros'] ) );
 	}
 	return $view;
 }

@@ -4,7 +4,7 @@
  *
  * A row says when the run started and ended, whether the feed was fetched or not modified (or could not
  * be read), and what became of its items: new in the feed, skipped by the filters, posted, held for
- * review (a pending post of a draft the worker's checks held), failed. The newest KEEP rows of each
+ * review (held in the ledger: inc/reviews.php), failed. The newest KEEP rows of each
  * feed are kept.
  *
  * @package automationtools-ai
@@ -32,7 +32,6 @@ const KEEP = 100;
 function record( Feed $feed, array $run ): void {
 	$fetched = is_array( $run['feed'] ) ? $run['feed'] : null;
 	$counts  = Ledger\counts_in_run( $run['run_id'] );
-	$held    = held_in_run( $run['run_id'], $feed );
 	$error   = is_array( $run['error'] ) ? $run['error'] : null;
 	$result  = 'failed';
 	if ( null !== $fetched ) {
@@ -47,30 +46,14 @@ function record( Feed $feed, array $run ): void {
 			'http_status'      => (int) ( $error['status'] ?? 0 ),
 			'entries_new'      => (int) ( $fetched['entries_new'] ?? 0 ),
 			'items_skipped'    => $counts['skipped'] ?? 0,
-			'items_posted'     => ( $counts['posted'] ?? 0 ) - $held,
-			'items_held'       => $held,
+			'items_posted'     => $counts['posted'] ?? 0,
+			'items_held'       => $counts['held'] ?? 0,
 			'items_failed'     => $counts['failed'] ?? 0,
 			'entries_deferred' => (int) ( $fetched['entries_deferred'] ?? 0 ),
 			'error_code'       => mb_substr( (string) ( $error['code'] ?? '' ), 0, 64 ),
 			'error_message'    => $error['message'] ?? null,
 		)
 	);
-}
-
-/**
- * How many of a run's posts wait for review because the worker's checks held their drafts: pending
- * posts of a feed that does not post as pending anyway (for such a feed, held and posted look alike).
- *
- * @since 0.3.0
- */
-function held_in_run( string $run_id, Feed $feed ): int {
-	global $wpdb;
-	if ( 'pending' === $feed->post_status ) {
-		return 0;
-	}
-	$items = Schema\items_table();
-	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names are ours and core's.
-	return (int) $wpdb->get_var( $wpdb->prepare( "SELECT COUNT(*) FROM {$items} i JOIN {$wpdb->posts} p ON p.ID = i.post_id WHERE i.run_id = %s AND i.state = 'posted' AND p.post_status = 'pending'", $run_id ) );
 }
 
 /**

@@ -345,12 +345,20 @@ def _unique(entries: list[Entry]) -> tuple[Entry, ...]:
     """Entries with distinct keys, in feed order; a repeated item keeps its first appearance.
 
     An item with no title, no link and no text is not an entry: there is nothing to post or link to.
+    A guid given to entries with different links names no single item (some publishers give every
+    entry the site's address as its guid): those entries are told apart by their links instead.
     """
+    entries = [entry for entry in entries
+               if entry.title.strip() or entry.link or entry.content_html.strip() or entry.summary.strip()]
+    links_of: dict[str, set[str]] = {}
+    for entry in entries:
+        if entry.guid and entry.link:
+            links_of.setdefault(entry.key, set()).add(entry.link)
     seen: set[str] = set()
     unique = []
     for entry in entries:
-        if not (entry.title.strip() or entry.link or entry.content_html.strip() or entry.summary.strip()):
-            continue
+        if len(links_of.get(entry.key, ())) > 1:
+            entry = entry.replace(key=item_key(entry.feed_id, None, entry.link))
         if entry.key not in seen:
             seen.add(entry.key)
             unique.append(entry)
