@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from harness import REPO, STATE_DIR, Stack, stack, unique_name
-from test_admin_screens import PAGE_WAIT, chromium, screenshot
+from browser import PAGE_WAIT, chromium, screenshot
 
 STAND_INS = REPO / "tests/fixtures/seo-stand-ins"
 
