@@ -4,10 +4,12 @@ import pytest
 
 from atai_worker.checks import CheckSettings, held, review
 from atai_worker.checks.complete import unclosed
-from atai_worker.checks.contacts import addresses
+from atai_worker.checks.contacts import addresses, phones
+from atai_worker.checks.names import names_in
 from atai_worker.checks.numbers import digit_values, mentions
 from atai_worker.checks.original import copied_share
-from atai_worker.checks.text import Document, fold, outside_quotations, split_sentences
+from atai_worker.checks.text import Document, Sentence, fold, folded_words, outside_quotations, prefixes, \
+    split_sentences
 
 SOURCE = ("<p>Acme Corp said on Monday that its revenue rose 10% to $6.5 billion in 2023. Chief executive "
           "Maria Lopez said the company would hire 1,500 people in Leeds by March 2025.</p>"
@@ -184,6 +186,10 @@ def test_outside_quotations_leaves_the_quoted_words_out():
     assert outside_quotations("He said “stay home” and «go» now.") == ["He said ", " and ", " now."]
 
 
+def test_a_single_turned_comma_after_a_letter_is_an_apostrophe_not_a_quotation():
+    assert outside_quotations("Don‘t say ‘maybe’ here, O‘Neil; ‘yes’.") == ["Don‘t say ", " here, O‘Neil; ", "."]
+
+
 # --- Complete ------------------------------------------------------------------------------------------
 
 def test_a_draft_that_stops_mid_sentence_is_held_although_the_endpoint_said_stop():
@@ -270,3 +276,22 @@ def test_a_draft_that_ignores_the_planted_instruction_is_not_held():
 
 def test_fold_drops_case_diacritics_and_typographic_apostrophes():
     assert fold("Zürich’s ÉCOLE") == "zurich's ecole"
+
+
+def test_words_drop_possessives_but_keep_apostrophes_inside_a_name():
+    assert folded_words("smith's car and the jones' house, o'brien's 'quoted' x") == [
+        "smith", "car", "and", "the", "jones", "house", "o'brien", "quoted", "x"]
+
+
+def test_names_start_at_a_capital_that_does_not_follow_a_letter_or_an_apostrophe():
+    sentence = Sentence("Later, d'Artagnan met Jean-Luc Picard and O'Brien at the Bank of England.", 0, False, False)
+    assert [name.text for name in names_in(sentence, False)] == ["Jean-Luc Picard", "O'Brien", "Bank of England"]
+
+
+def test_phones_are_grouped_digits_but_not_amounts_or_dates():
+    assert phones("Call 020 7946 0958 or +44 20 7946 0958; 12 500 000 people, 2024-03-15.") == [
+        "020 7946 0958", "+44 20 7946 0958"]
+
+
+def test_prefixes_are_those_of_three_to_six_letters():
+    assert prefixes(["ab", "abc", "abcd", "abcdefgh"]) == {"abc", "abcd", "abcde", "abcdef"}

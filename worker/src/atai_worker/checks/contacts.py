@@ -14,9 +14,10 @@ PHONE = re.compile(r"(?<![\w+.,])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-# Cheap signs that a text may hold a domain or a phone number; the full patterns run only then.
-_DOTTED = re.compile(r"\w\.[a-zA-Z]{2}")
-_GROUPED_DIGITS = re.compile(r"\d{2}[ .-]\d{2,4}[ .-]\d")
+# Cheap signs that a text may hold a domain or a phone number; the full patterns run only then. Each starts
+# at a dot or separator, which the search can skip to, and looks back for what comes before it.
+_DOTTED = re.compile(r"\.(?<=\w\.)[a-zA-Z]{2}")
+_GROUPED_DIGITS = re.compile(r"[ .-](?<=\d\d[ .-])\d{2,4}[ .-]\d")
 
 
 def phones(text: str) -> list[str]:

@@ -9,7 +9,6 @@ from ..models import Finding
 from . import words as W
 from .names import Name, NameIndex, document_names
 from .numbers import Mention, mentions
-from .supported import stem
 from .text import NOT_AROUND, WORD, Document, Sentence, fold, strip_possessive
 
 _NOT_DIGIT = re.compile(r"\D")
@@ -89,7 +88,7 @@ def _written_alike(source: Document, sentence: Sentence, mention: Mention) -> bo
         return False
     if not _small(mention):
         return True
-    around = {stem(word) for word in sentence.unit_words}
+    around = sentence.unit_stems
     wanted = fold(mention.text)
     return any(around & other.unit_prefixes for other in source.sentences
                if wanted in other.folded and _written_in(other.folded, mention))
@@ -125,7 +124,7 @@ def _check_mentions(source: Document, draft: Document) -> list[Finding]:
             continue
         found = mention.need & keys
         if found and _small(mention):
-            around = {stem(word) for word in sentence.unit_words}
+            around = sentence.unit_stems
             found = {key for key in found if any(around & other.unit_prefixes for other in surroundings[key])}
         if found or (mention.hedged and _near(mention, amounts)):
             continue

@@ -85,7 +85,7 @@ readers""".split())
 
 
 def _search(pattern, triggers: frozenset[str], sentence: Sentence):
-    return pattern.search(sentence.folded) if triggers & sentence.words else None
+    return None if triggers.isdisjoint(sentence.words) else pattern.search(sentence.folded)
 
 
 def instruction_blocks(source: Document) -> set[int]:
@@ -114,7 +114,7 @@ def _links_and_addresses(clean: Document, draft: Document, allowed_links: set[st
     known = {address_key(link) for link in clean.links} | {address_key(link) for link in allowed_links}
     known |= {address_key(a) for a in addresses(clean.text)}
     # A domain written in the source supports links to it and mentions of it.
-    known_text = fold(clean.text)
+    known_text = clean.folded
     findings, reported = [], set()
     for link in draft.links:
         key = address_key(link)
@@ -134,7 +134,7 @@ def _links_and_addresses(clean: Document, draft: Document, allowed_links: set[st
 
 
 def _model_talk(clean: Document, draft: Document) -> list[Finding]:
-    known_text = fold(clean.text)
+    known_text = clean.folded
     for sentence in draft.sentences:
         match = _search(_MODEL_TALK, _MODEL_TALK_WORDS, sentence)
         if match and not _phrase_in(match.group(0), known_text):
@@ -144,7 +144,7 @@ def _model_talk(clean: Document, draft: Document) -> list[Finding]:
 
 
 def _calls_to_action(clean: Document, draft: Document, carries_addresses: bool) -> list[Finding]:
-    known_text = fold(clean.text)
+    known_text = clean.folded
     findings = []
     for sentence in draft.sentences:
         if not _CALL_WORDS & sentence.words:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
 
 from . import words as W
-from .text import WORD, Document, Sentence, fold, strip_possessive
+from .text import WORD, Document, Sentence, cached_property, fold, strip_possessive
 
 _NOUN_LANGUAGE_CONNECTORS = frozenset({"von", "van", "zu", "de", "del", "da", "di"})
 # The other way round: "Finland" in a draft is supported by "Finnish" in the source.
@@ -35,6 +34,8 @@ def _is_capitalised(word: str) -> bool:
 
 
 def _is_acronym(word: str) -> bool:
+    if not word.isupper():
+        return False  # the common case: a lower-case letter, or none with a case
     letters = [c for c in word if c.isalpha()]
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 
@@ -53,9 +54,14 @@ def _date_word(folded: str) -> bool:
 _CAPITALISED = r"[^\W\d_a-zß-öø-ÿ][^\W\d_]*(?:['’\-][^\W\d_]+)*"
 
 
+# The first one, not inside a word: the pattern starts with the capital, so that the search skips to the next
+# capital at once, and then looks back at the character before it.
+_FIRST_CAPITALISED = r"[^\W\d_a-zß-öø-ÿ](?<![\w'’\-].)[^\W\d_]*(?:['’\-][^\W\d_]+)*"
+
+
 def _run_pattern(connectors: frozenset[str]) -> re.Pattern:
     joined = "|".join(re.escape(c) for c in sorted(connectors, key=len, reverse=True))
-    return re.compile(rf"(?<![\w'’\-]){_CAPITALISED}(?:(?:[ \u00a0]+|-)(?:(?:{joined})[ \u00a0]+)?{_CAPITALISED})*")
+    return re.compile(rf"{_FIRST_CAPITALISED}(?:(?:[ \u00a0]+|-)(?:(?:{joined})[ \u00a0]+)?{_CAPITALISED})*")
 
 
 _RUN = _run_pattern(W.NAME_CONNECTORS)
@@ -72,43 +78,45 @@ def names_in(sentence: Sentence, nouns_capitalised: bool) -> list[Name]:
     for match in (_NOUN_LANGUAGE_RUN if nouns_capitalised else _RUN).finditer(text):
         before = text[:match.start()].rstrip()
         at_start = not before or before[-1] in _OPENERS or before.endswith((".", "!", "?"))
-        run: list[tuple[str, int, int]] = []
+        run: list[tuple[str, str, int, int]] = []  # each word as written, folded, and where it is
         for word in WORD.finditer(match.group(0)):
-            folded = fold(word.group(0))
-            if _date_word(strip_possessive(folded)) or not (word.group(0)[0].isupper() or folded in W.NAME_CONNECTORS):
+            written = word.group(0)
+            folded = fold(written)
+            if _date_word(strip_possessive(folded)) or not (written[0].isupper() or folded in W.NAME_CONNECTORS):
                 # A month or weekday splits the run: "Monday Smith" is a day and a name.
                 _add(found, text, run, at_start, nouns_capitalised)
                 run, at_start = [], False
                 continue
-            run.append((word.group(0), match.start() + word.start(), match.start() + word.end()))
+            run.append((written, folded, match.start() + word.start(), match.start() + word.end()))
         _add(found, text, run, at_start, nouns_capitalised)
     return found
 
 
-def _add(found: list[Name], text: str, run: list[tuple[str, int, int]], at_start: bool,
+def _add(found: list[Name], text: str, run: list[tuple[str, str, int, int]], at_start: bool,
          nouns_capitalised: bool) -> None:
     name = _name_of(text, run, at_start, nouns_capitalised)
     if name is not None:
         found.append(name)
 
 
-def _name_of(text: str, run: list[tuple[str, int, int]], at_start: bool, nouns_capitalised: bool) -> Name | None:
+def _name_of(text: str, run: list[tuple[str, str, int, int]], at_start: bool,
+             nouns_capitalised: bool) -> Name | None:
     """The name in a run of capitalised words, once sentence starters and titles are left out; None if none."""
     after_title = False
     while run:
-        folded = strip_possessive(fold(run[0][0]))
+        folded = strip_possessive(run[0][1])
         if folded in W.TITLES:
             after_title = True
         elif not (at_start and folded in W.SENTENCE_STARTERS) and folded not in W.NAME_CONNECTORS:
             break
         run = run[1:]
         at_start = at_start and not run
-    while run and (fold(run[-1][0]) in W.NAME_CONNECTORS or strip_possessive(fold(run[-1][0])) in W.TITLES):
+    while run and (run[-1][1] in W.NAME_CONNECTORS or strip_possessive(run[-1][1]) in W.TITLES):
         run = run[:-1]
     if not run:
         return None
-    words = [word for word, _, _ in run]
-    parts = tuple(strip_possessive(fold(w)) for w in words if fold(w) not in W.NAME_CONNECTORS)
+    words = [word for word, _, _, _ in run]
+    parts = tuple(strip_possessive(folded) for _, folded, _, _ in run if folded not in W.NAME_CONNECTORS)
     acronym = len(words) == 1 and _is_acronym(words[0])
     inner_capital = any(_INNER_CAPITAL.search(w) for w in words)
     strong = len(parts) >= 2 or acronym or inner_capital or after_title
@@ -118,7 +126,7 @@ def _name_of(text: str, run: list[tuple[str, int, int]], at_start: bool, nouns_c
         return None
     if words == ["I"]:
         return None
-    return Name(strip_possessive(text[run[0][1]:run[-1][2]]), parts, acronym)
+    return Name(strip_possessive(text[run[0][2]:run[-1][3]]), parts, acronym)
 
 
 def related(one: str, other: str) -> bool:

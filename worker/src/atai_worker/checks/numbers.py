@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import words as W
 from .contacts import EMAIL, URL, phones
 from .text import fold, strip_possessive
 
-_TOKENS = re.compile(r"""
+# The lookahead first is a cheap test that passes over the spaces and punctuation between tokens.
+_TOKENS = re.compile(r"""(?=[^\W_]|[$€£¥₹%])(?:
     (?P<word>[^\W\d_]+(?:['’\-][^\W\d_]+)*\$?)
    |(?P<time>(?<![\w.,:])\d{1,2}(?::\d{2}|[.h]\d{2}(?=\s?[ap]\.?m\b|\s?h\b|\s?uhr\b))(?:\s?[ap]\.?m\.?(?!\w))?
             |(?<![\w.,])\d{1,2}\s?[ap]\.?m\.?(?!\w))
    |(?P<num>(?<![\w.,])\d{1,3}(?:(?:,|\.|'|[\u00a0\u202f\u2009 ])\d{3})+(?:[.,]\d+)?(?![\d])
             |(?<![\w,])(?<!\d\.)\d+(?:[.,]\d+)?(?!\d))
-   |(?P<sym>[$€£¥₹%])
+   |(?P<sym>[$€£¥₹%]))
 """, re.VERBOSE | re.IGNORECASE)
 # Words that can start a mention; every other word is passed over at once.
 WORDS_READ = frozenset(W.MONTHS) | frozenset(W.WEEKDAYS) | frozenset(W.CARDINALS) | frozenset(W.ORDINALS) \
@@ -36,10 +38,14 @@ _KEPT_WORDS = _NEIGHBOURS | WORDS_READ
 # The same as usually written: in lower case, with a capital, in capitals.
 _KEPT_WRITTEN = frozenset(form for word in _KEPT_WORDS for form in (word, word.capitalize(), word.upper()))
 _GROUPED = re.compile(r"^\d{1,3}(?:([,.'\u00a0\u202f\u2009 ])\d{3})+(?:([.,])\d+)?$")
+_NOT_DIGIT = re.compile(r"\D")
+_YEAR = re.compile(r"1\d{3}|20\d{2}")
+_HOUR = re.compile(r"\d+")
+_MINUTES = re.compile(r"[:.h](\d{2})")
 
 
-@dataclass(frozen=True)
-class Mention:
+# A named tuple rather than a frozen dataclass: a long article has hundreds, and a tuple is made much faster.
+class Mention(NamedTuple):
     """One number, amount, percentage, date, time, month or weekday as written in a sentence."""
 
     kind: str  # money, percent, year, date, time, number, month, weekday
@@ -74,7 +80,7 @@ def digit_values(raw: str) -> tuple[float, ...]:
     if grouped:
         separator, decimal = grouped.group(1), grouped.group(2)
         whole, _, fraction = raw.rpartition(decimal) if decimal else (raw, "", "")
-        digits = re.sub(r"\D", "", whole)
+        digits = _NOT_DIGIT.sub("", whole)
         value = float(digits + ("." + fraction if fraction else ""))
         values = [value]
         # "1,500" or "1.500" with a single group may be a decimal in the other convention.
@@ -85,17 +91,17 @@ def digit_values(raw: str) -> tuple[float, ...]:
 
 
 def _number_keys(values, unit: str | None) -> tuple[frozenset, frozenset]:
-    need, gives = set(), set()
-    for value in values:
-        key = _key(value)
-        gives.add(("n", key, None))
+    if len(values) == 1:  # the common case, made without loops
+        key = _key(values[0])
         if unit is None:
-            need.add(("n", key, None))
-            gives.add(("n", key, "nounit"))
-        else:
-            need.update({("n", key, unit), ("n", key, "nounit")})
-            gives.add(("n", key, unit))
-    return frozenset(need), frozenset(gives)
+            return frozenset({("n", key, None)}), frozenset({("n", key, None), ("n", key, "nounit")})
+        return frozenset({("n", key, unit), ("n", key, "nounit")}), frozenset({("n", key, None), ("n", key, unit)})
+    keys = [_key(value) for value in values]
+    if unit is None:
+        need = frozenset([("n", key, None) for key in keys])
+        return need, need.union([("n", key, "nounit") for key in keys])
+    return (frozenset([("n", key, written) for key in keys for written in (unit, "nounit")]),
+            frozenset([("n", key, written) for key in keys for written in (None, unit)]))
 
 
 _DIGIT = re.compile(r"\d")
@@ -106,7 +112,8 @@ def mentions(sentence: str, words: frozenset[str] | None = None) -> list[Mention
     if not _DIGIT.search(sentence):
         if words is None:
             words = frozenset(strip_possessive(w) for w in fold(sentence).split())
-        if not any(word.partition("-")[0] in _TRIGGERS for word in words):
+        if _TRIGGERS.isdisjoint(words) and not any(word.partition("-")[0] in _TRIGGERS
+                                                   for word in words if "-" in word):
             return []
     # Web addresses, e-mail addresses and phone numbers are not amounts (leaks.py reads them).
     text = sentence
@@ -173,8 +180,8 @@ def _hedged(text: str, tokens: list[_Token], index: int) -> bool:
 
 def _time(token: _Token, index: int) -> Mention:
     raw = token.folded.replace(" ", "")
-    hour, minute = int(re.match(r"\d+", raw).group(0)), 0
-    rest = re.search(r"[:.h](\d{2})", raw)
+    hour, minute = int(_HOUR.match(raw).group(0)), 0
+    rest = _MINUTES.search(raw)
     if rest:
         minute = int(rest.group(1))
     if "p" in raw and hour < 12:
@@ -262,7 +269,7 @@ def _figure(text: str, tokens: list[_Token], index: int) -> tuple[Mention, set[i
         kind = "percent"
     elif unit is not None:
         kind = "money"
-    elif not scaled and not ordinal and re.fullmatch(r"1\d{3}|20\d{2}", token.text):
+    elif not scaled and not ordinal and _YEAR.fullmatch(token.text):
         kind = "year"
     need, gives = _number_keys(values, unit)
     return Mention(kind, surface, need, gives, tuple(values), unit, _hedged(text, tokens, first), start=tokens[first].start), taken

@@ -6,6 +6,8 @@ word for word on purpose, so text inside quotation marks or a <blockquote> does 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..models import Finding
 from .text import TOKEN, Document, fold, outside_quotations
 
@@ -14,15 +16,15 @@ GRAM = 8
 MIN_GRAMS = 12
 
 
-def _grams(tokens: list[str]) -> list[tuple[str, ...]]:
-    return list(zip(*(tokens[i:] for i in range(GRAM))))
+def _grams(tokens: list[str]) -> Iterator[tuple[str, ...]]:
+    return zip(*(tokens[i:] for i in range(GRAM)))
 
 
 def copied_share(source: Document, draft: Document) -> float | None:
     """The share of the draft's own 8-grams found in the source; None when the draft has too few to tell."""
     known: set[tuple[str, ...]] = set()
     for block in source.body_blocks:
-        known.update(_grams(TOKEN.findall(fold(block.text))))
+        known.update(_grams(TOKEN.findall(block.folded)))
     grams: list[tuple[str, ...]] = []
     for block in draft.body_blocks:
         if block.quoted:
@@ -31,7 +33,7 @@ def copied_share(source: Document, draft: Document) -> float | None:
             grams += _grams(TOKEN.findall(fold(piece)))
     if len(grams) < MIN_GRAMS:
         return None
-    return sum(gram in known for gram in grams) / len(grams)
+    return sum(map(known.__contains__, grams)) / len(grams)
 
 
 def check(source: Document, draft: Document, *, limit: float) -> list[Finding]:

@@ -8,23 +8,12 @@ nouns and verbs, or words of the same stem, for most of what it says; an added c
 from __future__ import annotations
 
 from ..models import Finding
-from .text import Document, Sentence, prefixes
+from .text import Document, Sentence, prefixes, stem
 
 # A sentence with fewer words not in the source is not worth a note.
 NOTE_WORDS = 3
 # Consecutive source sentences a rewritten sentence may draw its words from.
 WINDOW = 3
-
-
-def stem(word: str) -> str:
-    """A crude stem that works across our languages: the first six letters, or the word less its ending."""
-    if len(word) >= 7:
-        return word[:6]
-    if len(word) >= 5:
-        return word[:-1]
-    if len(word) == 4 and word.endswith("s"):
-        return word[:-1]
-    return word
 
 
 class WordIndex:

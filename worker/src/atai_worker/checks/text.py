@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 
 import lxml.html
 
@@ -18,17 +17,36 @@ HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 # Letters only (numbers are read by numbers.py); an apostrophe or hyphen may join parts: O'Brien, Jean-Luc.
 WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+# The same for a text in ASCII, where it is faster: most texts are.
+_ASCII_WORD = re.compile(r"[a-zA-Z]+(?:['\-][a-zA-Z]+)*")
 # Every run of letters or digits: the units of the 8-grams (original.py).
 TOKEN = re.compile(r"\w+")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
-_POSSESSIVE = re.compile(r"(?<=\w)'s\b|(?<=s)'(?!\w)")
+# "smith's", "jones'": starting at the apostrophe, the search skips to each one at once.
+_POSSESSIVE = re.compile(r"'(?:(?<=\w')s\b|(?<=s')(?!\w))")
 
 # A sentence ends at . ! ? or … followed by space and what can start a sentence; "Mr. Smith",
 # "U.S. officials" and "J. K. Rowling" do not end one.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+(?=[\"'“‘«(\[¿¡]?[\w])")
+# The match starts at the mark, so that the search skips to each mark at once; the sentence ends after it.
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+(?=[\"'“‘«(\[¿¡]?[\w])")
 _ABBREVIATIONS = frozenset("""mr mrs ms dr st jr sr prof gen gov sen rep lt col capt sgt inc ltd co corp vs no nos
 jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e etc approx est fig dept univ ave u.s u.k u.n e.u mt ft
 m mme mlle sra srta dres nr bzw""".split())
+
+
+class cached_property:  # noqa: N801 (named as the one in functools it stands in for)
+    """functools.cached_property without its lock: the lock costs more than most of what is cached here."""
+
+    def __init__(self, function):
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
 
 
 def fold(text: str) -> str:
@@ -41,7 +59,8 @@ def fold(text: str) -> str:
 
 def folded_words(folded: str) -> list[str]:
     """The words of a folded text, possessives dropped ("smith's" -> "smith")."""
-    return WORD.findall(_POSSESSIVE.sub("", folded) if "'" in folded else folded)
+    text = _POSSESSIVE.sub("", folded) if "'" in folded else folded
+    return (_ASCII_WORD if text.isascii() else WORD).findall(text)
 
 
 def strip_possessive(word: str) -> str:
@@ -78,21 +97,37 @@ def _meaningful(words: list[str], leave_out: frozenset[str]) -> list[str]:
     return found
 
 
+def stem(word: str) -> str:
+    """A crude stem that works across our languages: the first six letters, or the word less its ending."""
+    if len(word) >= 7:
+        return word[:6]
+    if len(word) >= 5:
+        return word[:-1]
+    if len(word) == 4 and word.endswith("s"):
+        return word[:-1]
+    return word
+
+
 def prefixes(words) -> set[str]:
-    """Every 3- to 6-letter prefix of the words: what supported.stem() looks words up by."""
-    return {word[:n] for word in words for n in range(3, min(len(word), 6) + 1)}
+    """Every 3- to 6-letter prefix of the words: what stem() looks words up by."""
+    found: set[str] = set()
+    for word in words:
+        if len(word) >= 3:
+            found.update((word[:3], word[:4], word[:5], word[:6]))  # a shorter word is its own longer prefixes
+    return found
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of one block of text."""
     sentences, start = [], 0
     for match in _SENTENCE_END.finditer(text):
-        before = text[start:match.start()].rstrip("\"'”’»)]")
+        end = match.start() + 1
+        before = text[start:end].rstrip("\"'”’»)]")
         last = before.rsplit(None, 1)[-1] if before.strip() else ""
         word = last.rstrip(".").lower()
         if last.endswith(".") and (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
             continue
-        sentences.append(text[start:match.start()].strip())
+        sentences.append(text[start:end].strip())
         start = match.end()
     tail = text[start:].strip()
     if tail:
@@ -100,8 +135,9 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in sentences if s]
 
 
-# A quotation in any of the usual marks; straight quotes pair up in order.
-_QUOTE_SPAN = re.compile(r'“[^”]*”|«[^»]*»|„[^“”]*[“”]|"[^"]*"|(?<![\w])‘[^’]*’(?![\w])|「[^」]*」')
+# A quotation in any of the usual marks; straight quotes pair up in order. Each starts with its mark (a ‘ not
+# after a letter, looked back for), so that the search skips to the next mark at once.
+_QUOTE_SPAN = re.compile(r'“[^”]*”|«[^»]*»|„[^“”]*[“”]|"[^"]*"|‘(?<!\w‘)[^’]*’(?![\w])|「[^」]*」')
 
 
 def outside_quotations(text: str) -> list[str]:
@@ -127,27 +163,27 @@ class Block:
     def heading(self) -> bool:
         return self.tag in HEADING_TAGS or self.tag == "title"
 
-
-@dataclass(frozen=True)
-class Sentence:
-    text: str
-    block: int
-    heading: bool
-    quoted: bool
-
     @cached_property
     def folded(self) -> str:
         return fold(self.text)
 
-    @cached_property
-    def word_list(self) -> list[str]:
-        """Its folded words in order, possessives dropped."""
-        return folded_words(self.folded)
 
-    @cached_property
-    def words(self) -> frozenset[str]:
-        """Its folded words, possessives dropped."""
-        return frozenset(self.word_list)
+@dataclass
+class Sentence:
+    """One sentence, folded and split into words as it is made: every check reads them."""
+
+    text: str
+    block: int
+    heading: bool
+    quoted: bool
+    folded: str = field(init=False)
+    word_list: list[str] = field(init=False)  # its folded words in order, possessives dropped
+    words: frozenset[str] = field(init=False)  # the same as a set
+
+    def __post_init__(self):
+        self.folded = fold(self.text)
+        self.word_list = folded_words(self.folded)
+        self.words = frozenset(self.word_list)
 
     @cached_property
     def context(self) -> frozenset[str]:
@@ -168,6 +204,11 @@ class Sentence:
     def unit_words(self) -> list[str]:
         """The words that tell what its numbers count: content words and units ("years", "votes")."""
         return _meaningful(self.word_list, NOT_AROUND)
+
+    @cached_property
+    def unit_stems(self) -> set[str]:
+        """The stems of its unit_words."""
+        return {stem(word) for word in self.unit_words}
 
     @cached_property
     def unit_prefixes(self) -> set[str]:
@@ -210,7 +251,8 @@ class Document:
 
     @cached_property
     def folded(self) -> str:
-        return fold(self.text)
+        """All blocks' text folded, one line each."""
+        return "\n".join(block.folded for block in self.blocks)
 
     @cached_property
     def words(self) -> set[str]:
