@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from atai_worker.endpoints import Endpoint
 from atai_worker.errors import WorkerError
 from atai_worker.fetch import Fetcher
 from atai_worker.models import Draft, Entry, item_key
 from atai_worker.pipeline import Pipeline
-from atai_worker.rewrite import Endpoint, Rewriter
+from atai_worker.rewrite import Rewriter
 
 from .draft_set import SetDraft
 from .model_server import ModelServer

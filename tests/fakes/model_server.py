@@ -38,7 +38,8 @@ at random from a fixed seed) with 429 and Retry-After at once, as a busy endpoin
 recorded with its article's title and time, so tests count the calls per item. `hold()` keeps every answer
 back until `release()`. Usable in-process (`with ModelServer(delay=1.0) as model:`) or as a process:
 `python tests/fakes/model_server.py --port 8091 --delay 1.0 --rate-limit-share 0.2`, which also serves
-its counts at GET /_calls.
+its calls at GET /_calls and its counts (calls, the peak in flight, answers 429) at GET /_stats, and forgets
+them at POST /_reset.
 """
 
 from __future__ import annotations
@@ -102,6 +103,13 @@ class ModelServer:
         with self._lock:
             self.requests.clear()
             self.peak_in_flight = 0
+
+    def stats(self) -> dict:
+        """The counts a benchmark reads: calls, the peak number in flight, calls answered 429."""
+        with self._lock:
+            return {"requests": len(self.requests), "peak_in_flight": self.peak_in_flight,
+                    "in_flight": self._in_flight,
+                    "rate_limited": sum(1 for r in self.requests if r.get("status") == 429)}
 
     def purposes(self) -> list[str]:
         """What each chat request was for (rewrite, relevance, judge, condense), in order."""
@@ -324,6 +332,11 @@ def _handler_for(server: ModelServer):
 
         def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
             body = json.dumps(payload).encode()
+            # The call stops counting as in flight as its answer goes out: the client may be done with it,
+            # and send its next call, before this thread runs again.
+            if self.counted:
+                self.counted = False
+                server._leave()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -353,6 +366,8 @@ def _handler_for(server: ModelServer):
                 with server._lock:
                     calls = [{"title": r["title"], "at": r["at"], "status": r["status"]} for r in server.requests]
                 return self._send(200, {"requests": calls})
+            if self.path == "/_stats":
+                return self._send(200, server.stats())
             if self.path.rstrip("/") != "/v1/models":
                 return self._error(404, "Unknown path", "not_found")
             if not self._authorized():
@@ -360,18 +375,25 @@ def _handler_for(server: ModelServer):
             self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model", "owned_by": "tests"}]})
 
         call: dict | None = None  # the recorded chat request being answered
+        counted = False  # the request counts as in flight
 
         def do_POST(self):
             self.call = None
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
+            if self.path == "/_reset":
+                server.reset()
+                return self._send(200, server.stats())
             if self.path.rstrip("/") != "/v1/chat/completions":
                 return self._error(404, "Unknown path", "not_found")
             server._enter()
+            self.counted = True
             try:
                 self._complete(raw)
             finally:
-                server._leave()
+                if self.counted:
+                    self.counted = False
+                    server._leave()
 
         def _complete(self, raw: bytes) -> None:
             try:

@@ -57,7 +57,7 @@ def model_server():
         yield server
 
 
-# Long enough (over extract.FULL_TEXT_THRESHOLD) that no article page is fetched; with the structure a
+# Long enough (over teasers.FULL_TEXT_THRESHOLD) that no article page is fetched; with the structure a
 # rewrite must keep: heading, list, link, image, quote.
 ARTICLE = ("<h2>{title}</h2><p>The harbour office published the new tide tables for the winter on Monday, "
            "and the ferry company said it would follow them from the first week of December.</p>"

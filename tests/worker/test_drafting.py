@@ -4,11 +4,12 @@ retries, the failure policy, relevance, the second opinion, long articles and ev
 import pytest
 from tests.fakes.model_server import ModelServer
 
+from atai_worker.endpoints import Endpoint
 from atai_worker.errors import RelevanceSkip, RewriteError
 from atai_worker.fetch import Fetcher
 from atai_worker.models import Entry, item_key
 from atai_worker.pipeline import Pipeline
-from atai_worker.rewrite import Endpoint, Rewriter
+from atai_worker.rewrite import Rewriter
 
 SOURCE = ("<h2>Ferries</h2><p>The council said on Monday that 14 ferries will run every hour from 3 March 2025, "
           "Anna Kowalski of the harbour board told reporters.</p><p>Tickets stay at 2.50 euros for adults, and "

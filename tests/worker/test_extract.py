@@ -13,7 +13,8 @@ from atai_worker.article_choice import Candidate, Text, choose
 from atai_worker.article_page import IMAGE_MARK, declared_article_body, keep_main_article_only, load_page
 from atai_worker.article_tidy import article_html, parse_article, tidy_article
 from atai_worker.errors import ExtractError
-from atai_worker.extract import extract_article, needs_full_text
+from atai_worker.extract import extract_article
+from atai_worker.teasers import needs_full_text
 from atai_worker.fetch import Fetcher
 from atai_worker.models import Entry
 from atai_worker.parse import parse_feed

@@ -10,8 +10,8 @@ from tests.fakes.model_server import REWRITE_MARKER, TITLE_PREFIX, ModelServer, 
 
 from atai_worker.errors import RewriteError
 from atai_worker.models import Entry, item_key
-from atai_worker.rewrite import (KEYLESS_PLACEHOLDER, Endpoint, EndpointKeyRequired, InFlightGate, Rewriter, clean_tags,
-                                 resolve_endpoint, retry_after)
+from atai_worker.endpoints import KEYLESS_PLACEHOLDER, Endpoint, EndpointKeyRequired, resolve_endpoint
+from atai_worker.rewrite import InFlightGate, Rewriter, clean_tags, retry_after
 from atai_worker.settings import Settings
 from atai_worker.store import SqliteRunStore
 

@@ -17,7 +17,7 @@ from atai_worker import parse
 from atai_worker.api import contract_validator
 from atai_worker.models import Entry, item_key
 from atai_worker.callback import sign_callback
-from atai_worker.rewrite import resolve_endpoint
+from atai_worker.endpoints import resolve_endpoint
 from atai_worker.models import source_hash
 from atai_worker.runner import Runner, select_entries
 from atai_worker.settings import Settings

@@ -2,6 +2,7 @@
 
 import inspect
 import json
+import socket
 import time
 import uuid
 
@@ -233,3 +234,15 @@ def test_sqlite_runs_survive_a_new_store_on_the_same_file(tmp_path):
     second = SqliteRunStore(tmp_path / "runs.db")
     assert [i.key for i in second.items(run_id)] == [entry(1).key, entry(2).key]
     assert second.get_run(run_id).planned
+
+
+def test_redis_away_leaves_the_answers_a_cache_the_item_goes_on_without():
+    # A port nothing listens on: reading an answer finds none and keeping one is let go, without an error.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = RedisRunStore(f"redis://127.0.0.1:{port}/0", prefix="away")
+    answer = {"title": "T", "content": "<p>x</p>", "excerpt": "x", "tags": [], "model": "m", "usage": None}
+
+    store.put_answer("k" * 64, answer)
+    assert store.get_answer("k" * 64) is None

@@ -1,35 +1,44 @@
-"""The HTTP API of contract/worker-api.json: routes, the shared-secret check, JSON errors.
+"""The HTTP API of contract/worker-api.json: routes, the site's secret check, JSON errors.
 
-Request bodies carry API keys: they are validated and stored, never logged.
+Every request authenticates as one site (tenants.py), and a site sees only its own runs: another site's run
+answers 404, exactly like an unknown one. Request bodies carry API keys: they are validated and stored,
+never logged.
 """
 
 from __future__ import annotations
 
 import functools
-import hmac
 import json
 import logging
+import time
 import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import jsonschema
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import discover, preview, probe
 from .contract import load_contract
+from .fleet import FleetState
 from .image_store import ImageStore
 from .jobs import Jobs
-from .pipeline import Pipeline
-from .rewrite import EndpointKeyRequired, resolve_endpoint
-from .sealed import seal_request
+from .endpoints import EndpointKeyRequired, resolve_endpoint
+from .scheduler import Share, acting_as, item_shares, run_tag
+from .sealed import CALLBACK_SECRET_FIELD, seal_request, seal_text
 from .settings import OPENAI_DEFAULT_BASE_URL, Settings
-from .store import RunStore
+from .store import DEFAULT_SITE, RunStore
+from .tenants import Site, SiteRegistry
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +56,11 @@ class Services:
     settings: Settings
     store: RunStore
     jobs: Jobs
-    # The stages discovery and preview use: the same fetcher rules and pipeline as the consumer's runs.
-    pipeline: Pipeline
+    fleet: FleetState
+    sites: SiteRegistry
+    # The stages discovery and preview use: the same fetcher rules and pipeline as the consumer's runs, and
+    # the fleet's shared model slots. Built with the first of them, so an idle API does not load them.
+    stages: Callable[[], "Pipeline"]
     images: ImageStore
 
 
@@ -168,17 +180,29 @@ def json_body(schema_name: str) -> dict:
 
 
 @blueprint.before_request
-def require_secret():
-    """Every route but /healthz needs the shared secret, compared in constant time."""
+def require_site():
+    """Every route but /healthz needs a site's secret (compared in constant time); the site goes in g.site."""
     if request.endpoint == "atai.healthz":
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    secret = services().settings.worker_secret
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), secret.encode()):
-        return error_response(401, "unauthorized", "auth: missing or wrong shared secret; send the header "
-                                                   "'Authorization: Bearer <ATAI_WORKER_SECRET>'")
+    site = services().sites.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+    if site is None:
+        return error_response(401, "unauthorized", "auth: missing or wrong secret; send the header "
+                                                   "'Authorization: Bearer <secret>' with ATAI_WORKER_SECRET or the "
+                                                   "site's token '<site id>:<secret>' from 'atai-worker sites add'")
+    g.site = site
     return None
+
+
+def current_site() -> Site:
+    """The site the request authenticated as."""
+    return g.site
+
+
+def own_run(run_id: str) -> bool:
+    """True when the run exists and belongs to the requesting site; another site's run is as unknown."""
+    return _is_run_id(run_id) and services().store.site_of(run_id) == current_site().id
 
 
 @blueprint.get("/healthz")
@@ -202,28 +226,58 @@ def status():
 @blueprint.post("/v1/ai/models")
 def ai_models():
     """The models the AI endpoint offers, for the settings page."""
+    from . import probe  # the openai SDK loads with the first probe, not in an idle API
+
     return jsonify(probe.models(json_body("AiProbeRequest")["ai"], services().settings))
 
 
 @blueprint.post("/v1/ai/test")
 def ai_test():
     """One real, small call to the AI endpoint with the configured key and model."""
-    return jsonify(probe.test(json_body("AiProbeRequest")["ai"], services().settings))
+    body = json_body("AiProbeRequest")
+    from . import probe
+
+    svc = services()
+    site = current_site()
+    gate = svc.stages().rewriter.gate
+
+    @contextmanager
+    def slot(endpoint):
+        # A slot of the endpoint's shared limit, within the site's own limits, like a run's calls: ahead of
+        # the items waiting (a person waits on it), and given up when none comes free in time.
+        deadline = time.monotonic() + probe.PROBE_TIMEOUT
+        share = Share(site.id, 0.0, site.max_in_flight, site.rate_per_minute,
+                      stopped=lambda: time.monotonic() > deadline)
+        with acting_as(share), gate(endpoint).slot(ahead=True):
+            yield
+
+    return jsonify(probe.test(body["ai"], svc.settings, slot))
 
 
 @blueprint.post("/v1/runs")
 def create_run():
     body = json_body("RunRequest")
     svc = services()
+    site = current_site()
+    callback_url = body.get("callback_url")
+    if callback_url and not site.allows_callback(callback_url):
+        raise ApiError(400, "invalid_request", f"request: callback_url is not allowed for site {site.id}: it must "
+                                               f"match {site.callback_url_pattern}", "callback_url")
     run_id = uuid.uuid4().hex
     try:
         _, rewrite = resolve_endpoint(body["ai"], svc.settings)
     except EndpointKeyRequired as exc:
         raise ApiError(400, "invalid_request", exc.message, "ai.api_key") from None
     # The AI key is stored sealed: the run store is a file, or a Redis, that others may read.
-    svc.store.create_run(run_id, body["feed"]["id"], seal_request(body, svc.settings.worker_secret), rewrite)
+    stored = seal_request(body, svc.settings.worker_secret)
+    if callback_url and site.id != DEFAULT_SITE:
+        # The callback is signed with the token this request came with (the registry keeps only its hash):
+        # sealed like the AI key, and forgotten with the request when the run finishes.
+        token = request.headers["Authorization"].partition(" ")[2].strip()
+        stored[CALLBACK_SECRET_FIELD] = seal_text(token, svc.settings.worker_secret)
+    svc.store.create_run(run_id, body["feed"]["id"], stored, rewrite, site.id)
     try:
-        svc.jobs.enqueue(run_id)
+        svc.jobs.enqueue(run_id, run_tag(svc.fleet, site))
     except Exception:
         # The run is stored, and the store is what counts: the consumer's reaper enqueues a queued run
         # that has no task. Answering 500 here would only make the plugin send the run twice.
@@ -235,15 +289,25 @@ def create_run():
 @blueprint.post("/v1/discover")
 def discover_feeds():
     body = json_body("DiscoverRequest")
-    return jsonify(discover.discover(body["url"], services().pipeline.fetcher))
+    from . import discover  # lxml and feedparser load with the first discovery, not in an idle API
+
+    return jsonify(discover.discover(body["url"], services().stages().fetcher))
 
 
 @blueprint.post("/v1/preview")
 def preview_feed():
     body = json_body("PreviewRequest")
+    from . import preview  # the stages load with the first preview, not in an idle API
+
     svc = services()
+    site = current_site()
+    # The preview's model calls take the site's turn among every site's items, and count against the
+    # endpoint's shared limit and the site's own, like a run's.
+    share = item_shares(svc.fleet, site, 1)[0] if body.get("rewrite") else Share(site.id)
+    pipeline = svc.stages()
     try:
-        answer = preview.preview(body, fetcher=svc.pipeline.fetcher, pipeline=svc.pipeline, settings=svc.settings)
+        answer = preview.preview(body, fetcher=pipeline.fetcher, pipeline=pipeline, settings=svc.settings,
+                                 share=share)
     except EndpointKeyRequired as exc:
         raise ApiError(400, "invalid_request", exc.message, "ai.api_key") from None
     return jsonify(answer)
@@ -251,7 +315,7 @@ def preview_feed():
 
 @blueprint.get("/v1/runs/<run_id>")
 def get_run(run_id: str):
-    document = services().store.run_json(run_id) if _is_run_id(run_id) else None
+    document = services().store.run_json(run_id) if own_run(run_id) else None
     if document is None:
         raise ApiError(404, "run_not_found", f"runs: no run {run_id[:64]} (finished runs are deleted once "
                                              "acknowledged, and after 7 days otherwise)")
@@ -261,7 +325,7 @@ def get_run(run_id: str):
 @blueprint.post("/v1/runs/<run_id>/ack")
 def ack_run(run_id: str):
     body = json_body("AckRequest")
-    result = services().store.ack(run_id, body["keys"]) if _is_run_id(run_id) else None
+    result = services().store.ack(run_id, body["keys"]) if own_run(run_id) else None
     if result is None:
         raise ApiError(404, "run_not_found", f"runs: no run {run_id[:64]}")
     return jsonify(result)
@@ -281,6 +345,15 @@ def get_image(sha256: str):
 
 def _is_hex(value: str, length: int) -> bool:
     return len(value) == length and all(c in "0123456789abcdef" for c in value)
+
+
+@blueprint.delete("/v1/runs/<run_id>")
+def cancel_run(run_id: str):
+    """The site no longer wants the run: the worker stops it and forgets it, drafts included."""
+    if not (own_run(run_id) and services().store.delete_run(run_id)):
+        raise ApiError(404, "run_not_found", f"runs: no run {run_id[:64]}")
+    log.info("run cancelled run_id=%s site=%s", run_id, current_site().id)
+    return jsonify({"run_id": run_id, "remaining": 0, "deleted": True})
 
 
 def _is_run_id(value: str) -> bool:

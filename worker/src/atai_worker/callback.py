@@ -62,10 +62,10 @@ class Callbacks:
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="atai-callback")
         self._client = httpx.Client(timeout=CALLBACK_TIMEOUT)
 
-    def send(self, url: str, run_id: str, state: str, attempt: int = 1) -> None:
-        """Send the callback soon, on a callback thread."""
+    def send(self, url: str, run_id: str, state: str, attempt: int = 1, secret: str | None = None) -> None:
+        """Send the callback soon, on a callback thread, signed with `secret` (a site's own; the worker's by default)."""
         try:
-            self._pool.submit(self._send, url, run_id, state, attempt)
+            self._pool.submit(self._send, url, run_id, state, attempt, secret or self.secret)
         except RuntimeError:
             pass  # shutting down: the site's next tick collects the run
 
@@ -74,8 +74,8 @@ class Callbacks:
         self._pool.shutdown(wait=True)
         self._client.close()
 
-    def _send(self, url: str, run_id: str, state: str, attempt: int) -> None:
-        status, result = send_callback(self._client, url, self.secret, run_id, state)
+    def _send(self, url: str, run_id: str, state: str, attempt: int, secret: str) -> None:
+        status, result = send_callback(self._client, url, secret, run_id, state)
         ok = status is not None and 200 <= status < 300
         collected = ok and result.get("collected") is True
         # A site that no longer tracks the run will not collect it whatever we send.
@@ -85,4 +85,4 @@ class Callbacks:
                 "callback outcome run_id=%s state=%s attempt=%d status=%s collected=%s owed=%s known=%s again_in=%s",
                 run_id, state, attempt, status, collected, result.get("owed"), result.get("known"), again)
         if again is not None:
-            self.timers.call_later(again, self.send, url, run_id, state, attempt + 1)
+            self.timers.call_later(again, self.send, url, run_id, state, attempt + 1, secret)

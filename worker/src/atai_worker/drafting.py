@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import condense, guards, judge, prompts, relevance, tokens
+from .endpoints import Endpoint
 from .errors import GuardError, RelevanceSkip, RewriteError, WorkerError
 from .models import Draft, Entry, Finding
-from .rewrite import Endpoint, Rewriter, usage_of
+from .rewrite import Rewriter, usage_of
 from .sanitize import plain_text, sanitize_html
 
 # Failures of the draft itself, which the feed's policy handles; the others are the endpoint's and are retried.

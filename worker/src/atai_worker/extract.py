@@ -19,14 +19,12 @@ from .article_tidy import article_html, parse_article, tidy_article
 from .decode import EntityDeclarations, clean_text, markup_head, refuse_entity_declarations
 from .errors import ExtractError
 from .hidden import drop_hidden
-from .models import Entry
-from .sanitize import plain_text, text_start
+from .sanitize import plain_text
+from .teasers import FULL_TEXT_THRESHOLD
 from .urls import is_web_url
 
 log = logging.getLogger(__name__)
 
-# Below this much text between content and summary, an entry is a teaser, not an article.
-FULL_TEXT_THRESHOLD = 500
 # Less text than this from a page is a login form, a menu or an error page, not an article.
 MIN_ARTICLE_CHARS = 200
 # Less than this from the precise pass may be a notice or a caption instead of the article: it is
@@ -36,19 +34,6 @@ TRUSTED_CHARS = FULL_TEXT_THRESHOLD
 DECLARED_AGREEMENT = 0.2
 # An extraction that holds this much of the declared body, and is longer, has the article and more of it.
 DECLARED_HELD = 0.8
-
-
-def needs_full_text(entry: Entry) -> bool:
-    """True when the entry has a link but hardly any text of its own."""
-    if not is_web_url(entry.link):
-        return False
-    content_text = text_start(entry.content_html, FULL_TEXT_THRESHOLD)
-    if len(content_text) >= FULL_TEXT_THRESHOLD:
-        return False
-    summary_text = text_start(entry.summary, FULL_TEXT_THRESHOLD)
-    # Feeds often repeat the summary as the content; the same text counts once.
-    length = len(content_text) if content_text == summary_text else len(content_text) + len(summary_text)
-    return length < FULL_TEXT_THRESHOLD
 
 
 def extract_article(html: bytes | str, url: str, feed_text: str = "") -> str | None:

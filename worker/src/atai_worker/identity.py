@@ -21,14 +21,18 @@ import unicodedata
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import courlan
 import numpy
-from datasketch import MinHash
 from lxml import html as lxml_html
 
 from .urls import web_url
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 NUM_PERM = 128
 # 42 bands of 3 rows (126 of the 128 values): a pair of similarity 0.45 shares a band with probability 0.98,
@@ -53,10 +57,8 @@ _AMP_CACHE = re.compile(r"^(?:[a-z0-9-]+)\.cdn\.ampproject\.org$")
 _AMP_PATH_SUFFIX = re.compile(r"(?:/amp|\.amp)$|\.amp(?=\.html?$)", re.IGNORECASE)
 _LOCAL_NAMES = re.compile(r"(?:^|\.)(?:localhost|local|internal|localdomain|home\.arpa)$")
 
-# Fixed seed and scheme: signatures stored in WordPress months ago must stay comparable. The permutations
-# are drawn once: drawing them for each signature cost half a millisecond.
+# Fixed seed and scheme: signatures stored in WordPress months ago must stay comparable.
 _SCHEME = "affine32"
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, scheme=_SCHEME).permutations
 # Odd 64-bit constants: a shingle's hash depends on the order of its words.
 _SHINGLE_MULTIPLIERS = tuple(numpy.uint64(m) for m in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F,
                                                         0x165667B19E3779F9, 0xD6E8FEB86659FD93)[:SHINGLE_WORDS])
@@ -226,9 +228,22 @@ def minhash_of(words: list[str]) -> MinHash | None:
     """MinHash of the text's word shingles, or None for a text too short to compare."""
     if len(words) < MIN_WORDS:
         return None
-    signature = MinHash(num_perm=NUM_PERM, scheme=_SCHEME, hashfunc=int, permutations=_PERMUTATIONS)
+    from datasketch import MinHash
+
+    signature = MinHash(num_perm=NUM_PERM, scheme=_SCHEME, hashfunc=int, permutations=_permutations())
     signature.update_batch(shingle_hashes(words).tolist())
     return signature
+
+
+@cache
+def _permutations():
+    """The signatures' permutations, drawn once: drawing them for each signature cost half a millisecond.
+
+    datasketch (with scipy, about 65 MB) is imported at the first signature, not when the worker starts.
+    """
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=1, scheme=_SCHEME).permutations
 
 
 def shingle_hashes(words: list[str]) -> numpy.ndarray:

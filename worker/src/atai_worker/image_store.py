@@ -9,15 +9,13 @@ the API and the consumer) or Redis.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from .settings import Settings
-from .store.sqlite import thread_connection
+from .sqlite_file import SqliteFile
 
 IMAGE_TTL = 7 * 24 * 3600
 # How long a URL is taken to name the same image before it is downloaded again.
@@ -54,33 +52,20 @@ class ImageStore(Protocol):
         """Release this process's (or thread's) connection."""
 
 
-class SqliteImageStore:
+class SqliteImageStore(SqliteFile):
     """Images in their own SQLite file (WAL) beside the run store's: writes of megabytes of image
     bytes do not hold up the run store's writers."""
 
-    _schema = (
+    schema = (
         "create table if not exists images (sha256 text primary key, mime_type text not null, width integer"
         " not null, height integer not null, body blob not null, stored_at real not null)",
         "create index if not exists images_stored_at on images (stored_at)",
         "create table if not exists image_urls (url text primary key, sha256 text not null, seen_at real not null)",
     )
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        db = self._connection()
-        for statement in self._schema:
-            db.execute(statement)
-
-    def _connection(self) -> sqlite3.Connection:
-        return thread_connection(self._local, "conn", self.path)
-
     def put(self, url: str, image: StoredImage) -> None:
         now = time.time()
-        db = self._connection()
-        db.execute("begin immediate")
-        try:
+        with self._write() as db:
             db.execute("insert into images (sha256, mime_type, width, height, body, stored_at) values (?, ?, ?, ?, ?, ?)"
                        " on conflict (sha256) do update set stored_at = excluded.stored_at",
                        (image.sha256, image.mime_type, image.width, image.height, image.body, now))
@@ -89,10 +74,6 @@ class SqliteImageStore:
             # Expired images go as new ones come: no separate sweeper to run.
             db.execute("delete from images where stored_at < ?", (now - IMAGE_TTL,))
             db.execute("delete from image_urls where seen_at < ?", (now - URL_TTL,))
-            db.execute("commit")
-        except BaseException:
-            db.execute("rollback")
-            raise
 
     def get(self, sha256: str) -> StoredImage | None:
         row = self._connection().execute(
@@ -113,12 +94,6 @@ class SqliteImageStore:
             # Named again: it must outlive the drafts that name it now.
             db.execute("update images set stored_at = ? where sha256 = ?", (now, row[0]))
         return StoredImage(row[0], row[1], row[2], row[3], row[4])
-
-    def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
 
 
 class RedisImageStore:

@@ -15,13 +15,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from huey import RedisHuey, SqliteHuey
+from huey import PriorityRedisHuey, SqliteHuey
 from huey.registry import Message
 from huey.serializer import Serializer
 
+from .fleet import open_fleet
 from .owners import is_dead_here
 from .settings import Settings
 from .store import RunStore
+from .tenants import SiteRegistry, callback_for
 
 if TYPE_CHECKING:
     from .callback import Callbacks
@@ -64,8 +66,11 @@ class Jobs:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        # Tasks leave the queue by priority (the run's fair-share tag, scheduler.py), not in arrival order.
         if settings.redis_url:
-            self.huey = RedisHuey(QUEUE_NAME, url=settings.redis_url, results=False, serializer=JsonSerializer())
+            self.huey = PriorityRedisHuey(QUEUE_NAME, url=settings.redis_url, results=False,
+                                          serializer=JsonSerializer())
+            _drop_list_queue(self.huey)
             self.backend = "redis"
         else:
             Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
@@ -74,18 +79,18 @@ class Jobs:
             self.backend = "sqlite"
         self.runner: "Runner | None" = None
 
-        @self.huey.task(name="process_run")
-        def process_run(run_id: str) -> None:
+        @self.huey.task(name="process_run", context=True)
+        def process_run(run_id: str, task=None) -> None:
             """Work on one run (consumer side)."""
             if self.runner is None:
                 raise RuntimeError("jobs: the consumer has no runner")
-            self.runner.process_run(run_id)
+            self.runner.process_run(run_id, run_tag=-task.priority if task.priority else None)
 
         self._process_run = process_run
 
-    def enqueue(self, run_id: str) -> None:
-        """Queue one run for the consumer."""
-        self._process_run(run_id)
+    def enqueue(self, run_id: str, tag: float | None = None) -> None:
+        """Queue one run for the consumer, in the order of its fair-share tag (None: before every tagged run)."""
+        self._process_run(run_id, priority=None if tag is None else -tag)
 
     def pending_count(self) -> int:
         """How many tasks wait in the queue."""
@@ -104,6 +109,20 @@ class Jobs:
         return run_ids
 
 
+def _drop_list_queue(huey) -> None:
+    """A queue left by a version that queued in arrival order is a list where a sorted set goes now: drop it.
+
+    Its runs are still queued in the run store, and the reaper enqueues them again (their tasks are missing).
+    """
+    storage = huey.storage
+    try:
+        if storage.conn.type(storage.queue_key) in (b"list", "list"):
+            storage.conn.delete(storage.queue_key)
+            log.warning("queue in the old format dropped; the reaper enqueues its runs again")
+    except Exception:
+        log.exception("queue format not checked")
+
+
 class Reaper:
     """Re-enqueues stalled runs and purges old ones, at start and every REAP_EVERY seconds, from one thread.
 
@@ -112,9 +131,11 @@ class Reaper:
     """
 
     def __init__(self, jobs: Jobs, store: RunStore, interval: float = REAP_EVERY, grace: float | None = None,
-                 callbacks: "Callbacks | None" = None):
+                 callbacks: "Callbacks | None" = None, sites: SiteRegistry | None = None):
         self.jobs = jobs
         self.store = store
+        # Whose run it is says where its callback may go and what signs it (tenants.callback_for).
+        self.sites = sites or SiteRegistry(open_fleet(jobs.settings), jobs.settings.worker_secret)
         self.interval = interval
         self.grace = jobs.settings.lease_seconds if grace is None else grace
         self.callbacks = callbacks
@@ -168,4 +189,7 @@ class Reaper:
         self.jobs.enqueue(run_id)
         record = self.store.get_run(run_id) if self.callbacks is not None else None
         if record is not None and record.planned and (record.request or {}).get("callback_url"):
-            self.callbacks.send(record.request["callback_url"], run_id, "running")
+            # Signed with the site's own secret, and only where its pattern allows.
+            target = callback_for(record, self.sites.get(record.site_id), self.jobs.settings.worker_secret)
+            if target is not None:
+                self.callbacks.send(target[0], run_id, "running", secret=target[1])

@@ -10,15 +10,17 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from . import extract, guards, identity
+from . import guards
 from .drafting import Drafting
+from .endpoints import Endpoint
 from .errors import ExtractError, FetchError, GuardError, WorkerError
 from .fetch import Fetcher
 from .image_check import Limits
 from .images import ImageFetcher, with_images
 from .models import Draft, Entry, Finding, source_hash
-from .rewrite import Endpoint, Rewriter
+from .rewrite import Rewriter
 from .sanitize import plain_text, sanitize_html, text_start
+from .teasers import needs_full_text
 from .urls import is_web_url, web_url
 
 log = logging.getLogger(__name__)
@@ -60,15 +62,14 @@ class Pipeline:
             page: tuple[str, str] | None = None
             always = options.get("full_text") == "always"
             article_url = (entry.link, "link")
-            if not only_noted and entry.link and (extract.needs_full_text(entry)
-                                                  or (always and is_web_url(entry.link))):
+            if not only_noted and entry.link and (needs_full_text(entry) or (always and is_web_url(entry.link))):
                 entry, finding, article_url, page = self._full_text(entry)
                 findings += [finding] if finding else []
             stage = "sanitize"
             on_stage(stage)
             source_html = sanitize_html(entry.content_html or entry.summary, base_url=entry.base_url or entry.link)
             # The source text, not the rewrite: two feeds' copies of one story are rewritten differently.
-            story = identity.identity_of(plain_text(source_html), *article_url).to_dict()
+            story = _identity().identity_of(plain_text(source_html), *article_url).to_dict()
             if endpoint is None or only_noted:
                 stage = "guards"
                 on_stage(stage)
@@ -100,6 +101,8 @@ class Pipeline:
         """The entry with the article extracted from its page, or unchanged with a finding saying why not;
         the article's URL as the page gives it (after redirects, rel=canonical, og:url) with its source; and
         the page (html, url) for its sharing image."""
+        from . import extract  # the extractors load with the first teaser, not with the consumer (teasers.py)
+
         try:
             page = self.fetcher.fetch_page(entry.link)
         except FetchError as exc:
@@ -147,14 +150,15 @@ class Pipeline:
 def page_url(page, link: str, allowed: Callable[[str], bool]) -> tuple[str, str]:
     """The article's URL from a fetched page and where it came from: rel=canonical, og:url, else the final URL."""
     try:
-        named, source = identity.page_canonical(page.body, page.url, allowed)
+        named, source = _identity().page_canonical(page.body, page.url, allowed)
     except Exception:
         # A page that breaks the HTML parser still has its final URL.
         log.exception("page canonical failed url=%s stage=extract", page.url)
         named, source = None, None
     if named:
         return named, source
-    return page.url, "redirect" if identity.canonical_url(page.url) != identity.canonical_url(link) else "link"
+    canonical_url = _identity().canonical_url
+    return page.url, "redirect" if canonical_url(page.url) != canonical_url(link) else "link"
 
 
 def excerpt_of(html: str, words: int = EXCERPT_WORDS) -> str:
@@ -224,3 +228,11 @@ def original_draft(entry: Entry, source_html: str, findings: list[Finding]) -> D
         title = excerpt_of(source_html, 12)
         findings = findings + [Finding("title_from_text", "guards: the entry has no title; its first words are used")]
     return base_draft(entry, findings).replace(title=title, content=source_html, excerpt=excerpt_of(source_html))
+
+
+def _identity():
+    """The identity module (numpy and courlan, about 15 MB), imported at the first draft: an idle worker
+    does not hold it."""
+    from . import identity
+
+    return identity

@@ -15,7 +15,8 @@ from .discover import source_error
 from .errors import FetchError, FilterError, ParseError, WorkerError
 from .fetch import Fetcher
 from .pipeline import ITEM_STAGES, Pipeline, item_error
-from .rewrite import resolve_endpoint
+from .endpoints import resolve_endpoint
+from .scheduler import Share, acting_as
 from .settings import Settings
 
 DEFAULT_ENTRIES = 3
@@ -24,8 +25,8 @@ PARALLEL_ENTRIES = 4
 ORIGINAL = {"mode": "original", "model": None, "reason": "A preview without the rewrite shows the cleaned original."}
 
 
-def preview(request: dict, *, fetcher: Fetcher, pipeline: Pipeline, settings: Settings) -> dict:
-    """The contract's Preview for a PreviewRequest."""
+def preview(request: dict, *, fetcher: Fetcher, pipeline: Pipeline, settings: Settings, share: Share) -> dict:
+    """The contract's Preview for a PreviewRequest; its model calls wait for their slots as `share`."""
     url = request["feed"]["url"]
     if request.get("rewrite"):
         endpoint, rewrite = resolve_endpoint(request["ai"], settings)
@@ -49,15 +50,16 @@ def preview(request: dict, *, fetcher: Fetcher, pipeline: Pipeline, settings: Se
     options = request.get("options")
     with ThreadPoolExecutor(max_workers=min(PARALLEL_ENTRIES, len(chosen) or 1),
                             thread_name_prefix="atai-preview") as pool:
-        outcomes = list(pool.map(lambda entry: _draft_or_error(pipeline, entry, endpoint, options), chosen))
+        outcomes = list(pool.map(lambda entry: _draft_or_error(pipeline, entry, endpoint, options, share), chosen))
     for outcome in outcomes:
         result["errors" if "stage" in outcome else "drafts"].append(outcome)
     return result
 
 
-def _draft_or_error(pipeline: Pipeline, entry, endpoint, options) -> dict:
+def _draft_or_error(pipeline: Pipeline, entry, endpoint, options, share: Share) -> dict:
     try:
-        return pipeline.draft_for(entry, endpoint, options).to_dict()
+        with acting_as(share):
+            return pipeline.draft_for(entry, endpoint, options).to_dict()
     except WorkerError as exc:
         stage = exc.stage if exc.stage in ITEM_STAGES else "extract"
         return item_error(entry, stage, exc.code, exc.message, exc.retryable)

@@ -1,6 +1,6 @@
 """The settings page's questions to the AI endpoint: which models it offers, and whether a real call works.
 
-Both resolve the endpoint as a run does (rewrite.resolve_endpoint: the site's fields over the worker's
+Both resolve the endpoint as a run does (endpoints.resolve_endpoint: the site's fields over the worker's
 environment) and answer in words; the endpoint's own text never reaches the answer (it can echo a key).
 They must answer within the plugin's request time-out, so each call is bounded by PROBE_TIMEOUT.
 """
@@ -8,11 +8,14 @@ They must answer within the plugin's request time-out, so each call is bounded b
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 import openai
 
-from .errors import WorkerError
-from .rewrite import Endpoint, Rewriter, resolve_endpoint
+from .errors import RewriteError, WorkerError
+from .endpoints import Endpoint, resolve_endpoint
+from .rewrite import Rewriter
 from .settings import Settings
 
 PROBE_TIMEOUT = 8.0
@@ -50,17 +53,25 @@ def models(ai: dict, settings: Settings) -> dict:
             "message": f"models: the AI endpoint at {endpoint.name} offers {len(names)} model(s)"}
 
 
-def test(ai: dict, settings: Settings) -> dict:
-    """The contract's AiTestResult: one small chat call with the configured key and model."""
+def test(ai: dict, settings: Settings,
+         slot: Callable[[Endpoint], AbstractContextManager] = lambda endpoint: nullcontext()) -> dict:
+    """The contract's AiTestResult: one small chat call with the configured key and model, made while
+    holding `slot(endpoint)` (a model slot of the fleet's, given up after PROBE_TIMEOUT)."""
     endpoint, reason = _endpoint(ai, settings)
     if endpoint is None:
         return {"ok": False, "message": reason, "code": "not_configured", "model": None, "endpoint": None,
                 "seconds": 0}
     started = time.monotonic()
     try:
-        with _client(endpoint) as client:
+        with slot(endpoint), _client(endpoint) as client:
             response = client.chat.completions.create(
                 model=endpoint.model, max_tokens=5, messages=[{"role": "user", "content": TEST_PROMPT}])
+    except RewriteError:
+        return {"ok": False, "code": "model_busy", "model": endpoint.model, "endpoint": endpoint.name,
+                "seconds": round(time.monotonic() - started, 3),
+                "message": f"test: not called: no model slot came free within {PROBE_TIMEOUT:g} s (the runs in "
+                           f"progress use every call the endpoint {endpoint.name} or this site may have in flight); "
+                           "try again in a moment"}
     except openai.OpenAIError as exc:
         failure = Rewriter(timeout=PROBE_TIMEOUT)._error(endpoint, exc)
         return {"ok": False, "message": failure.message.replace("rewrite:", "test:", 1), "code": failure.code,

@@ -28,23 +28,20 @@ import json
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urlsplit
-
-import openai
 
 from . import prompts, tokens
 from .decode import clean_text
+from .endpoints import Endpoint
 from .errors import RewriteError
 from .models import Entry
 from .output import OutputError, article_fields
 from .prompts import MAX_TAGS, OUTPUT_SCHEMA, Prompt
 from .sanitize import plain_text
-from .settings import DEFAULT_AI_MAX_INPUT_TOKENS, DEFAULT_AI_MAX_OUTPUT_TOKENS, OPENAI_DEFAULT_BASE_URL, Settings
 
-# Local endpoints (Ollama, vLLM, LM Studio) need no key, but the SDK insists on one.
-KEYLESS_PLACEHOLDER = "no-key-needed"
+# The openai SDK (40 MB and most of a second to import) is imported where a call is made: the API, and a
+# consumer whose sites have AI off, never load it.
 # How an endpoint is asked for JSON, best first; an endpoint that refuses one is asked the next way from then on.
 JSON_MODES = ("json_schema", "json_object", "text")
 
@@ -62,32 +59,6 @@ class Answers(Protocol):
     def put_answer(self, key: str, answer: dict) -> None: ...
 
     def forget_answer(self, key: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """An OpenAI-compatible endpoint and the model to call on it."""
-
-    base_url: str
-    api_key: str = field(repr=False)
-    model: str
-    max_in_flight: int
-    max_input_tokens: int = DEFAULT_AI_MAX_INPUT_TOKENS
-    max_output_tokens: int = DEFAULT_AI_MAX_OUTPUT_TOKENS
-    check_model: str | None = None  # the relevance pass and the second opinion; None: `model`
-
-    @property
-    def name(self) -> str:
-        """The endpoint as a person names it: host and port, never the key or the path."""
-        parts = urlsplit(self.base_url)
-        return parts.netloc.rpartition("@")[2] or self.base_url
-
-
-class EndpointKeyRequired(RewriteError):
-    """A run names an endpoint the worker's own API key may not go to, and brings no key of its own."""
-
-    code = "api_key_required"
-    retryable = False
 
 
 @dataclass(frozen=True)
@@ -112,55 +83,6 @@ class Rewritten:
     usage: dict | None
     calls: tuple[dict, ...] = ()  # every call made for it, the thrown-away answers too
     finish_reason: str | None = None
-
-
-def resolve_endpoint(ai: dict, settings: Settings) -> tuple[Endpoint | None, dict]:
-    """The endpoint a run request's ai settings name (each field overrides the environment) and Run.rewrite.
-
-    The environment's API key goes only to the environment's endpoint (or one the operator lists in
-    ATAI_AI_ALLOWED_BASE_URLS): a run that names another endpoint without a key of its own raises
-    EndpointKeyRequired, instead of handing the operator's key to an address a site chose.
-    """
-    if not ai.get("enabled"):
-        return None, {"mode": "original", "model": None,
-                      "reason": "AI rewriting is turned off for this feed, so drafts are the cleaned original."}
-    base_url = ai.get("base_url") or settings.openai_base_url
-    api_key = ai.get("api_key")
-    if not api_key and settings.openai_api_key:
-        own = [settings.openai_base_url or OPENAI_DEFAULT_BASE_URL, *settings.ai_allowed_base_urls]
-        if base_url and _endpoint_id(base_url) not in {_endpoint_id(url) for url in own}:
-            raise EndpointKeyRequired(
-                "request: ai.api_key is required when ai.base_url names an endpoint other than the worker's own: "
-                "the worker's API key is only sent to OPENAI_BASE_URL and the endpoints in "
-                "ATAI_AI_ALLOWED_BASE_URLS (for an endpoint that needs no key, send any text as the key)")
-        api_key = settings.openai_api_key
-    if not (api_key or base_url):
-        return None, {"mode": "original", "model": None,
-                      "reason": "AI rewriting is on but no AI endpoint is configured (no API key or base URL in "
-                                "the plugin's settings or the worker's environment), so drafts are the cleaned "
-                                "original."}
-    endpoint = Endpoint(
-        base_url=(base_url or OPENAI_DEFAULT_BASE_URL).rstrip("/"),
-        api_key=api_key or KEYLESS_PLACEHOLDER,
-        model=ai.get("model") or settings.model,
-        max_in_flight=ai.get("max_in_flight") or settings.ai_max_in_flight,
-        max_input_tokens=settings.ai_max_input_tokens,
-        max_output_tokens=settings.ai_max_output_tokens,
-        check_model=ai.get("check_model") or None,
-    )
-    return endpoint, {"mode": "ai", "model": endpoint.model, "reason": None}
-
-
-def _endpoint_id(url: str) -> tuple:
-    """What makes two base URLs the same endpoint: scheme, host, port and path, as a client would use them."""
-    parts = urlsplit(url.strip())
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").rstrip("."), port or {"http": 80, "https": 443}.get(scheme), \
-        parts.path.rstrip("/")
 
 
 class InFlightGate:
@@ -214,17 +136,21 @@ class InFlightGate:
 class Rewriter:
     """Rewrites entries; built once per process so clients, in-flight gates and the answers are shared."""
 
-    def __init__(self, timeout: float, answers: Answers | None = None):
+    def __init__(self, timeout: float, answers: Answers | None = None, limits=None):
         self.timeout = timeout
         # Where answers are kept (the run store), so that the same input is never paid for twice.
         self.answers = answers
+        # The fleet's shared slots (limits.SharedLimits) when given; otherwise this process counts on its own.
+        self._limits = limits
         self._lock = threading.Lock()
-        self._clients: dict[tuple[str, str], openai.OpenAI] = {}
+        self._clients: dict[tuple[str, str], "openai.OpenAI"] = {}
         self._gates: dict[str, InFlightGate] = {}
         # The JSON mode each (endpoint, model) accepted last: one that refused json_schema is asked for json_object.
         self._json_modes: dict[tuple[str, str], str] = {}
 
-    def _client(self, endpoint: Endpoint) -> openai.OpenAI:
+    def _client(self, endpoint: Endpoint) -> "openai.OpenAI":
+        import openai
+
         with self._lock:
             client = self._clients.get((endpoint.base_url, endpoint.api_key))
             if client is None:
@@ -233,8 +159,10 @@ class Rewriter:
                 self._clients[(endpoint.base_url, endpoint.api_key)] = client
             return client
 
-    def gate(self, endpoint: Endpoint) -> InFlightGate:
-        """The endpoint's process-wide gate, set to the endpoint's current limit."""
+    def gate(self, endpoint: Endpoint):
+        """The endpoint's gate (shared by the fleet, or process-wide), set to the endpoint's current limit."""
+        if self._limits is not None:
+            return self._limits.gate(endpoint)
         with self._lock:
             gate = self._gates.get(endpoint.base_url)
             if gate is None:
@@ -295,6 +223,8 @@ class Rewriter:
             max_tokens: int | None = None, model: str | None = None, ahead: bool = False) -> Answer:
         """One call for a JSON answer in the best JSON mode the endpoint accepts; RewriteError when it fails.
         An `ahead` call waits for a model slot before the others (its item was tried already)."""
+        import openai
+
         model = model or endpoint.model
         remembered = (endpoint.base_url, model)
         with self.gate(endpoint).slot(ahead):
@@ -325,6 +255,8 @@ class Rewriter:
 
     def _call(self, endpoint: Endpoint, model: str, system: str, user: str, response_format: dict | None,
               max_tokens: int | None):
+        import openai
+
         arguments = {"model": model, "messages": [{"role": "system", "content": system},
                                                   {"role": "user", "content": user}]}
         if response_format is not None:
@@ -338,7 +270,9 @@ class Rewriter:
         except openai.OpenAIError as exc:
             raise self._error(endpoint, exc, model) from None
 
-    def _error(self, endpoint: Endpoint, exc: openai.OpenAIError, model: str | None = None) -> RewriteError:
+    def _error(self, endpoint: Endpoint, exc: "openai.OpenAIError", model: str | None = None) -> RewriteError:
+        import openai
+
         # Messages are ours, never the endpoint's text: that can echo part of the key.
         if isinstance(exc, openai.APITimeoutError):
             return RewriteError(f"rewrite: the model did not answer within {self.timeout:g} s", code="model_timeout",
@@ -365,7 +299,7 @@ class Rewriter:
         return RewriteError(f"rewrite: the AI call failed ({type(exc).__name__})", code="model_http_error")
 
 
-def refuses_response_format(exc: openai.BadRequestError) -> bool:
+def refuses_response_format(exc: "openai.BadRequestError") -> bool:
     """Whether a 400 is the endpoint refusing the response_format asked for (not a problem with the prompt)."""
     return "response_format" in str(exc.message) + json.dumps(exc.body, default=str)
 

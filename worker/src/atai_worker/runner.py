@@ -21,23 +21,27 @@ import math
 import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from . import filters, parse
 from .callback import Callbacks
+from .endpoints import Endpoint, EndpointKeyRequired, resolve_endpoint
 from .errors import FetchError, FilterError, ParseError, WorkerError
 from .fetch import Fetcher
+from .fleet import FleetState, open_fleet
 from .image_store import open_image_store
 from .images import ImageFetcher
+from .limits import SharedLimits
 from .models import Entry, source_hash
 from .owners import consumer_id
 from .pipeline import ITEM_STAGES, Pipeline, item_error, run_options
-from .rewrite import Endpoint, EndpointKeyRequired, Rewriter, resolve_endpoint
+from .rewrite import Rewriter
+from .scheduler import RUNS_CLOCK, Backlog, FairPool, Share, item_shares
 from .sealed import UnreadableKey, unsealed_ai
 from .settings import Settings
 from .store import ItemRecord, RunRecord, RunStore
 from .store.records import iso_time
+from .tenants import Site, SiteRegistry, callback_for
 from .timers import Timers
 from .watchdog import Watch, Watchdog
 
@@ -129,6 +133,7 @@ class RunInProgress:
     """A planned run whose items are in the item pool."""
 
     record: RunRecord
+    site: Site
     endpoint: Endpoint | None
     remaining: int
     changed: frozenset[str] = frozenset()  # keys of known entries whose source changed
@@ -158,6 +163,7 @@ class ItemTry:
     item: ItemRecord
     attempt: int = 1
     failing_since: float | None = None
+    share: Share = Share()  # its place in the fair order, kept for its retries
 
 
 class Runner:
@@ -165,31 +171,33 @@ class Runner:
 
     def __init__(self, settings: Settings, store: RunStore, *, fetcher: Fetcher | None = None,
                  rewriter: Rewriter | None = None, images: ImageFetcher | None = None, owner: str | None = None,
-                 timers: Timers | None = None, callbacks: Callbacks | None = None):
+                 timers: Timers | None = None, callbacks: Callbacks | None = None, fleet: FleetState | None = None):
         self.settings = settings
         self.store = store
         self.owner = owner or consumer_id()
+        self.fleet = fleet or open_fleet(settings)
+        self.sites = SiteRegistry(self.fleet, settings.worker_secret)
+        self.limits = SharedLimits(self.fleet, self.owner)
         self.fetcher = fetcher or Fetcher(allowed_hosts=settings.allowed_hosts, timeout=settings.fetch_timeout,
                                           max_bytes=settings.fetch_max_bytes)
         self.images = images or ImageFetcher(open_image_store(settings), allowed_hosts=settings.allowed_hosts,
                                              timeout=settings.image_timeout)
-        self.pipeline = Pipeline(self.fetcher, rewriter or Rewriter(timeout=settings.ai_timeout, answers=store),
-                                 self.images)
-        # Enough threads that model calls wait on the endpoint gates, never on the pool.
+        self.pipeline = Pipeline(self.fetcher, rewriter or Rewriter(timeout=settings.ai_timeout, answers=store,
+                                                                    limits=self.limits), self.images)
+        # Enough threads that model calls wait on the endpoint gates, never on the pool. The pools start items
+        # in fair order (scheduler.py): sites take turns, whatever order their runs came in.
         self.item_threads = max(64, settings.ai_max_in_flight + 16)
-        self._pool = ThreadPoolExecutor(max_workers=self.item_threads, thread_name_prefix="atai-item")
-        # Items without a model are CPU work (a page fetch at most): a few threads take them in order, so
-        # the first run is done and posted while later ones wait, instead of every run finishing last.
-        self._plain_pool = ThreadPoolExecutor(max_workers=settings.consumer_workers, thread_name_prefix="atai-plain")
+        self._pool = FairPool(self.item_threads, "atai-item")
+        # Items without a model are CPU work (a page fetch at most): a few threads take them in turn, so runs
+        # are done and posted one after the other, instead of every run finishing last.
+        self._plain_pool = FairPool(settings.consumer_workers, "atai-plain")
         # Items tried again: threads of their own, so that they do not queue behind every item planned since.
-        self._retry_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="atai-retry")
+        self._retry_pool = FairPool(16, "atai-retry")
         self.timers = timers or Timers()
         self.callbacks = callbacks or Callbacks(settings.worker_secret, self.timers)
         # Backpressure: do not plan more runs while this many items are waiting here, so that other
         # consumers (other machines on Redis) get their share of the queue.
-        self.backlog_limit = 2 * self.item_threads
-        self._backlog = 0
-        self._backlog_changed = threading.Condition()
+        self.backlog = Backlog(2 * self.item_threads)
         self.leases = LeaseKeeper(store, self.owner, settings.lease_seconds)
         # Every stage but the model call (bounded by ATAI_AI_TIMEOUT, after its turn at the gate) has a budget.
         self.watchdog = Watchdog({stage: settings.stage_budget for stage in ("parse", *ITEM_STAGES)} | {"rewrite": None})
@@ -198,13 +206,14 @@ class Runner:
         """Stop taking items; the ones already running finish and store their results."""
         self.timers.stop()  # items waiting for a retry stay pending; the resumed run tries them
         for pool in (self._pool, self._plain_pool, self._retry_pool):
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown()
+        self.limits.close()
         self.callbacks.close()
         self.images.close()
         self.leases.stop()
         self.watchdog.stop()
 
-    def process_run(self, run_id: str) -> None:
+    def process_run(self, run_id: str, run_tag: float | None = None) -> None:
         """The Huey task's body: claim the run, plan it if needed, queue its unfinished items."""
         if not self.leases.try_hold(run_id):
             log.info("run already in progress here run_id=%s", run_id)
@@ -215,38 +224,45 @@ class Runner:
             log.info("run not claimable (finished or held elsewhere) run_id=%s", run_id)
             return
         self.leases.claimed(run_id)
+        site = None
         try:
+            if run_tag is not None:
+                self.fleet.advance(RUNS_CLOCK, run_tag)
+            site = self.sites.get(record.site_id)
+            if site is None:
+                self._close_run(record, "failed", error={
+                    "code": "site_removed", "message": f"worker: the site {record.site_id} was removed"})
+                return
             try:
                 endpoint, _ = resolve_endpoint(unsealed_ai(record.request["ai"], self.settings.worker_secret),
                                                self.settings)
             except (UnreadableKey, EndpointKeyRequired) as exc:
                 log.info("run failed run_id=%s code=%s", run_id, exc.code)
-                self._close_run(record, "failed", error={"code": exc.code, "message": exc.message})
+                self._close_run(record, "failed", site=site, error={"code": exc.code, "message": exc.message})
                 return
-            self._wait_for_room()
-            if record.planned:  # resumed: the plan is saved; do what is left of it (the reaper told the site)
-                items = [i for i in self.store.items(run_id) if i.state == "pending"]
-            else:
-                items = self._plan(record)
-                if items is None:
-                    return
-            self._start_items(record, items, endpoint)
+            counted = self.backlog.reserve(site.id, record.request["max_items"])
+            items = None
+            try:
+                if record.planned:  # resumed: the plan is saved; do what is left of it (the reaper told the site)
+                    items = [i for i in self.store.items(run_id) if i.state == "pending"]
+                else:
+                    items = self._plan(record, site)  # None: the run closed there
+            finally:
+                # Each started item gives its place back when it finishes; the rest are given back now.
+                self.backlog.release(site.id, counted - min(len(items or ()), counted))
+            if items is not None:
+                self._start_items(record, items, site, endpoint, counted)
         except Exception:
             log.exception("run failed unexpectedly run_id=%s", run_id)
             try:
-                self._close_run(record, "failed", error={
+                self._close_run(record, "failed", site=site, error={
                     "code": "internal_error",
                     "message": "worker: unexpected error while processing the run; see the worker log"})
             except Exception:
                 # The store is unreachable: the lease runs out and the reaper re-enqueues the run.
                 log.exception("run not closed run_id=%s", run_id)
 
-    def _wait_for_room(self) -> None:
-        with self._backlog_changed:
-            while self._backlog >= self.backlog_limit:
-                self._backlog_changed.wait()
-
-    def _plan(self, record: RunRecord) -> list[ItemRecord] | None:
+    def _plan(self, record: RunRecord, site: Site) -> list[ItemRecord] | None:
         """Fetch, parse and select; returns the planned items, or None when the run closed here."""
         feed_request = record.request["feed"]
         url = feed_request["url"]
@@ -260,16 +276,16 @@ class Runner:
             error = {"code": exc.code, "message": exc.message}
             error.update((name, value) for name, value in (("status", exc.status), ("retry_after", exc.retry_after))
                          if value is not None)
-            self._close_run(record, "failed", error=error)
+            self._close_run(record, "failed", site=site, error=error)
             return None
         if fetched.not_modified:
             feed = {"title": None, "etag": fetched.etag or feed_request.get("etag"),
                     "last_modified": fetched.last_modified or feed_request.get("last_modified"),
                     "not_modified": True, "entries_total": 0, "entries_new": 0, "entries_deferred": 0,
                     "permanent_redirect": fetched.permanent_redirect}
-            self._close_run(record, "done", feed=feed)
+            self._close_run(record, "done", site=site, feed=feed)
             return None
-        watch = self.watchdog.watch("parse", lambda stage, budget: self._close_run(record, "failed", error={
+        watch = self.watchdog.watch("parse", lambda stage, budget: self._close_run(record, "failed", site=site, error={
             "code": "stage_timeout", "message": f"parse: reading the feed took longer than {budget:g} s, the time "
                                                 "budget of one stage (ATAI_STAGE_BUDGET); it was given up"}))
         try:
@@ -278,7 +294,7 @@ class Runner:
         except ParseError as exc:
             if watch.settle():
                 log.info("run failed run_id=%s feed_url=%s stage=parse code=%s", record.run_id, url, exc.code)
-                self._close_run(record, "failed", error={"code": exc.code, "message": exc.message})
+                self._close_run(record, "failed", site=site, error={"code": exc.code, "message": exc.message})
             return None
         finally:
             self.watchdog.forget(watch)
@@ -291,7 +307,7 @@ class Runner:
             # Before any article fetch or model call: what the filters leave out costs nothing.
             kept, skipped = filters.plan(fresh, record.request.get("options"), now=time.time())
         except FilterError as exc:
-            self._close_run(record, "failed", error={"code": exc.code, "message": exc.message})
+            self._close_run(record, "failed", site=site, error={"code": exc.code, "message": exc.message})
             return None
         # Known entries whose source changed come after the new ones; the filters chose those once already.
         owed = kept + changed
@@ -306,18 +322,23 @@ class Runner:
         log.info("run planned run_id=%s feed_url=%s items=%d", record.run_id, url, len(selected))
         return [ItemRecord(entry.key, entry, None, None) for entry in selected]
 
-    def _start_items(self, record: RunRecord, items: list[ItemRecord], endpoint: Endpoint | None) -> None:
+    def _start_items(self, record: RunRecord, items: list[ItemRecord], site: Site, endpoint: Endpoint | None,
+                     counted: int) -> None:
         if not items:
-            self._close_run(record, "done")
+            self._close_run(record, "done", site=site)
             return
-        run = RunInProgress(record=record, endpoint=endpoint, remaining=len(items),
+        run = RunInProgress(record=record, site=site, endpoint=endpoint, remaining=len(items),
                             changed=frozenset(known_hashes(record.request)))
         self.leases.attach(record.run_id, run)
-        with self._backlog_changed:
-            self._backlog += len(items)
         pool = self._pool if endpoint is not None else self._plain_pool
-        for item in items:
-            pool.submit(self._process_item, run, ItemTry(item))
+        # An item with a model call has started when it gets its slot (the gate moves the clock); one
+        # without, when the pool starts it.
+        shares = item_shares(self.fleet, site, len(items), pool.last_started if endpoint is None else 0.0,
+                             stopped=lambda: run.lost)
+        if len(items) > counted:  # a run larger than the backlog's limit was counted up to the limit
+            self.backlog.add(site.id, len(items) - counted)
+        for item, share in zip(items, shares):
+            pool.submit(share, self._process_item, run, ItemTry(item, share=share))
 
     def _process_item(self, run: RunInProgress, current: ItemTry) -> None:
         run_id, item = run.record.run_id, current.item
@@ -332,7 +353,8 @@ class Runner:
                                                 on_stage=watch.enter, retried=current.attempt > 1,
                                                 images=request.get("images"), source_changed=item.key in run.changed)
             except WorkerError as exc:
-                if watch.settle():
+                # A run cancelled or taken over by another consumer: its items are not ours to record.
+                if watch.settle() and not run.lost:
                     finished = not self._retry_later(run, current, exc)
                     if finished:
                         self._store_error(run, current, exc)
@@ -371,12 +393,13 @@ class Runner:
             return False
         log.info("item retried later run_id=%s key=%s code=%s attempt=%d in_seconds=%.1f", run.record.run_id,
                  current.item.key, exc.code, current.attempt, delay)
-        self.timers.call_later(delay, self._submit_retry, run, ItemTry(current.item, current.attempt + 1, since))
+        self.timers.call_later(delay, self._submit_retry, run,
+                               ItemTry(current.item, current.attempt + 1, since, current.share))
         return True
 
     def _submit_retry(self, run: RunInProgress, current: ItemTry) -> None:
         try:
-            self._retry_pool.submit(self._process_item, run, current)
+            self._retry_pool.submit(current.share, self._process_item, run, current)
         except RuntimeError:
             pass  # shutting down: the item stays pending and the resumed run does it
 
@@ -392,9 +415,7 @@ class Runner:
             item.entry, stage, exc.code, exc.message, exc.retryable, retry_at, exc.details))
 
     def _item_finished(self, run: RunInProgress, watch: Watch) -> None:
-        with self._backlog_changed:
-            self._backlog -= 1
-            self._backlog_changed.notify_all()
+        self.backlog.release(run.site.id)
         # An item the watchdog gave up was counted then; its late result is thrown away.
         if not watch.settle():
             return
@@ -414,14 +435,14 @@ class Runner:
             run.progress_due = False
             if run.remaining == 0 or run.lost:
                 return  # finished (its final callback is on its way) or taken over
-        self.callbacks.send(run.record.request["callback_url"], run.record.run_id, "running")
+        self._callback(run.record, run.site, "running")
 
     def _finish_items(self, run: RunInProgress) -> None:
         """Close the run once the store has a result for every item; otherwise leave it to be resumed."""
         run_id = run.record.run_id
         try:
             if not self.store.pending_count(run_id):
-                self._close_run(run.record, "done")
+                self._close_run(run.record, "done", site=run.site)
                 return
         except Exception:
             log.exception("run not closed run_id=%s", run_id)
@@ -430,16 +451,21 @@ class Runner:
         log.warning("run left for resumption run_id=%s", run_id)
         self.leases.release(run_id)
 
-    def _close_run(self, record: RunRecord, state: str, *, feed: dict | None = None,
+    def _close_run(self, record: RunRecord, state: str, *, site: Site | None = None, feed: dict | None = None,
                    error: dict | None = None) -> None:
         self.leases.release(record.run_id)
         if not self.store.finish(record.run_id, self.owner, state, feed=feed, error=error):
             log.warning("run not closed, lease lost run_id=%s", record.run_id)
             return
         log.info("run %s run_id=%s", state, record.run_id)
-        callback_url = (record.request or {}).get("callback_url")
-        if callback_url:
-            self.callbacks.send(callback_url, record.run_id, state)
+        if (record.request or {}).get("callback_url"):
+            self._callback(record, site or self.sites.get(record.site_id), state)
+
+    def _callback(self, record: RunRecord, site: Site | None, state: str) -> None:
+        """Tell the site, with its own secret and only where its pattern allows (tenants.callback_for)."""
+        target = callback_for(record, site, self.settings.worker_secret)
+        if target is not None:
+            self.callbacks.send(target[0], record.run_id, state, secret=target[1])
 
 
 def known_hashes(request: dict) -> dict[str, str]:

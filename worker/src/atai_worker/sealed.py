@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from .errors import WorkerError
 
 SEALED_FIELD = "api_key_sealed"
+# Where a registered site's token is kept, sealed, in the stored request of a run with a callback.
+CALLBACK_SECRET_FIELD = "callback_secret_sealed"
 
 
 class UnreadableKey(WorkerError):
@@ -49,6 +51,19 @@ def unsealed_ai(ai: dict, worker_secret: str) -> dict:
             raise UnreadableKey("worker: the AI key sent with this run cannot be read: ATAI_WORKER_SECRET changed "
                                 "since the run was queued; the next run sends the key again") from None
     return ai
+
+
+def seal_text(text: str, worker_secret: str) -> str:
+    """Another secret a run keeps in the store (a site's token, to sign its callback), sealed the same way."""
+    return _fernet(worker_secret).encrypt(text.encode()).decode("ascii")
+
+
+def unseal_text(token: str | None, worker_secret: str) -> str | None:
+    """The text of seal_text, or None when there is none or it does not open with this secret."""
+    try:
+        return _fernet(worker_secret).decrypt(token.encode("ascii")).decode() if token else None
+    except (InvalidToken, ValueError):
+        return None
 
 
 @functools.lru_cache(maxsize=4)

@@ -18,12 +18,12 @@ from typing import ClassVar, Protocol
 
 from ..models import Entry
 from ..settings import Settings
-from .records import ANSWER_TTL, EMPTY_RUN_TTL, FINISHED_RUN_TTL, ItemRecord, RunRecord
+from .records import ANSWER_TTL, DEFAULT_SITE, EMPTY_RUN_TTL, FINISHED_RUN_TTL, ItemRecord, RunRecord
 from .redis import RedisRunStore
 from .sqlite import SqliteRunStore
 
-__all__ = ["ANSWER_TTL", "EMPTY_RUN_TTL", "FINISHED_RUN_TTL", "ItemRecord", "RedisRunStore", "RunRecord", "RunStore",
-           "SqliteRunStore", "open_store"]
+__all__ = ["ANSWER_TTL", "DEFAULT_SITE", "EMPTY_RUN_TTL", "FINISHED_RUN_TTL", "ItemRecord", "RedisRunStore",
+           "RunRecord", "RunStore", "SqliteRunStore", "open_store"]
 
 
 class RunStore(Protocol):
@@ -34,8 +34,14 @@ class RunStore(Protocol):
     def close(self) -> None:
         """Release this process's (or thread's) connection."""
 
-    def create_run(self, run_id: str, feed_id: int, request: dict, rewrite: dict) -> None:
-        """Store a new queued run."""
+    def create_run(self, run_id: str, feed_id: int, request: dict, rewrite: dict, site_id: str = DEFAULT_SITE) -> None:
+        """Store a new queued run of the site."""
+
+    def site_of(self, run_id: str) -> str | None:
+        """The id of the site that asked for the run, or None for an unknown run."""
+
+    def delete_run(self, run_id: str) -> bool:
+        """Forget a run and everything it holds (it was cancelled); False for an unknown run."""
 
     def get_run(self, run_id: str) -> RunRecord | None:
         """The stored run, or None."""
@@ -46,8 +52,8 @@ class RunStore(Protocol):
     def pending_count(self, run_id: str) -> int:
         """How many of the run's items have neither a draft nor an error yet."""
 
-    def run_json(self, run_id: str) -> str | None:
-        """The contract's Run as JSON text, or None for an unknown run."""
+    def run_json(self, run_id: str) -> bytes | None:
+        """The contract's Run as UTF-8 JSON, or None for an unknown run."""
 
     def claim(self, run_id: str, owner: str, lease_seconds: float) -> RunRecord | None:
         """Take the run for work: it is queued, or running with an expired lease (or ours already)."""

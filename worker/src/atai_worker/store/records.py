@@ -9,6 +9,9 @@ import orjson
 
 from ..models import Entry
 
+# The site ATAI_WORKER_SECRET opens (tenants.py), and the site of every run stored before sites existed.
+DEFAULT_SITE = "default"
+
 # Finished runs nobody collected are forgotten after a week; finished runs with nothing left to
 # collect (a failed run, an unchanged feed) after a day, so that frequent polling does not pile them up.
 FINISHED_RUN_TTL = 7 * 24 * 3600
@@ -36,6 +39,8 @@ class RunRecord:
     planned: bool
     created_at: float
     updated_at: float
+    # The site that asked for the run (tenants.py); only it may read, acknowledge or cancel it.
+    site_id: str = DEFAULT_SITE
 
 
 @dataclass(frozen=True)
@@ -65,15 +70,16 @@ def iso_time(timestamp: float) -> str:
 class ItemHead:
     """What a Run document says of an item: enough to name it, without its (large) entry.
 
-    draft and error are the JSON text as stored: the document splices them in without decoding.
+    draft and error are the JSON as stored (text, or UTF-8 bytes): the document splices them in without
+    decoding.
     """
 
     key: str
     guid: str | None
     link: str | None
     title: str | None
-    draft: str | None
-    error: str | None
+    draft: str | bytes | None
+    error: str | bytes | None
 
     @property
     def state(self) -> str:
@@ -85,11 +91,12 @@ def item_head(entry: Entry) -> dict:
     return {"guid": entry.guid, "link": entry.link, "title": entry.title}
 
 
-def run_json(record: RunRecord, items: list[ItemHead]) -> str:
-    """The contract's Run for a stored run and its unacknowledged items, as JSON text.
+def run_json(record: RunRecord, items: list[ItemHead]) -> bytes:
+    """The contract's Run for a stored run and its unacknowledged items, as UTF-8 JSON.
 
     Drafts are stored as JSON and go out as they are: a run of 50 articles is megabytes, and decoding
-    and encoding it again would cost the API more than everything else it does.
+    and encoding it again would cost the API more than everything else it does. Bytes from end to end:
+    each text copy of megabytes of articles is memory the API holds while it answers.
     """
     # The plan's skipped entries are stored inside the feed record (one write with the plan) but are a
     # list of the Run's own.
@@ -106,10 +113,14 @@ def run_json(record: RunRecord, items: list[ItemHead]) -> str:
         "items": [{"key": i.key, "guid": i.guid, "link": i.link, "title": i.title, "state": i.state} for i in items],
         "skipped": skipped,
         "error": record.error,
-    }).decode()
-    drafts = ",".join(i.draft for i in items if i.draft is not None)
-    errors = ",".join(i.error for i in items if i.error is not None)
-    return f'{head[:-1]},"drafts":[{drafts}],"errors":[{errors}]}}'
+    })
+    drafts = b",".join(_utf8(i.draft) for i in items if i.draft is not None)
+    errors = b",".join(_utf8(i.error) for i in items if i.error is not None)
+    return b"".join((head[:-1], b',"drafts":[', drafts, b'],"errors":[', errors, b"]}"))
+
+
+def _utf8(json_text: str | bytes) -> bytes:
+    return json_text if isinstance(json_text, bytes) else json_text.encode()
 
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import orjson
+from redis.exceptions import RedisError
 
 from ..models import Entry
-from .records import (ANSWER_TTL, EMPTY_RUN_TTL, FINISHED_RUN_TTL, ItemHead, ItemRecord, RunRecord, from_json,
-                      item_head, run_json, to_json)
+from .records import (ANSWER_TTL, DEFAULT_SITE, EMPTY_RUN_TTL, FINISHED_RUN_TTL, ItemHead, ItemRecord, RunRecord,
+                      from_json, item_head, run_json, to_json)
+
+log = logging.getLogger(__name__)
 
 
 # Redis keeps a run in a hash, its plan (item keys in order) in a list, entries and results in hashes,
@@ -126,15 +130,28 @@ class RedisRunStore:
         """Release the connection pool."""
         self.redis.close()
 
-    def create_run(self, run_id: str, feed_id: int, request: dict, rewrite: dict) -> None:
-        """Store a new queued run."""
+    def create_run(self, run_id: str, feed_id: int, request: dict, rewrite: dict, site_id: str = DEFAULT_SITE) -> None:
+        """Store a new queued run of the site."""
         now = repr(time.time())
         pipe = self.redis.pipeline()
         pipe.hset(self._keys(run_id)["run"], mapping={
             "feed_id": feed_id, "state": "queued", "request": to_json(request), "rewrite": to_json(rewrite),
-            "feed": "", "error": "", "planned": "0", "created_at": now, "updated_at": now})
+            "feed": "", "error": "", "planned": "0", "created_at": now, "updated_at": now, "site": site_id})
         pipe.sadd(self._active, run_id)
         pipe.execute()
+
+    def site_of(self, run_id: str) -> str | None:
+        """The id of the site that asked for the run, or None for an unknown run."""
+        site_id, state = self.redis.hmget(self._keys(run_id)["run"], "site", "state")
+        return None if state is None else site_id or DEFAULT_SITE
+
+    def delete_run(self, run_id: str) -> bool:
+        """Forget a run and everything it holds (it was cancelled); False for an unknown run."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(*self._keys(run_id).values())
+        pipe.srem(self._active, run_id)
+        pipe.zrem(self._finished, run_id)
+        return bool(pipe.execute()[0])
 
     def get_run(self, run_id: str) -> RunRecord | None:
         """The stored run, or None."""
@@ -146,7 +163,8 @@ class RedisRunStore:
             return None
         return RunRecord(run_id, int(data["feed_id"]), data["state"], from_json(data.get("request")),
                          from_json(data["rewrite"]), from_json(data.get("feed")), from_json(data.get("error")),
-                         data.get("planned") == "1", float(data["created_at"]), float(data["updated_at"]))
+                         data.get("planned") == "1", float(data["created_at"]), float(data["updated_at"]),
+                         data.get("site") or DEFAULT_SITE)
 
     def items(self, run_id: str) -> list[ItemRecord]:
         """The run's unacknowledged items in plan order."""
@@ -173,8 +191,8 @@ class RedisRunStore:
         planned, finished = self.redis.pipeline(transaction=True).llen(keys["plan"]).hlen(keys["results"]).execute()
         return planned - finished
 
-    def run_json(self, run_id: str) -> str | None:
-        """The contract's Run as JSON text, or None for an unknown run."""
+    def run_json(self, run_id: str) -> bytes | None:
+        """The contract's Run as UTF-8 JSON, or None for an unknown run."""
         keys = self._keys(run_id)
         # MULTI/EXEC: the run and its items are read at the same moment.
         data, plan, heads, results = (self.redis.pipeline(transaction=True).hgetall(keys["run"])
@@ -279,12 +297,21 @@ class RedisRunStore:
         return f"{self.prefix}:answer:{key}"
 
     def get_answer(self, key: str) -> dict | None:
-        """The model's stored answer to a prompt, or None."""
-        return from_json(self.redis.get(self._answer_key(key)))
+        """The model's stored answer to a prompt, or None (also when Redis cannot answer: the answers are a
+        cache, and an item must not fail because its cache is away; the model is asked instead)."""
+        try:
+            return from_json(self.redis.get(self._answer_key(key)))
+        except RedisError as exc:
+            log.warning("stored answer not read, the model is asked: %s", type(exc).__name__)
+            return None
 
     def put_answer(self, key: str, answer: dict) -> None:
-        """Keep the model's answer to a prompt for ANSWER_TTL (Redis expires it)."""
-        self.redis.set(self._answer_key(key), to_json(answer), ex=ANSWER_TTL)
+        """Keep the model's answer to a prompt for ANSWER_TTL (Redis expires it); an answer Redis cannot take
+        is not kept, and the item goes on with it."""
+        try:
+            self.redis.set(self._answer_key(key), to_json(answer), ex=ANSWER_TTL)
+        except RedisError as exc:
+            log.warning("answer not stored: %s", type(exc).__name__)
 
     def forget_answer(self, key: str) -> None:
         """Drop a stored answer (the guards refused the draft it made, so a retry asks the model again)."""

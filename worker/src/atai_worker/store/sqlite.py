@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import threading
 import time
 import zlib
 from pathlib import Path
@@ -12,8 +10,9 @@ from pathlib import Path
 import orjson
 
 from ..models import Entry
-from .records import (ANSWER_TTL, EMPTY_RUN_TTL, FINISHED_RUN_TTL, ItemHead, ItemRecord, RunRecord, from_json,
-                      item_head, run_json, to_json)
+from ..sqlite_file import SqliteFile
+from .records import (ANSWER_TTL, DEFAULT_SITE, EMPTY_RUN_TTL, FINISHED_RUN_TTL, ItemHead, ItemRecord, RunRecord,
+                      from_json, item_head, run_json, to_json)
 
 
 def _pack(value) -> bytes | None:
@@ -22,28 +21,24 @@ def _pack(value) -> bytes | None:
     return None if value is None else zlib.compress(orjson.dumps(value), 1)
 
 
+def _inflate(blob: bytes | None) -> bytes | None:
+    """The JSON of a packed value, as UTF-8 bytes."""
+    return None if blob is None else zlib.decompress(blob)
+
+
 def _unpack(blob: bytes | None) -> str | None:
     """The JSON text of a packed value."""
     return None if blob is None else zlib.decompress(blob).decode()
 
 
-def thread_connection(local: threading.local, name: str, path: Path) -> sqlite3.Connection:
-    """This thread's connection `name` to the file (WAL, autocommit), opened again after a fork."""
-    # A connection must not cross a fork (gunicorn) or be shared by threads.
-    conn = getattr(local, name, None)
-    if conn is None or getattr(local, name + "_pid") != os.getpid():
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("pragma journal_mode=wal")
-        # NORMAL: with WAL a write survives a crash of the process, not always of the machine. That is
-        # enough here: WordPress holds the truth, and a draft lost with the machine is made again.
-        conn.execute("pragma synchronous=normal")
-        conn.execute("pragma busy_timeout=30000")
-        setattr(local, name, conn)
-        setattr(local, name + "_pid", os.getpid())
-    return conn
+class _AnswerFile(SqliteFile):
+    """The model's answers, in a file of their own."""
+
+    schema = ("create table if not exists answers (key text primary key, answer blob not null,"
+              " created_at real not null)",)
 
 
-class SqliteRunStore:
+class SqliteRunStore(SqliteFile):
     """Runs in one SQLite file (WAL), the model's answers in another, one connection per thread and process.
 
     The answers have a file of their own: storing one never waits behind the runs' writes (a plan of
@@ -52,12 +47,12 @@ class SqliteRunStore:
 
     backend = "sqlite"
 
-    _schema = (
+    schema = (
         """create table if not exists runs (
             run_id text primary key, feed_id integer not null, state text not null,
             request text, rewrite text not null, feed text, error text,
             planned integer not null default 0, created_at real not null, updated_at real not null,
-            finished_at real, lease_owner text, lease_until real)""",
+            finished_at real, lease_owner text, lease_until real, site_id text not null default 'default')""",
         "create index if not exists runs_state on runs (state)",
         """create table if not exists items (
             run_id text not null, key text not null, position integer not null, entry blob not null,
@@ -68,70 +63,54 @@ class SqliteRunStore:
             run_id text not null, key text not null, draft blob, error blob, primary key (run_id, key))""",
     )
 
-    _answers_schema = "create table if not exists answers (key text primary key, answer blob not null," \
-                      " created_at real not null)"
-
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self.answers_path = self.path.with_name("answers.db")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._write() as db:
-            for statement in self._schema:
-                db.execute(statement)
-        self._answers().execute(self._answers_schema)
+        super().__init__(path)
+        self._answer_file = _AnswerFile(self.path.with_name("answers.db"))
 
-    def _connection(self) -> sqlite3.Connection:
-        return self._connect("conn", self.path)
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        # Stores from before sites existed: every run they hold is the default site's.
+        if "site_id" not in {row[1] for row in db.execute("pragma table_info(runs)")}:
+            db.execute("alter table runs add column site_id text not null default 'default'")
 
     def _answers(self) -> sqlite3.Connection:
-        return self._connect("answers", self.answers_path)
-
-    def _connect(self, name: str, path: Path) -> sqlite3.Connection:
-        return thread_connection(self._local, name, path)
-
-    class _Transaction:
-        def __init__(self, conn: sqlite3.Connection):
-            self.conn = conn
-
-        def __enter__(self) -> sqlite3.Connection:
-            # IMMEDIATE takes the write lock up front, so read-then-write cannot deadlock.
-            self.conn.execute("begin immediate")
-            return self.conn
-
-        def __exit__(self, exc_type, exc, tb):
-            self.conn.execute("rollback" if exc_type else "commit")
-
-    def _write(self) -> "_Transaction":
-        return self._Transaction(self._connection())
+        return self._answer_file._connection()
 
     def close(self) -> None:
         """Close this thread's connections."""
-        for name in ("conn", "answers"):
-            conn = getattr(self._local, name, None)
-            if conn is not None:
-                conn.close()
-                setattr(self._local, name, None)
+        super().close()
+        self._answer_file.close()
 
-    def create_run(self, run_id: str, feed_id: int, request: dict, rewrite: dict) -> None:
-        """Store a new queued run."""
+    def create_run(self, run_id: str, feed_id: int, request: dict, rewrite: dict, site_id: str = DEFAULT_SITE) -> None:
+        """Store a new queued run of the site."""
         now = time.time()
         with self._write() as db:
             db.execute(
-                "insert into runs (run_id, feed_id, state, request, rewrite, created_at, updated_at)"
-                " values (?, ?, 'queued', ?, ?, ?, ?)",
-                (run_id, feed_id, to_json(request), to_json(rewrite), now, now),
+                "insert into runs (run_id, feed_id, state, request, rewrite, created_at, updated_at, site_id)"
+                " values (?, ?, 'queued', ?, ?, ?, ?, ?)",
+                (run_id, feed_id, to_json(request), to_json(rewrite), now, now, site_id),
             )
+
+    def site_of(self, run_id: str) -> str | None:
+        """The id of the site that asked for the run, or None for an unknown run."""
+        row = self._connection().execute("select site_id from runs where run_id = ?", (run_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def delete_run(self, run_id: str) -> bool:
+        """Forget a run and everything it holds (it was cancelled); False for an unknown run."""
+        with self._write() as db:
+            db.execute("delete from items where run_id = ?", (run_id,))
+            db.execute("delete from results where run_id = ?", (run_id,))
+            return db.execute("delete from runs where run_id = ?", (run_id,)).rowcount == 1
 
     def get_run(self, run_id: str) -> RunRecord | None:
         """The stored run, or None."""
         row = self._connection().execute(
-            "select run_id, feed_id, state, request, rewrite, feed, error, planned, created_at, updated_at"
+            "select run_id, feed_id, state, request, rewrite, feed, error, planned, created_at, updated_at, site_id"
             " from runs where run_id = ?", (run_id,)).fetchone()
         if row is None:
             return None
         return RunRecord(row[0], row[1], row[2], from_json(row[3]), from_json(row[4]), from_json(row[5]),
-                         from_json(row[6]), bool(row[7]), row[8], row[9])
+                         from_json(row[6]), bool(row[7]), row[8], row[9], row[10])
 
     def items(self, run_id: str) -> list[ItemRecord]:
         """The run's unacknowledged items in plan order."""
@@ -147,8 +126,8 @@ class SqliteRunStore:
             "select count(*) from items i where i.run_id = ? and not exists"
             " (select 1 from results r where r.run_id = i.run_id and r.key = i.key)", (run_id,)).fetchone()[0]
 
-    def run_json(self, run_id: str) -> str | None:
-        """The contract's Run as JSON text, or None for an unknown run."""
+    def run_json(self, run_id: str) -> bytes | None:
+        """The contract's Run as UTF-8 JSON, or None for an unknown run."""
         # One read transaction, so the run and its items are seen at the same moment.
         conn = self._connection()
         conn.execute("begin")
@@ -161,7 +140,7 @@ class SqliteRunStore:
             conn.execute("commit")
         if record is None:
             return None
-        return run_json(record, [ItemHead(key, **orjson.loads(head), draft=_unpack(draft), error=_unpack(error))
+        return run_json(record, [ItemHead(key, **orjson.loads(head), draft=_inflate(draft), error=_inflate(error))
                                  for key, head, draft, error in rows])
 
     def claim(self, run_id: str, owner: str, lease_seconds: float) -> RunRecord | None:
