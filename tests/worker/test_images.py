@@ -10,7 +10,7 @@ from tests.fakes import image_origin
 from atai_worker.api import contract_validator
 from atai_worker.image_check import ImageRefused, Limits, check_image, sniff
 from atai_worker.image_store import SqliteImageStore
-from atai_worker.rewrite import resolve_endpoint
+from atai_worker.endpoints import resolve_endpoint
 from atai_worker.runner import Runner
 from atai_worker.settings import Settings
 from atai_worker.store import SqliteRunStore
