@@ -90,6 +90,7 @@ add_action(
 				'end'     => microtime( true ),
 				'posts'   => $GLOBALS['atai_bench_posts'],
 				'queries' => (int) $wpdb->num_queries,
+				'memory'  => memory_get_peak_usage(),
 			)
 		);
 		file_put_contents( WP_CONTENT_DIR . '/bench-probe.jsonl', $line . "\n", FILE_APPEND | LOCK_EX );
@@ -427,6 +428,7 @@ class PartSpec:
     model_delay: float | None  # None: no AI endpoint configured
     deadline: float  # seconds from the first trigger to every post
     model_args: tuple[str, ...] = ()  # more options of the fake model (bench/chaos_bench.py)
+    idle_passes: bool = True  # also measure the idle re-runs after the first pass
 
 
 AI_PART = PartSpec("ai", "AI on: 20 feeds x 10 new items, fake model answering in 1.0 s, 8 in flight",
@@ -613,8 +615,10 @@ class PartRun:
             kind = ("cron" if path.endswith("/wp-cron.php") else
                     "callback" if path.endswith("/atai/v1/worker/callback") else
                     "rest" if "/wp-json/" in path else "other")
-            entry = kinds.setdefault(kind, {"requests": 0, "posts": 0, "queries": 0, "seconds": 0.0})
+            entry = kinds.setdefault(kind, {"requests": 0, "posts": 0, "queries": 0, "seconds": 0.0,
+                                            "peak_memory": 0})
             entry["requests"] += 1
+            entry["peak_memory"] = max(entry["peak_memory"], request.get("memory", 0))
             entry["posts"] += request["posts"]
             entry["queries"] += request["queries"]
             entry["seconds"] = round(entry["seconds"] + request["end"] - request["start"], 3)
@@ -775,6 +779,9 @@ class PartRun:
         self.previous_cron_origin, self.previous_cron_calls = self.cron.origin, list(self.cron.calls)
         self.result["feeds_after_first_pass"] = self.check_feeds()
         log(f"{self.spec.key}: {first.posts} posts; last post after {first.seconds_to_last_post} s")
+        if not self.spec.idle_passes:
+            self.result["complete"] = True
+            return self.result
 
         self.result["idle_scheduled"] = asdict(self.idle_pass_scheduled())
         log(f"{self.spec.key}: idle pass (scheduled) done")
@@ -997,6 +1004,25 @@ def machine() -> dict:
             "python": platform.python_version()}
 
 
+def run_parts(parts: list[PartRun], results: list[dict], stamp: str, keep_logs: bool = False) -> bool:
+    """Run each part (its result goes into results as it is made), close it; True when one failed."""
+    failed = False
+    for part in parts:
+        results.append(part.result)
+        key = part.spec.key
+        keep = RESULTS_DIR / f"{stamp}-{key}-logs" if keep_logs else None
+        try:
+            part.run()
+        except (BenchFailure, SystemExit) as error:
+            failed = True
+            part.result["failure"] = str(error)
+            log(f"{key}: FAILED: {error}")
+            keep = RESULTS_DIR / f"{stamp}-{key}-logs"
+        finally:
+            part.close(keep)
+    return failed
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the parts, print the report, write the JSON; 1 when the stack failed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -1017,19 +1043,8 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict] = []
     failed = False
     try:
-        for spec in (AI_PART,) if args.ai_only else (AI_PART, PLAIN_PART):
-            part = PartRun(spec, console)
-            results.append(part.result)
-            keep = RESULTS_DIR / f"{stamp}-{spec.key}-logs" if args.keep_logs else None
-            try:
-                part.run()
-            except (BenchFailure, SystemExit) as error:
-                failed = True
-                part.result["failure"] = str(error)
-                log(f"{spec.key}: FAILED: {error}")
-                keep = RESULTS_DIR / f"{stamp}-{spec.key}-logs"
-            finally:
-                part.close(keep)
+        parts = [PartRun(spec, console) for spec in ((AI_PART,) if args.ai_only else (AI_PART, PLAIN_PART))]
+        failed = run_parts(parts, results, stamp, args.keep_logs)
     finally:
         console.close()
         report = [f"Stack benchmark, {stamp}, {info['cpus']} CPUs ({info['cpu_model']})"]

@@ -57,6 +57,10 @@ def test_make_up_twice_then_down(demo_env):
     front_page = urllib.request.urlopen(site_url + "/", timeout=30).read().decode()
     for title in SAMPLE_TITLES:
         assert title in front_page
+    # Each sample post with its picture, copied into the site's media library (never linked to the sample server).
+    pictures = re.findall(r'<img [^>]*class="[^"]*wp-post-image[^"]*"[^>]*>', front_page)
+    assert len(pictures) == 5, pictures
+    assert all(f'src="{site_url}/wp-content/uploads/' in picture for picture in pictures), pictures
 
     second = make("up", env)
     assert second.returncode == 0, second.stdout + second.stderr

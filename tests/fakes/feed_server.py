@@ -10,9 +10,11 @@ Routes
   /gen/<name>.xml            a generated RSS 2.0 feed, the same bytes for the same URL:
                              ?items=N (10) &size=BYTES of HTML per item (2000) &image=1 &summary_only=1 &hostile=1
                              &slow_last=S: the last item carries only its summary, and its page answers after S s
+                             &photos=N (each item's media:content is one of N photographs) &terms=1 (1-3
+                             categories and an author per item)
   /gen/articles/<name>-<n>.html  the article page of item n, inside a layout with nav, ads and comments
                              (?delay=S answers after S seconds)
-  /gen/img/<n>.png           a small PNG
+  /gen/img/, /gen/photo/, /gen/images.xml, /img/...   images, good and bad: see image_origin.py
   /gen/<name>.json           the same feed as a JSON Feed 1.1 (?items=N)
   /site/<name>/several.html  a page naming several feeds (<link rel="alternate">: two RSS, one JSON Feed, one
                              that answers 404)
@@ -52,7 +54,6 @@ import random
 import re
 import socket
 import ssl
-import struct
 import sys
 import threading
 import time
@@ -65,8 +66,10 @@ from urllib.parse import parse_qs, urlsplit
 
 if __package__:
     from . import hostile as hostile_documents
+    from . import image_origin
 else:  # run as a script: python tests/fakes/feed_server.py
     import hostile as hostile_documents  # type: ignore[no-redef]
+    import image_origin  # type: ignore[no-redef]
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -155,6 +158,11 @@ def _paragraph(rng: random.Random, name: str) -> str:
     return "<p>" + " ".join(sentences) + "</p>"
 
 
+_CATEGORIES = ("Harbour", "Food", "Sport", "Library", "Gardens", "Weather", "Music", "History", "Transport",
+               "Wildlife")
+_AUTHORS = ("Maren Holt", "Tomasz Wilk", "Ada Quayle", "Rhys Penhale", "June Okafor")
+
+
 def _article_body(name: str, number: int, size: int, image: bool, base_url: str) -> str:
     """The HTML of one item's article, about `size` bytes, the same for the same arguments."""
     rng = random.Random(f"{name}:{number}:{size}")
@@ -163,7 +171,7 @@ def _article_body(name: str, number: int, size: int, image: bool, base_url: str)
     while length < size or len(parts) < 2:
         if len(parts) == 2 and image:
             block = (f'<figure><img src="{base_url}/gen/img/{number}.png" alt="View number {number} of the harbour" '
-                     f'width="8" height="8"><figcaption>The harbour, picture {number}.</figcaption></figure>')
+                     f'width="160" height="120"><figcaption>The harbour, picture {number}.</figcaption></figure>')
         elif len(parts) % 6 == 3:
             block = f"<h2>{rng.choice(_HEADINGS)}</h2>"
         elif len(parts) % 11 == 7:
@@ -196,12 +204,13 @@ _HOSTILE_CONTENT = (
 
 @functools.lru_cache(maxsize=64)
 def generated_feed(base_url: str, name: str, items: int, size: int, image: bool,
-                   summary_only: bool, hostile: bool, slow_last: float = 0.0) -> bytes:
+                   summary_only: bool, hostile: bool, slow_last: float = 0.0, photos: int = 0, terms: bool = False) -> bytes:
     """A deterministic RSS 2.0 feed; cached, because benchmarks ask for the same large feeds often."""
     query = _article_query(size, image)
     out = [
         '<?xml version="1.0" encoding="utf-8"?>\n'
-        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">\n<channel>\n'
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:media="http://search.yahoo.com/mrss/" xmlns:dc="http://purl.org/dc/elements/1.1/">\n<channel>\n'
         f"<title>Larkmouth Notes: {html.escape(name)}</title>\n<link>{base_url}/gen/</link>\n"
         f"<description>Generated feed {html.escape(name)} for tests and benchmarks.</description>\n"
         f"<language>en-gb</language>\n"
@@ -220,6 +229,12 @@ def generated_feed(base_url: str, name: str, items: int, size: int, image: bool,
         out.append(f"<item>\n<title>{title}</title>\n<link>{link}</link>\n"
                    f'<guid isPermaLink="false">{name}-{number}</guid>\n<pubDate>{published}</pubDate>\n'
                    f"<category>Larkmouth</category>\n")
+        if terms:
+            rng = random.Random(f"terms:{name}:{number}")
+            out.extend(f"<category>{c}</category>\n" for c in rng.sample(_CATEGORIES, rng.randint(1, 3)))
+            out.append(f"<dc:creator>{rng.choice(_AUTHORS)}</dc:creator>\n")
+        if photos:
+            out.append(f'<media:content url="{base_url}/gen/photo/{number % photos}.jpg" medium="image" />\n')
         if summary_only or slow:
             teaser = re.sub(r"<[^>]+>", "", body.split("</p>", 1)[0])[:240]
             out.append(f"<description>{html.escape(teaser)}</description>\n")
@@ -282,15 +297,12 @@ def article_page(base_url: str, name: str, number: int, size: int, image: bool) 
     return page.encode("utf-8")
 
 
-@functools.lru_cache(maxsize=64)
-def png_image(number: int) -> bytes:
-    """A valid 8x8 PNG whose colour depends on number."""
-    red, green, blue = (number * 53) % 256, (number * 97) % 256, (number * 193) % 256
-    row = b"\x00" + bytes((red, green, blue)) * 8
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(row * 8)) + chunk(b"IEND", b""))
+def picture_page(base_url: str, name: str, case: str, og: bool) -> bytes:
+    """The article page of an item of /gen/images.xml; with og, it declares a sharing image."""
+    head = f'<meta property="og:image" content="{image_origin.PAGE_IMAGE}">' if og else ""
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(case)}</title>{head}</head>'
+            f"<body><article><h1>Pictures: {html.escape(case)}</h1><p>{' '.join(_SENTENCES[:6])}</p>"
+            "</article></body></html>").encode()
 
 
 @functools.lru_cache(maxsize=64)
@@ -329,6 +341,13 @@ _NOT_A_FEED = b"""<!DOCTYPE html>
 _SMALL_FEED = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Slow feed</title>'
                b"<link>http://127.0.0.1/</link><item><title>It came eventually</title>"
                b"<guid>slow-1</guid><description>Worth the wait.</description></item></channel></rss>")
+# Bad images: body, the type the server claims, extra headers.
+_BAD_IMAGES = {
+    "/img/script.svg": (lambda: image_origin.SCRIPT_SVG, "image/svg+xml", None),
+    "/img/huge.png": (image_origin.huge_png, "image/png", None),
+    "/img/bomb.png": (image_origin.bomb, "image/png", {"Content-Encoding": "gzip"}),
+    "/img/truncated.jpg": (image_origin.truncated_jpeg, "image/jpeg", None),
+}
 _CONTENT_TYPES = {
     ".xml": "application/xml", ".rss": "application/rss+xml", ".atom": "application/atom+xml",
     ".rdf": "application/rdf+xml", ".json": "application/feed+json", ".html": "text/html; charset=utf-8",
@@ -359,6 +378,8 @@ class FeedServer:
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
         self.base_url = f"{scheme}://{shown_host}:{bound_port}"
         self.port = bound_port
+        # A test that times an image's download must not time its making too.
+        threading.Thread(target=image_origin.warm, name="warm-images", daemon=True).start()
 
     def url(self, path: str) -> str:
         """Absolute URL of a path on this server."""
@@ -467,9 +488,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, path: str, query: dict[str, str]):
         if path.startswith("/files/"):
             return self._file(path[len("/files/"):], query)
-        match = re.fullmatch(r"/gen/img/(\d+)\.png", path)
+        if self._image_route(path, query):
+            return None
+        match = re.fullmatch(r"/gen/articles/([\w.-]+)-([a-z_]+)\.html", path)
         if match:
-            return self._cacheable(png_image(int(match.group(1))), "image/png")
+            return self._cacheable(picture_page(self.origin.base_url, match.group(1), match.group(2),
+                                                query.get("og") == "1"), "text/html; charset=utf-8")
         match = re.fullmatch(r"/gen/articles/([\w.-]+)-(\d+)\.html", path)
         if match:
             time.sleep(_float(query, "delay", 0.0))
@@ -482,6 +506,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.origin.base_url, match.group(1), _int(query, "items", 10, 0, 1000),
                 _int(query, "size", DEFAULT_SIZE, 100, 2_000_000), query.get("image") == "1",
                 query.get("summary_only") == "1", query.get("hostile") == "1", _float(query, "slow_last", 0.0),
+                _int(query, "photos", 0, 0, 1000), query.get("terms") == "1",
             )
             return self._cacheable(feed, "application/rss+xml; charset=utf-8")
         match = re.fullmatch(r"/gen/([\w.-]+)\.json", path)
@@ -554,6 +579,25 @@ class _Handler(BaseHTTPRequestHandler):
             extra["Location"] = state["location"]
         return self._send(status, f"status {status}\n".encode(), "text/plain", extra)
 
+    def _image_route(self, path: str, query: dict[str, str]) -> bool:
+        """Answer the image routes of image_origin.py; False for any other path."""
+        generated = re.fullmatch(r"/gen/(img|photo)/(\d+)\.(?:png|jpg)", path)
+        if generated:
+            make, kind = (image_origin.png_image, "png") if generated.group(1) == "img" else (image_origin.photo, "jpeg")
+            self._cacheable(make(int(generated.group(2))), f"image/{kind}")
+        elif path == "/gen/images.xml":
+            cases = [c for c in query.get("cases", "").split(",") if c]
+            feed = image_origin.images_feed(self.origin.base_url, cases, query.get("name", "pictures"))
+            self._cacheable(feed, "application/rss+xml; charset=utf-8")
+        elif path == "/img/drip.jpg":
+            self._drip(_float(query, "seconds", 5.0), image_origin.photo(12), "image/jpeg")
+        elif path in _BAD_IMAGES:
+            make, content_type, extra = _BAD_IMAGES[path]
+            self._send(200, make(), content_type, extra)
+        else:
+            return False
+        return True
+
     def _log_route(self, path: str):
         match = re.fullmatch(r"/_switch/([\w.-]+)", path)
         if match and self.command == "POST":
@@ -619,15 +663,16 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and body:
             self.wfile.write(body)
 
-    def _drip(self, seconds: float):
-        body = _SMALL_FEED
-        pause = seconds / len(body)
+    def _drip(self, seconds: float, body: bytes = _SMALL_FEED, content_type: str = "application/rss+xml"):
+        pieces = min(len(body), 400)
+        step = -(-len(body) // pieces)
+        pause = seconds / pieces
         self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        for index in range(len(body)):
-            self.wfile.write(body[index:index + 1])
+        for index in range(0, len(body), step):
+            self.wfile.write(body[index:index + step])
             self.wfile.flush()
             time.sleep(pause)
 

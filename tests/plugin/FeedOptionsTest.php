@@ -133,8 +133,11 @@ final class FeedOptionsTest extends RestTestCase {
 	public function test_the_form_saves_options_like_any_other_field(): void {
 		self::act_as( 'administrator' );
 		$feed = self::create_feed();
-		// As the form posts them: check boxes as "1" or "0".
-		$form = array( 'feed_id' => (string) $feed->id ) + array_map( static fn( $value ) => is_bool( $value ) ? ( $value ? '1' : '0' ) : (string) $value, array_filter( $feed->fields(), 'is_scalar' ) );
+		// As the form posts them: check boxes as "1" or "0", a list as one entry a line.
+		$form = array( 'feed_id' => (string) $feed->id ) + array_map(
+			static fn( $value ) => is_bool( $value ) ? ( $value ? '1' : '0' ) : ( is_array( $value ) ? implode( "\n", $value ) : (string) $value ),
+			$feed->fields()
+		);
 
 		Feeds_Page\save_from_form( array( 'full_text' => 'always', 'embeds' => '0' ) + $form );
 

@@ -10,7 +10,6 @@ namespace ATAI\Tests;
 
 use ATAI\Clock;
 use ATAI\Contract;
-use ATAI\Feed;
 use ATAI\Feeds;
 use ATAI\Ledger;
 use ATAI\Posts;
@@ -20,56 +19,7 @@ use ATAI\Worker;
 /**
  * Dispatch, collect, post: the whole round trip, with no part of it faked.
  */
-final class WorkerIntegrationTest extends RestTestCase {
-
-	/** How long a run may take before the test gives up waiting (not a speed check: a hang guard). */
-	const RUN_WAIT_SECONDS = 120;
-
-	protected function setUp(): void {
-		parent::setUp();
-		self::use_worker( self::env( 'ATAI_TEST_WORKER_URL' ), self::env( 'ATAI_TEST_WORKER_SECRET' ) );
-	}
-
-	/**
-	 * Dispatch a feed and collect until the worker is done and the run is closed; returns the feed.
-	 *
-	 * @param Feed $feed The feed.
-	 */
-	private function run_to_the_end( Feed $feed ): Feed {
-		$dispatched = Runs\dispatch( $feed );
-		$this->assertIsArray( $dispatched, is_wp_error( $dispatched ) ? $dispatched->get_error_message() : '' );
-		$give_up = microtime( true ) + self::RUN_WAIT_SECONDS;
-		while ( true ) {
-			$feed = Feeds\get( $feed->id );
-			if ( null === $feed->run_id ) {
-				return $feed;
-			}
-			if ( microtime( true ) > $give_up ) {
-				$this->fail( 'The worker did not finish the run; the feed says: ' . $feed->last_error );
-			}
-			Runs\collect( $feed, microtime( true ) + 20 );
-			usleep( 200000 );
-		}
-	}
-
-	/**
-	 * Posts made from a feed, by item key.
-	 *
-	 * @return array<string, int>
-	 */
-	private static function posts_of( int $feed_id ): array {
-		global $wpdb;
-		$rows = $wpdb->get_results(
-			$wpdb->prepare(
-				"SELECT k.meta_value AS item_key, k.post_id FROM {$wpdb->postmeta} k JOIN {$wpdb->postmeta} f ON f.post_id = k.post_id AND f.meta_key = %s AND f.meta_value = %s WHERE k.meta_key = %s",
-				Posts\META_FEED_ID,
-				(string) $feed_id,
-				Posts\META_ITEM_KEY
-			),
-			ARRAY_A
-		);
-		return array_map( 'intval', array_column( $rows, 'post_id', 'item_key' ) );
-	}
+final class WorkerIntegrationTest extends WorkerTestCase {
 
 	public function test_test_connection_describes_the_worker_in_words(): void {
 		self::act_as( 'administrator' );
@@ -205,8 +155,13 @@ final class WorkerIntegrationTest extends RestTestCase {
 				static fn( string $requested ) => str_starts_with( $requested, '/gen/articles/' . $name . '-' )
 			)
 		);
-		// Entries with their whole text: the worker takes the page only when the feed says so.
-		$auto   = self::create_feed( array( 'url' => self::origin( '/gen/fulltext-auto.xml?items=2&size=3000' ) ) );
+		// Entries with their whole text: the worker takes the page only when the feed says so (nor for a sharing image).
+		$auto   = self::create_feed(
+			array(
+				'url'            => self::origin( '/gen/fulltext-auto.xml?items=2&size=3000' ),
+				'featured_image' => 'feed',
+			)
+		);
 		$always = self::create_feed(
 			array(
 				'url'       => self::origin( '/gen/fulltext-always.xml?items=2&size=3000' ),

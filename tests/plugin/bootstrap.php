@@ -37,5 +37,6 @@ define( 'ATAI_TESTS_DEBUG_LOG_AT_START', is_string( WP_DEBUG_LOG ) && file_exist
 
 require __DIR__ . '/includes/class-testcase.php';
 require __DIR__ . '/includes/class-rest-testcase.php';
+require __DIR__ . '/includes/class-worker-testcase.php';
 require __DIR__ . '/includes/class-local-server.php';
 require __DIR__ . '/includes/class-contract-fixtures.php';

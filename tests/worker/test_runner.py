@@ -18,6 +18,7 @@ from atai_worker.api import contract_validator
 from atai_worker.models import Entry, item_key
 from atai_worker.callback import sign_callback
 from atai_worker.endpoints import resolve_endpoint
+from atai_worker.models import source_hash
 from atai_worker.runner import Runner, select_entries
 from atai_worker.settings import Settings
 from atai_worker.store import SqliteRunStore
@@ -369,7 +370,7 @@ def test_a_pattern_that_cannot_be_used_fails_the_run_in_words(runner, feed_files
 
 
 def test_a_private_address_is_refused(tmp_path):
-    settings = Settings.from_env({"ATAI_WORKER_SECRET": SECRET})  # no ATAI_ALLOWED_HOSTS
+    settings = Settings.from_env({"ATAI_WORKER_SECRET": SECRET, "ATAI_DATA_DIR": str(tmp_path)})  # no ATAI_ALLOWED_HOSTS
     runner = Runner(settings, SqliteRunStore(tmp_path / "runs.db"))
     try:
         document = run(runner, request_for("http://169.254.169.254/latest/meta-data/"))
@@ -399,7 +400,9 @@ def test_a_summary_only_entry_gets_its_full_article(runner, feed_server):
 def test_a_feed_set_to_always_take_the_full_article_has_each_page_fetched(runner, feed_server):
     url = feed_server.url("/gen/whole.xml?items=2&size=3000")
     feed_server.reset_log()
-    run(runner, request_for(url))
+    auto = request_for(url)
+    auto["options"] = {"featured_image": "feed"}  # the page is not fetched for a sharing image either
+    run(runner, auto)
     assert not [r for r in feed_server.requests if r["path"].startswith("/gen/articles/whole-")]
 
     always = request_for(feed_server.url("/gen/always.xml?items=2&size=3000"))
@@ -439,7 +442,8 @@ def test_a_resumed_run_skips_the_fetch_and_the_items_already_done(runner, feed_f
     document = wait_until_finished(runner, run_id)
     assert [d["source_title"] for d in document["drafts"]] == ["First", "Second", "Third"]
     assert sorted(model_server.titles()) == ["Second", "Third"]
-    assert feed_files.server.requests == []
+    # Neither the feed nor a page again; only the images of the two items left.
+    assert [r["path"] for r in feed_files.server.requests if not r["path"].startswith("/gen/img/")] == []
 
 
 def test_a_run_in_progress_elsewhere_is_left_alone(runner, feed_files):
@@ -538,6 +542,16 @@ def test_select_entries_drops_seen_and_repeated_keys():
         return Entry(feed_id=1, feed_url="u", key=key, guid=None, link=None, title=key)
 
     entries = [entry(k) for k in ("a", "b", "a", "c", "d")]
-    selected, new = select_entries(entries, {"b"}, 2)
-    assert [e.key for e in selected] == ["a", "c"] and new == 3
+    selected, new, changed = select_entries(entries, {"b"}, 2)
+    assert [e.key for e in selected] == ["a", "c"] and new == 3 and changed == []
+
+
+def test_a_known_entry_is_selected_again_only_when_its_source_changed():
+    def entry(key, text="same"):
+        return Entry(feed_id=1, feed_url="u", key=key, guid=None, link=None, title=key, content_html=text)
+
+    posted = {"a": source_hash(entry("a")), "b": source_hash(entry("b"))}
+    entries = [entry("a"), entry("b", "edited at the source"), entry("c")]
+    selected, new, changed = select_entries(entries, {"a", "b"}, 10, posted)
+    assert [e.key for e in selected] == ["c"] and new == 1 and [e.key for e in changed] == ["b"]
 

@@ -14,7 +14,7 @@ namespace ATAI\Posts;
  * checks) without defining that constant for the whole request; term counts are updated once at
  * the end; per-post bookkeeping that only needs doing once (multi-author and calendar caches) runs
  * once at the end; the automatic kses filters are set aside because import_draft() sanitizes every
- * post itself, for every user, exactly once. Tag names are resolved to terms once per batch.
+ * post itself, for every user, exactly once.
  *
  * @since 0.1.0
  */
@@ -57,11 +57,11 @@ final class Import_Batch {
 	private bool $was_deferred = false;
 
 	/**
-	 * Tag name => term_taxonomy_id, for this batch.
+	 * microtime(true) after which images are left for a cron event (Media\prepare()).
 	 *
-	 * @var array<string, int>
+	 * @var float
 	 */
-	private array $tags = array();
+	public float $deadline = INF;
 
 	/**
 	 * Whether a post was published in this batch.
@@ -131,31 +131,5 @@ final class Import_Batch {
 		if ( 'publish' === $post_status ) {
 			$this->published = true;
 		}
-	}
-
-	/**
-	 * The term_taxonomy_ids of tag names, creating missing tags (once per batch per name).
-	 *
-	 * @since 0.1.0
-	 *
-	 * @param string[] $names Tag names.
-	 * @return int[]
-	 */
-	public function tag_ids( array $names ): array {
-		$ids = array();
-		foreach ( $names as $name ) {
-			if ( ! isset( $this->tags[ $name ] ) ) {
-				$term = term_exists( $name, 'post_tag' );
-				if ( ! $term ) {
-					$term = wp_insert_term( $name, 'post_tag' );
-				}
-				if ( is_wp_error( $term ) || ! is_array( $term ) ) {
-					continue;
-				}
-				$this->tags[ $name ] = (int) $term['term_taxonomy_id'];
-			}
-			$ids[] = $this->tags[ $name ];
-		}
-		return array_values( array_unique( $ids ) );
 	}
 }

@@ -9,6 +9,7 @@
 
 namespace ATAI\Discovery;
 
+use ATAI\Attribution;
 use ATAI\Costs;
 use ATAI\Feed;
 use ATAI\Feed_Address;
@@ -161,7 +162,7 @@ function preview( array $values, bool $rewrite ) {
  */
 function entry_view( array $draft, Feed $feed ): array {
 	$post   = Posts\prepare_post( $draft, $feed );
-	$source = Posts\source_line( $draft, false );
+	$source = 'none' === $feed->options['source_line_position'] ? '' : Attribution\source_line( $draft, $feed, false );
 	$text   = wp_strip_all_tags( str_replace( $source, '', $post['post_content'] ) );
 	$date   = $post['post_date_gmt'] ?? null;
 	$view   = array(

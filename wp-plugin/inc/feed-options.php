@@ -43,9 +43,15 @@ function definitions(): array {
 		$definitions = array_merge(
 			source_options(),
 			\ATAI\Filters\feed_options(),
+			\ATAI\Source_Changes\feed_options(),
 			\ATAI\Embeds\feed_options(),
 			\ATAI\Skips\feed_options(),
 			\ATAI\Schedule\feed_options(),
+			\ATAI\Post_Fields\feed_options(),
+			\ATAI\Terms\feed_options(),
+			\ATAI\Media\feed_options(),
+			\ATAI\Attribution\feed_options(),
+			\ATAI\Pace\feed_options(),
 			\ATAI\Reviews\feed_options(),
 			\ATAI\Prompts\feed_options()
 		);

@@ -182,23 +182,28 @@ function claim_failed(): WP_Error {
 }
 
 /**
- * Mark a claimed key posted, or held for review (same transaction as the claim).
+ * Mark a claimed key posted, or held for review (same transaction as the claim), with the source's hash
+ * and the item's notes.
  *
  * @since 0.1.0
  *
- * @param string $key     Item key.
- * @param int    $post_id Its post.
- * @param string $state   'posted', or 'held' when the post waits for review.
+ * @param string $key         Item key.
+ * @param int    $post_id     Its post.
+ * @param string $state       'posted', or 'held' when the post waits for review.
+ * @param string $source_hash Draft.source_hash ('' when the worker sent none).
+ * @param string $notes       What the item's row shows beside the post (image refusals...), one a line.
  */
-function mark_posted( string $key, int $post_id, string $state = 'posted' ): bool {
+function mark_posted( string $key, int $post_id, string $state = 'posted', string $source_hash = '', string $notes = '' ): bool {
 	global $wpdb;
 	$table = Schema\items_table();
 	return 1 === $wpdb->query(
 		$wpdb->prepare(
 			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is ours.
-			"UPDATE {$table} SET state = %s, post_id = %d, error_code = '', error_message = NULL, retry_at = NULL, updated_at = %s WHERE item_key = %s",
+			"UPDATE {$table} SET state = %s, post_id = %d, error_code = '', error_message = NULL, retry_at = NULL, source_hash = %s, notes = %s, updated_at = %s WHERE item_key = %s",
 			'held' === $state ? 'held' : 'posted',
 			$post_id,
+			$source_hash,
+			$notes,
 			Clock\utc(),
 			$key
 		)
@@ -575,6 +580,8 @@ function from_row( array $row ): array {
 		'error_code'      => $row['error_code'],
 		'error_message'   => (string) $row['error_message'],
 		'retry_at'        => $row['retry_at'],
+		'notes'           => (string) ( $row['notes'] ?? '' ),
+		'source_changed'  => $row['source_changed_at'] ?? null,
 		'created_at'      => $row['created_at'],
 		'updated_at'      => $row['updated_at'],
 	);

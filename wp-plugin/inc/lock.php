@@ -21,7 +21,7 @@ function name( string $lock ): string {
 }
 
 /**
- * Take a lock without waiting; false when it is held, by another connection or by this one.
+ * Take a lock, waiting at most $wait seconds (by default not at all); false when it is held, by another connection or by this one.
  *
  * MariaDB lets a connection take a lock it holds again; we do not: work nested inside the same work
  * (a run collected from inside its own collection) must find it busy, as another request does, and
@@ -29,10 +29,10 @@ function name( string $lock ): string {
  *
  * @since 0.1.0
  */
-function acquire( string $lock ): bool {
+function acquire( string $lock, int $wait = 0 ): bool {
 	global $wpdb;
 	$name = name( $lock );
-	return '1' === $wpdb->get_var( $wpdb->prepare( 'SELECT IF(IS_USED_LOCK(%s) <=> CONNECTION_ID(), 0, GET_LOCK(%s, 0))', $name, $name ) );
+	return '1' === $wpdb->get_var( $wpdb->prepare( 'SELECT IF(IS_USED_LOCK(%s) <=> CONNECTION_ID(), 0, GET_LOCK(%s, %d))', $name, $name, $wait ) );
 }
 
 /**

@@ -36,6 +36,15 @@ function bootstrap(): void {
 		add_filter( 'pre_update_option_' . $secret_option, __NAMESPACE__ . '\\Settings\\keep_secret_unless_replaced', 10, 3 );
 	}
 
+	// Imported posts: the source's author as byline, the original as canonical, a meta description.
+	add_filter( 'the_author', __NAMESPACE__ . '\\Post_Fields\\byline' );
+	add_filter( 'get_canonical_url', __NAMESPACE__ . '\\Attribution\\canonical_url', 10, 2 );
+	add_action( 'wp_head', __NAMESPACE__ . '\\Seo\\print_description', 1 );
+
+	// Images: those left by a collection's time budget, and the image editor's sub-sizes, by cron events.
+	add_action( Media\PENDING_HOOK, __NAMESPACE__ . '\\Media\\copy_pending' );
+	add_action( Media\SIZES_HOOK, __NAMESPACE__ . '\\Media\\make_sizes' );
+
 	add_filter( 'cron_schedules', __NAMESPACE__ . '\\Cron\\add_schedule' );
 	add_action( Cron\HOOK, __NAMESPACE__ . '\\Cron\\tick' );
 
@@ -124,7 +133,8 @@ function activate( $network_wide = false ): void {
 }
 
 /**
- * Deactivation: stop the tick (on every site, when network-wide). Data stays until the plugin is deleted.
+ * Deactivation: stop the tick, the digest and the image events (on every site, when network-wide). Data
+ * stays until the plugin is deleted.
  *
  * @since 0.1.0
  *

@@ -10,6 +10,7 @@ namespace ATAI\Network;
 
 use ATAI\Cron;
 use ATAI\Health_Digest;
+use ATAI\Media;
 use ATAI\Schema;
 
 /**
@@ -58,6 +59,8 @@ function set_up_site(): void {
 function stop_site(): void {
 	Cron\unschedule();
 	Health_Digest\unschedule();
+	wp_clear_scheduled_hook( Media\PENDING_HOOK );
+	wp_clear_scheduled_hook( Media\SIZES_HOOK );
 }
 
 /**

@@ -11,14 +11,19 @@
 
 namespace ATAI\Posts;
 
+use ATAI\Attribution;
 use ATAI\Contract;
 use ATAI\Costs;
 use ATAI\Feed;
 use ATAI\Dedupe;
 use ATAI\Skips;
 use ATAI\Ledger;
+use ATAI\Media;
+use ATAI\Pace;
+use ATAI\Post_Data;
 use ATAI\Provenance;
 use ATAI\Reviews;
+use ATAI\Source_Changes;
 use ATAI\Transaction;
 use WP_Error;
 
@@ -116,16 +121,21 @@ function import_draft( array $draft, Feed $feed, string $run_id, Import_Batch $b
 			sprintf( __( 'import: the worker\'s draft does not match the API contract: %s', 'automationtools-ai' ), $valid->get_error_message() )
 		);
 	}
-	// The slow parts (kses on a large article, creating new tags) run before the transaction, so row locks stay short.
-	$postarr = prepare_post( $draft, $feed );
-	$tag_ids = $batch->tag_ids( tags( $draft['tags'] ) );
+	if ( ! empty( $draft['source_changed'] ) ) {
+		$changed = Source_Changes\handle( $draft, $feed, $batch );
+		if ( null !== $changed ) {
+			return $changed;
+		}
+	}
+	// The slow parts (kses on a large article, creating terms, copying images) run before the transaction, so row locks stay short.
+	$prepared = Post_Data\prepare( $draft, $feed, $batch->deadline );
 	// One import decides at a time on this site, so two overlapping collections never both post a story;
 	// the lock spans the transaction only, so the slow parts above still run side by side.
 	if ( ! Dedupe\hold_lock() ) {
 		return new WP_Error( 'import_busy', __( 'import: another import on this site kept the duplicate check busy for too long; the item is tried again on the next run.', 'automationtools-ai' ) );
 	}
 	try {
-		return insert_post( $draft, $feed, $run_id, $batch, $postarr, $tag_ids, $anyway );
+		return insert_post( $draft, $feed, $run_id, $batch, $prepared, $anyway );
 	} finally {
 		Dedupe\release_lock();
 	}
@@ -140,12 +150,11 @@ function import_draft( array $draft, Feed $feed, string $run_id, Import_Batch $b
  * @param Feed                 $feed    The feed.
  * @param string               $run_id  The run it came from.
  * @param Import_Batch         $batch   The open batch.
- * @param array<string, mixed> $postarr The post (prepare_post()).
- * @param int[]                $tag_ids Its tags.
- * @param bool                 $anyway  Post it even if it was skipped as the same story as a post.
+ * @param array<string, mixed> $prepared The post, its terms, meta, pending images and notes (Post_Data\prepare()).
+ * @param bool                 $anyway   Post it even if it was skipped as the same story as a post.
  * @return int|WP_Error The new post's ID, 0 when the key is posted already or the story was.
  */
-function insert_post( array $draft, Feed $feed, string $run_id, Import_Batch $batch, array $postarr, array $tag_ids, bool $anyway ) {
+function insert_post( array $draft, Feed $feed, string $run_id, Import_Batch $batch, array $prepared, bool $anyway ) {
 	$priced = Costs\price_usage( $draft['usage'], $draft['model'] );
 	$held   = Reviews\held( $draft, $feed );
 	if ( ! Transaction\begin() ) {
@@ -168,6 +177,7 @@ function insert_post( array $draft, Feed $feed, string $run_id, Import_Batch $ba
 			Costs\record( $draft['key'], $run_id, $feed->id, 0, $priced );
 			return Skips\skip( $draft, $feed, $match );
 		}
+		$postarr = Pace\schedule( $prepared['postarr'], $feed );
 		$post_id = wp_insert_post( wp_slash( $postarr ), true );
 		if ( is_wp_error( $post_id ) ) {
 			$error   = $post_id;
@@ -179,8 +189,9 @@ function insert_post( array $draft, Feed $feed, string $run_id, Import_Batch $ba
 				sprintf( __( 'import: WordPress did not create the post: %s', 'automationtools-ai' ), $error->get_error_message() )
 			);
 		}
-		$stored = add_tags( $post_id, $tag_ids ) && add_meta( $post_id, $draft, $feed, Provenance\meta( $draft, $priced, $held ) )
-			&& Ledger\mark_posted( $draft['key'], $post_id, $held ? 'held' : 'posted' )
+		$stored = add_terms( $post_id, $prepared['terms'] )
+			&& add_meta( $post_id, $draft, $feed, Provenance\meta( $draft, $priced, $held ) + $prepared['meta'] )
+			&& Ledger\mark_posted( $draft['key'], $post_id, $held ? 'held' : 'posted', (string) ( $draft['source_hash'] ?? '' ), $prepared['notes'] )
 			&& Dedupe\remember( $post_id, $draft['key'], $feed->id, $draft['identity'] )
 			&& Reviews\remember( $draft, $feed, $post_id ) && Costs\record( $draft['key'], $run_id, $feed->id, $post_id, $priced );
 		if ( ! $stored ) {
@@ -196,6 +207,7 @@ function insert_post( array $draft, Feed $feed, string $run_id, Import_Batch $ba
 			return new WP_Error( 'import_db_error', __( 'import: the database could not commit the post.', 'automationtools-ai' ) );
 		}
 		$batch->inserted( $postarr['post_status'] );
+		Media\after_import( $post_id, $prepared['pending'] );
 		return $post_id;
 	} catch ( \Throwable $exception ) {
 		forget_rolled_back( $post_id );
@@ -232,7 +244,7 @@ function prepare_post( array $draft, Feed $feed ): array {
 	// wp_kses_post() costs 6–10 ms on a 125 KB article; HTML that is provably inside the narrow shape
 	// the worker's sanitizer writes has nothing it would remove, and anything else goes through it.
 	$content = is_narrow_html( $draft['content'] ) ? $draft['content'] : wp_kses_post( $draft['content'] );
-	$content = inert_shortcodes( rtrim( $content ) . "\n\n" . source_line( $draft, has_blocks( $content ) ) );
+	$content = inert_shortcodes( Attribution\with_source_line( rtrim( $content ), $draft, $feed, has_blocks( $content ) ) );
 
 	$title = plain_text( $draft['title'] );
 	if ( '' === $title ) {
@@ -444,56 +456,37 @@ function post_date_gmt( $published ): ?string {
 }
 
 /**
- * The paragraph that links every post to its source.
+ * Relate a new post to its terms in one INSERT (core's wp_set_object_terms() costs three queries per term).
  *
  * @since 0.1.0
  *
- * @param array<string, mixed> $draft  A contract Draft.
- * @param bool                 $blocks Whether the content is block markup (then the line is a paragraph block).
+ * @param int                  $post_id Post ID (new: it has no such terms yet).
+ * @param array<string, int[]> $terms   term_taxonomy_ids by taxonomy (tags, post format).
  */
-function source_line( array $draft, bool $blocks ): string {
-	$url   = is_string( $draft['source_url'] ) ? esc_url( $draft['source_url'], array( 'http', 'https' ) ) : '';
-	$title = plain_text( $draft['source_title'] );
-	if ( '' === $title ) {
-		$title = '' !== $url ? $url : __( 'the original article', 'automationtools-ai' );
-	}
-	$label = '' !== $url ? '<a href="' . $url . '">' . esc_html( $title ) . '</a>' : esc_html( $title );
-	/* translators: %s: the original article's title, linked to it. */
-	$line = '<p class="atai-source">' . sprintf( __( 'Source: %s', 'automationtools-ai' ), $label ) . '</p>';
-	if ( $blocks ) {
-		$line = "<!-- wp:paragraph {\"className\":\"atai-source\"} -->\n{$line}\n<!-- /wp:paragraph -->";
-	}
-	return $line;
-}
-
-/**
- * Tag a new post in one INSERT (core's wp_set_object_terms() costs three queries per tag).
- *
- * @since 0.1.0
- *
- * @param int   $post_id Post ID (new: it has no tags yet).
- * @param int[] $tt_ids  term_taxonomy_ids of its tags.
- */
-function add_tags( int $post_id, array $tt_ids ): bool {
+function add_terms( int $post_id, array $terms ): bool {
 	global $wpdb;
-	if ( ! $tt_ids ) {
-		return true;
-	}
 	$values = array();
-	foreach ( $tt_ids as $tt_id ) {
-		$values[] = $wpdb->prepare( '(%d, %d)', $post_id, $tt_id );
+	foreach ( $terms as $tt_ids ) {
+		foreach ( $tt_ids as $tt_id ) {
+			$values[] = $wpdb->prepare( '(%d, %d)', $post_id, $tt_id );
+		}
+	}
+	if ( ! $values ) {
+		return true;
 	}
 	// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- each row is prepared above.
 	$done = $wpdb->query( "INSERT INTO {$wpdb->term_relationships} (object_id, term_taxonomy_id) VALUES " . implode( ', ', $values ) );
-	if ( count( $tt_ids ) !== $done ) {
+	if ( count( $values ) !== $done ) {
 		return false;
 	}
 	// What wp_set_object_terms() does after its inserts: counts (deferred to the batch's end), caches, hooks.
-	wp_update_term_count( $tt_ids, 'post_tag' );
-	wp_cache_delete( $post_id, 'post_tag_relationships' );
 	wp_cache_delete( 'last_changed', 'terms' );
-	/** This action is documented in wp-includes/taxonomy.php */
-	do_action( 'set_object_terms', $post_id, $tt_ids, $tt_ids, 'post_tag', false, array() );
+	foreach ( $terms as $taxonomy => $tt_ids ) {
+		wp_update_term_count( $tt_ids, $taxonomy );
+		wp_cache_delete( $post_id, $taxonomy . '_relationships' );
+		/** This action is documented in wp-includes/taxonomy.php */
+		do_action( 'set_object_terms', $post_id, $tt_ids, $tt_ids, $taxonomy, false, array() );
+	}
 	return true;
 }
 
@@ -505,7 +498,7 @@ function add_tags( int $post_id, array $tt_ids ): bool {
  * @param int                   $post_id Post ID.
  * @param array<string, mixed>  $draft   A contract Draft.
  * @param Feed                  $feed    The feed.
- * @param array<string, string> $more    More meta (the post's provenance), by key.
+ * @param array<string, string> $more    More meta (the post's provenance, Post_Data\prepare()'s), by key.
  */
 function add_meta( int $post_id, array $draft, Feed $feed, array $more = array() ): bool {
 	global $wpdb;

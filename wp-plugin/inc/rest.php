@@ -587,6 +587,8 @@ function list_items( WP_REST_Request $request ) {
 			// Why a skipped item has no post of its own: the post it matched, how, and the reason in words;
 			// or the feed's filter that left it out.
 			'skip'            => isset( $skips[ $item['key'] ] ) ? skip_response( $skips[ $item['key'] ] ) : ( 'skipped' === $item['state'] ? filter_skip_response( $item ) : null ),
+			'notes'           => '' === $item['notes'] ? array() : explode( "\n", $item['notes'] ),
+			'source_changed'  => Clock\rfc3339( $item['source_changed'] ),
 			'updated'         => Clock\rfc3339( $item['updated_at'] ),
 		);
 	}

@@ -15,9 +15,11 @@ namespace ATAI\Runs;
 use ATAI\Costs;
 use ATAI\Feed;
 use ATAI\Feed_Options;
+use ATAI\Feeds;
 use ATAI\Ledger;
 use ATAI\Lock;
 use ATAI\Messages;
+use ATAI\Media;
 use ATAI\Posts;
 use ATAI\Prompts;
 use ATAI\Run_Progress;
@@ -87,8 +89,10 @@ function run_request( Feed $feed ): array {
 		'feed'         => $source,
 		'max_items'    => $feed->max_posts,
 		'seen_keys'    => Ledger\seen_keys( $feed->id, null ),
+		'known'        => \ATAI\Source_Changes\known( $feed->id ),
 		// Only what the site owner set in WordPress; everything else falls back to the worker's environment.
 		'ai'           => Prompts\run_ai( $feed ),
+		'images'       => Media\limits(),
 		'options'      => (object) Feed_Options\for_worker( $feed->options ),
 		'callback_url' => Settings\callback_url(),
 	);
@@ -174,6 +178,11 @@ function collect_locked( Feed $feed, string $run_id, float $deadline ) {
 function process_run( Feed $feed, array $run, float $deadline ): array {
 	$run_id = $run['run_id'];
 	Ledger\record_planned( $feed->id, $run_id, $run['items'] );
+	if ( '' === $feed->title && is_string( $run['feed']['title'] ?? null ) && '' !== trim( $run['feed']['title'] ) ) {
+		// Posts credit their source by the feed's name: a new feed takes it from its first fetch now.
+		Feeds\update( $feed->id, array( 'title' => mb_substr( sanitize_text_field( $run['feed']['title'] ), 0, 255 ) ) );
+		$feed = Feeds\get( $feed->id ) ?? $feed;
+	}
 
 	$result = import_drafts( $feed, $run_id, $run['drafts'], $deadline );
 
@@ -222,8 +231,10 @@ function import_drafts( Feed $feed, string $run_id, array $drafts, float $deadli
 		'left'    => 0,
 	);
 	$failures = array();
-	$batch    = Posts\Import_Batch::begin();
+	$batch           = Posts\Import_Batch::begin();
+	$batch->deadline = $deadline;
 	try {
+		Media\copy_ahead( $drafts, $feed, $deadline );
 		foreach ( array_values( $drafts ) as $index => $draft ) {
 			if ( microtime( true ) >= $deadline ) {
 				$result['left'] = count( $drafts ) - $index;
@@ -258,6 +269,7 @@ function import_drafts( Feed $feed, string $run_id, array $drafts, float $deadli
 				$result['posted'][ $key ] = $outcome;
 			}
 		}
+		Media\settle( $deadline );
 	} finally {
 		$batch->end();
 	}

@@ -8,7 +8,7 @@
 namespace ATAI\Schema;
 
 /** Bump when a CREATE TABLE below changes; the next page load runs dbDelta. */
-const VERSION = '7';
+const VERSION = '8';
 
 const VERSION_OPTION = 'atai_db_version';
 
@@ -53,6 +53,26 @@ function runs_table(): string {
 }
 
 /**
+ * The table of images copied into the media library: one row per image URL, the attachment it gave.
+ *
+ * @since 0.2.0
+ */
+function media_table(): string {
+	global $wpdb;
+	return $wpdb->prefix . 'atai_media';
+}
+
+/**
+ * The table of the publishing pace: posts scheduled per day, per feed and for the site.
+ *
+ * @since 0.2.0
+ */
+function pace_table(): string {
+	global $wpdb;
+	return $wpdb->prefix . 'atai_pace';
+}
+
+/**
  * The table of drafts waiting for review: the source each was made from, for the review screen.
  *
  * @since 0.2.0
@@ -88,6 +108,8 @@ function statements(): array {
 	$items   = items_table();
 	$seen    = seen_callbacks_table();
 	$runs    = runs_table();
+	$media   = media_table();
+	$pace    = pace_table();
 	$reviews = reviews_table();
 	$costs   = costs_table();
 	return array(
@@ -137,6 +159,9 @@ function statements(): array {
   error_code varchar(64) NOT NULL DEFAULT '',
   error_message text,
   retry_at datetime DEFAULT NULL,
+  notes text,
+  source_hash char(64) NOT NULL DEFAULT '',
+  source_changed_at datetime DEFAULT NULL,
   created_at datetime NOT NULL,
   updated_at datetime NOT NULL,
   PRIMARY KEY  (id),
@@ -172,6 +197,22 @@ function statements(): array {
 ) {$charset};",
 		...\ATAI\Dedupe\statements( $charset ),
 		...\ATAI\Skips\statements( $charset ),
+		"CREATE TABLE {$media} (
+  url_hash char(64) NOT NULL,
+  content_hash char(64) NOT NULL,
+  attachment_id bigint(20) unsigned NOT NULL,
+  sizes_pending tinyint(1) NOT NULL DEFAULT 0,
+  PRIMARY KEY  (url_hash),
+  KEY content_hash (content_hash),
+  KEY sizes_pending (sizes_pending)
+) {$charset};",
+		"CREATE TABLE {$pace} (
+  scope varchar(32) NOT NULL,
+  day date NOT NULL,
+  posts int(10) unsigned NOT NULL DEFAULT 0,
+  last_at datetime DEFAULT NULL,
+  PRIMARY KEY  (scope,day)
+) {$charset};",
 		"CREATE TABLE {$reviews} (
   item_key char(64) NOT NULL,
   feed_id bigint(20) unsigned NOT NULL,
@@ -231,7 +272,7 @@ function upgrade_if_needed(): void {
  * @return string[]
  */
 function table_names(): array {
-	return array( feeds_table(), items_table(), seen_callbacks_table(), \ATAI\Dedupe\identities_table(), \ATAI\Dedupe\bands_table(), \ATAI\Skips\skips_table(), runs_table(), reviews_table(), costs_table() );
+	return array( feeds_table(), items_table(), seen_callbacks_table(), \ATAI\Dedupe\identities_table(), \ATAI\Dedupe\bands_table(), \ATAI\Skips\skips_table(), runs_table(), reviews_table(), costs_table(), media_table(), pace_table() );
 }
 
 /**

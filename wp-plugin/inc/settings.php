@@ -24,13 +24,16 @@ const AI_MAX_IN_FLIGHT = 'atai_ai_max_in_flight';
 const DEDUPE_THRESHOLD   = 'atai_dedupe_threshold';
 const DEDUPE_WINDOW_DAYS = 'atai_dedupe_window_days';
 const HEALTH_DIGEST      = 'atai_health_digest';
+const IMAGE_MAX_MB       = 'atai_image_max_mb';
+const IMAGE_MAX_MP       = 'atai_image_max_megapixels';
+const DAILY_POST_CAP     = 'atai_daily_post_cap';
 const AI_CHECK_MODEL     = 'atai_ai_check_model';
 const AI_TOPIC           = 'atai_ai_topic';
 const AI_PRICES          = 'atai_ai_prices';
 const AI_BUDGET          = 'atai_ai_monthly_budget';
 
 /** Every option this file owns; uninstall deletes exactly these. */
-const OPTIONS = array( WORKER_URL, WORKER_SECRET, AI_ENABLED, AI_BASE_URL, AI_API_KEY, AI_MODEL, AI_MAX_IN_FLIGHT, DEDUPE_THRESHOLD, DEDUPE_WINDOW_DAYS, AI_CHECK_MODEL, AI_TOPIC, AI_PRICES, AI_BUDGET, HEALTH_DIGEST );
+const OPTIONS = array( WORKER_URL, WORKER_SECRET, AI_ENABLED, AI_BASE_URL, AI_API_KEY, AI_MODEL, AI_MAX_IN_FLIGHT, DEDUPE_THRESHOLD, DEDUPE_WINDOW_DAYS, AI_CHECK_MODEL, AI_TOPIC, AI_PRICES, AI_BUDGET, HEALTH_DIGEST, IMAGE_MAX_MB, IMAGE_MAX_MP, DAILY_POST_CAP );
 
 /** Options that are never shown back and are stored with autoload off. */
 const SECRETS = array( WORKER_SECRET, AI_API_KEY );
@@ -61,6 +64,9 @@ const NUMBER_RANGES = array(
 	AI_MAX_IN_FLIGHT   => array( MAX_IN_FLIGHT_MIN, MAX_IN_FLIGHT_MAX ),
 	DEDUPE_THRESHOLD   => array( 30, 100 ),
 	DEDUPE_WINDOW_DAYS => array( 1, 365 ),
+	IMAGE_MAX_MB       => array( 1, 100 ),
+	IMAGE_MAX_MP       => array( 1, 400 ),
+	DAILY_POST_CAP     => array( 0, 1000 ),
 );
 
 /** The settings form's "clear" check boxes post their option names in this field. */
@@ -75,37 +81,37 @@ const CLEAR_FIELD = 'atai_clear_secret';
  */
 function definitions(): array {
 	return array(
-		WORKER_URL       => array(
+		WORKER_URL         => array(
 			'rest'    => 'worker_url',
 			'type'    => 'string',
 			'default' => DEFAULT_WORKER_URL,
 		),
-		WORKER_SECRET    => array(
+		WORKER_SECRET      => array(
 			'rest'    => 'worker_secret',
 			'type'    => 'string',
 			'default' => '',
 		),
-		AI_ENABLED       => array(
+		AI_ENABLED         => array(
 			'rest'    => 'ai_enabled',
 			'type'    => 'boolean',
 			'default' => true,
 		),
-		AI_BASE_URL      => array(
+		AI_BASE_URL        => array(
 			'rest'    => 'ai_base_url',
 			'type'    => 'string',
 			'default' => '',
 		),
-		AI_API_KEY       => array(
+		AI_API_KEY         => array(
 			'rest'    => 'ai_api_key',
 			'type'    => 'string',
 			'default' => '',
 		),
-		AI_MODEL         => array(
+		AI_MODEL           => array(
 			'rest'    => 'ai_model',
 			'type'    => 'string',
 			'default' => '',
 		),
-		AI_MAX_IN_FLIGHT => array(
+		AI_MAX_IN_FLIGHT   => array(
 			'rest'    => 'ai_max_in_flight',
 			'type'    => 'integer',
 			'default' => 8,
@@ -125,22 +131,37 @@ function definitions(): array {
 			'type'    => 'boolean',
 			'default' => false,
 		),
-		AI_CHECK_MODEL   => array(
+		IMAGE_MAX_MB       => array(
+			'rest'    => 'image_max_mb',
+			'type'    => 'integer',
+			'default' => 10,
+		),
+		IMAGE_MAX_MP       => array(
+			'rest'    => 'image_max_megapixels',
+			'type'    => 'integer',
+			'default' => 25,
+		),
+		DAILY_POST_CAP     => array(
+			'rest'    => 'daily_post_cap',
+			'type'    => 'integer',
+			'default' => 0,
+		),
+		AI_CHECK_MODEL     => array(
 			'rest'    => 'ai_check_model',
 			'type'    => 'string',
 			'default' => '',
 		),
-		AI_TOPIC         => array(
+		AI_TOPIC           => array(
 			'rest'    => 'ai_topic',
 			'type'    => 'string',
 			'default' => '',
 		),
-		AI_PRICES        => array(
+		AI_PRICES          => array(
 			'rest'    => 'ai_prices',
 			'type'    => 'string',
 			'default' => \ATAI\Costs\default_prices_text(),
 		),
-		AI_BUDGET        => array(
+		AI_BUDGET          => array(
 			'rest'    => 'ai_monthly_budget',
 			'type'    => 'number',
 			'default' => 0,
@@ -175,6 +196,12 @@ function label( string $option ): string {
 			return __( 'Look for the same story within', 'automationtools-ai' );
 		case HEALTH_DIGEST:
 			return __( 'Daily problem e-mail', 'automationtools-ai' );
+		case IMAGE_MAX_MB:
+			return __( 'Largest image (MB)', 'automationtools-ai' );
+		case IMAGE_MAX_MP:
+			return __( 'Largest image (megapixels)', 'automationtools-ai' );
+		case DAILY_POST_CAP:
+			return __( 'Posts a day, all feeds', 'automationtools-ai' );
 		case AI_CHECK_MODEL:
 			return __( 'Model for checks', 'automationtools-ai' );
 		case AI_TOPIC:
@@ -269,6 +296,9 @@ function clean( string $option, $value ) {
 		case AI_MAX_IN_FLIGHT:
 		case DEDUPE_THRESHOLD:
 		case DEDUPE_WINDOW_DAYS:
+		case IMAGE_MAX_MB:
+		case IMAGE_MAX_MP:
+		case DAILY_POST_CAP:
 			if ( ! is_numeric( $value ) || (int) $value != $value ) { // phpcs:ignore Universal.Operators.StrictComparisons -- "8" and 8 are the same number here.
 				return invalid( $option, __( 'enter a whole number.', 'automationtools-ai' ) );
 			}
@@ -691,6 +721,28 @@ function rest_schema(): array {
 				'readonly' => true,
 				'context'  => array( 'view', 'edit' ),
 			),
-		),
+		) + number_schemas( array( IMAGE_MAX_MB, IMAGE_MAX_MP, DAILY_POST_CAP ) ),
 	);
+}
+
+/**
+ * The REST schema of whole-number settings, from their ranges.
+ *
+ * @since 0.2.0
+ *
+ * @param string[] $options Option keys (of NUMBER_RANGES).
+ * @return array<string, array<string, mixed>>
+ */
+function number_schemas( array $options ): array {
+	$schemas = array();
+	foreach ( $options as $option ) {
+		$schemas[ definitions()[ $option ]['rest'] ] = array(
+			'description' => label( $option ),
+			'type'        => 'integer',
+			'minimum'     => NUMBER_RANGES[ $option ][0],
+			'maximum'     => NUMBER_RANGES[ $option ][1],
+			'context'     => array( 'view', 'edit' ),
+		);
+	}
+	return $schemas;
 }

@@ -199,6 +199,52 @@ function ack( string $run_id, array $keys ) {
 }
 
 /**
+ * GET /v1/images/{sha256} into a file: the bytes of an image the worker checked for a draft.
+ *
+ * The bytes go straight to the file (never whole into memory), and their sha256 must be the one asked
+ * for: the file then holds exactly the image the worker checked.
+ *
+ * @since 0.2.0
+ *
+ * @param string $sha256 The image's sha256 (Draft.image.sha256).
+ * @param string $file   Where to write it (a temporary file).
+ * @param int    $limit  Most bytes accepted.
+ * @return true|WP_Error
+ */
+function download_image( string $sha256, string $file, int $limit ) {
+	$base   = Settings\get( Settings\WORKER_URL );
+	$secret = Settings\get( Settings\WORKER_SECRET );
+	if ( '' === $secret || ! preg_match( '/^[0-9a-f]{64}$/', $sha256 ) ) {
+		return new WP_Error( 'atai_worker_not_configured', __( 'The worker is not configured.', 'automationtools-ai' ) );
+	}
+	$response = wp_remote_get(
+		untrailingslashit( $base ) . '/v1/images/' . $sha256,
+		array(
+			'timeout'             => RUN_TIMEOUT,
+			'redirection'         => 0,
+			'stream'              => true,
+			'filename'            => $file,
+			'limit_response_size' => $limit,
+			'user-agent'          => 'AutomationTools.AI/' . \ATAI\VERSION . '; ' . home_url( '/' ),
+			'headers'             => array( 'Authorization' => 'Bearer ' . $secret ),
+			REQUEST_MARK          => CONNECT_TIMEOUT,
+		)
+	);
+	if ( is_wp_error( $response ) ) {
+		return unreachable( $base, $response, RUN_TIMEOUT );
+	}
+	$code = (int) wp_remote_retrieve_response_code( $response );
+	if ( 200 !== $code ) {
+		$decoded = json_decode( (string) file_get_contents( $file ), true ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_get_contents_file_get_contents -- our own temporary file.
+		return refused( $base, $code, $decoded, '' );
+	}
+	if ( hash_file( 'sha256', $file ) !== $sha256 ) {
+		return bad_response( $base, __( 'the image\'s bytes are not the ones named', 'automationtools-ai' ), $code );
+	}
+	return true;
+}
+
+/**
  * The worker URL without credentials, query or fragment, for messages.
  *
  * @since 0.1.0

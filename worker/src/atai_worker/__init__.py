@@ -19,6 +19,7 @@ def create_app(config: Mapping[str, str] | None = None) -> "Flask":
 
     from . import api
     from .fleet import open_fleet
+    from .image_store import open_image_store
     from .jobs import Jobs
     from .settings import Settings, configure_logging
     from .store import open_store
@@ -32,11 +33,13 @@ def create_app(config: Mapping[str, str] | None = None) -> "Flask":
     # Drafts are megabytes of mostly non-ASCII text: UTF-8 as it is, not \u escapes (smaller and faster).
     app.json.ensure_ascii = False
     fleet = open_fleet(settings)
+    images = open_image_store(settings)
 
     @functools.cache
     def stages():
         """The fetcher and pipeline of discovery and preview, with the fleet's model slots."""
         from .fetch import Fetcher
+        from .images import ImageFetcher
         from .limits import SharedLimits
         from .owners import consumer_id
         from .pipeline import Pipeline
@@ -44,11 +47,14 @@ def create_app(config: Mapping[str, str] | None = None) -> "Flask":
 
         fetcher = Fetcher(allowed_hosts=settings.allowed_hosts, timeout=settings.fetch_timeout,
                           max_bytes=settings.fetch_max_bytes)
-        return Pipeline(fetcher, Rewriter(timeout=settings.ai_timeout, limits=SharedLimits(fleet, consumer_id())))
+        # A preview's drafts name their images as a run's do: checked, and kept for the plugin.
+        checked_images = ImageFetcher(images, allowed_hosts=settings.allowed_hosts, timeout=settings.image_timeout)
+        return Pipeline(fetcher, Rewriter(timeout=settings.ai_timeout, limits=SharedLimits(fleet, consumer_id())),
+                        checked_images)
 
     app.extensions["atai"] = api.Services(settings=settings, store=open_store(settings), jobs=Jobs(settings),
                                           fleet=fleet, sites=SiteRegistry(fleet, settings.worker_secret),
-                                          stages=stages)
+                                          stages=stages, images=images)
     app.register_blueprint(api.blueprint)
     api.register_error_handlers(app)
     return app

@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .contract import load_contract
 from .fleet import FleetState
+from .image_store import ImageStore
 from .jobs import Jobs
 from .endpoints import EndpointKeyRequired, resolve_endpoint
 from .scheduler import Share, acting_as, item_shares, run_tag
@@ -60,6 +61,7 @@ class Services:
     # The stages discovery and preview use: the same fetcher rules and pipeline as the consumer's runs, and
     # the fleet's shared model slots. Built with the first of them, so an idle API does not load them.
     stages: Callable[[], "Pipeline"]
+    images: ImageStore
 
 
 def services() -> Services:
@@ -328,6 +330,22 @@ def ack_run(run_id: str):
     if result is None:
         raise ApiError(404, "run_not_found", f"runs: no run {run_id[:64]}")
     return jsonify(result)
+
+
+@blueprint.get("/v1/images/<sha256>")
+def get_image(sha256: str):
+    image = services().images.get(sha256) if _is_hex(sha256, 64) else None
+    if image is None:
+        raise ApiError(404, "image_not_found", f"images: no image {sha256[:64]} (images are kept for 7 days "
+                                               "after a draft last named them)")
+    response = Response(image.body, mimetype=image.mime_type)
+    # The bytes were checked, but a browser must never sniff them into something else.
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _is_hex(value: str, length: int) -> bool:
+    return len(value) == length and all(c in "0123456789abcdef" for c in value)
 
 
 @blueprint.delete("/v1/runs/<run_id>")

@@ -38,6 +38,7 @@ _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
                 "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+_IMAGE_ACCEPT = "image/avif, image/webp, image/jpeg, image/png, image/gif;q=0.9, */*;q=0.5"
 # NAT64 (RFC 6052) carries an IPv4 address in its last 32 bits.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 # The first check that matches names the kind of address in the refusal message.
@@ -125,6 +126,10 @@ class Fetcher:
     def fetch_page(self, url: str) -> FetchResult:
         """GET an article page."""
         return self._get(url, {"Accept": _PAGE_ACCEPT})
+
+    def fetch_image(self, url: str) -> FetchResult:
+        """GET an image (its bytes are checked by image_check, not by what the server calls them)."""
+        return self._get(url, {"Accept": _IMAGE_ACCEPT})
 
     # -----------------------------------------------------------------------------------------
 

@@ -55,6 +55,7 @@ class Entry:
     images: tuple[Image, ...] = ()
     language: str | None = None
     base_url: str | None = None  # what relative URLs in summary/content resolve against (xml:base, else the link)
+    updated: str | None = None  # ISO 8601, UTC: when the source says the entry last changed
 
     def replace(self, **changes) -> "Entry":
         return dataclasses.replace(self, **changes)
@@ -68,6 +69,12 @@ class Entry:
         data["categories"] = tuple(data.get("categories") or ())
         data["images"] = tuple(Image(**i) for i in data.get("images") or ())
         return cls(**data)
+
+
+def source_hash(entry: Entry) -> str:
+    """sha256 of the entry as the feed gave it: a different hash later means the source changed."""
+    parts = (entry.title, entry.summary, entry.content_html, entry.updated or "")
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -94,9 +101,15 @@ class Draft:
     excerpt: str
     tags: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
-    image: Image | None = None
+    image: dict | None = None  # the contract's Image (images.py)
+    images: tuple[dict, ...] = ()
     published: str | None = None
     author: str | None = None
+    updated: str | None = None
+    slug: str = ""
+    meta_description: str = ""
+    source_hash: str = ""
+    source_changed: bool = False
     rewritten: bool = False
     model: str | None = None
     usage: dict | None = None
@@ -115,5 +128,6 @@ class Draft:
         data = dataclasses.asdict(self)
         data["tags"] = list(self.tags)
         data["categories"] = list(self.categories)
+        data["images"] = list(self.images)
         data["findings"] = [dataclasses.asdict(f) for f in self.findings]
         return data

@@ -141,6 +141,8 @@ def _entry_from_feedparser(item, *, feed_id, feed_url, feed_link, feed_author, f
         images=_images_of_item(item, content_html or summary, base_url),
         language=_language_tag(language),
         base_url=base_url,
+        # dict.get: feedparser's own get() answers published_parsed when there is no updated date.
+        updated=_iso_from_struct(dict.get(item, "updated_parsed")),
     )
 
 
@@ -208,11 +210,13 @@ def _images_of_item(item, html: str, base_url: str) -> tuple[Image, ...]:
     for media in item.get("media_content") or ():
         if _looks_like_image(media.get("url"), media.get("type"), media.get("medium")):
             candidates.append(Image(url=media.get("url") or ""))
+    # The order a featured image is chosen in: media:content or media:thumbnail, enclosure, itunes:image,
+    # the content's first image.
+    for thumbnail in item.get("media_thumbnail") or ():
+        candidates.append(Image(url=thumbnail.get("url") or ""))
     for enclosure in item.get("enclosures") or ():
         if _looks_like_image(enclosure.get("href"), enclosure.get("type"), None):
             candidates.append(Image(url=enclosure.get("href") or ""))
-    for thumbnail in item.get("media_thumbnail") or ():
-        candidates.append(Image(url=thumbnail.get("url") or ""))
     itunes_image = (item.get("image") or {}).get("href")
     if itunes_image:
         candidates.append(Image(url=itunes_image))
@@ -296,6 +300,7 @@ def _entry_from_json(item: dict, *, feed_id, feed_url, feed_link, feed_author, f
         images=_absolute_images(candidates, base_url),
         language=_language_tag(_string(item.get("language")) or feed_language),
         base_url=base_url,
+        updated=_iso_from_text(_string(item.get("date_modified"))),
     )
 
 

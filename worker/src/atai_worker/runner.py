@@ -29,8 +29,10 @@ from .endpoints import Endpoint, EndpointKeyRequired, resolve_endpoint
 from .errors import FetchError, FilterError, ParseError, WorkerError
 from .fetch import Fetcher
 from .fleet import FleetState, open_fleet
+from .image_store import open_image_store
+from .images import ImageFetcher
 from .limits import SharedLimits
-from .models import Entry
+from .models import Entry, source_hash
 from .owners import consumer_id
 from .pipeline import ITEM_STAGES, Pipeline, item_error, run_options
 from .rewrite import Rewriter
@@ -134,6 +136,7 @@ class RunInProgress:
     site: Site
     endpoint: Endpoint | None
     remaining: int
+    changed: frozenset[str] = frozenset()  # keys of known entries whose source changed
     lost: bool = False
     progress_due: bool = False  # a progress callback is scheduled
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -167,8 +170,8 @@ class Runner:
     """Processes runs in this consumer process; built once, shared by every Huey worker thread."""
 
     def __init__(self, settings: Settings, store: RunStore, *, fetcher: Fetcher | None = None,
-                 rewriter: Rewriter | None = None, owner: str | None = None, timers: Timers | None = None,
-                 callbacks: Callbacks | None = None, fleet: FleetState | None = None):
+                 rewriter: Rewriter | None = None, images: ImageFetcher | None = None, owner: str | None = None,
+                 timers: Timers | None = None, callbacks: Callbacks | None = None, fleet: FleetState | None = None):
         self.settings = settings
         self.store = store
         self.owner = owner or consumer_id()
@@ -177,8 +180,10 @@ class Runner:
         self.limits = SharedLimits(self.fleet, self.owner)
         self.fetcher = fetcher or Fetcher(allowed_hosts=settings.allowed_hosts, timeout=settings.fetch_timeout,
                                           max_bytes=settings.fetch_max_bytes)
+        self.images = images or ImageFetcher(open_image_store(settings), allowed_hosts=settings.allowed_hosts,
+                                             timeout=settings.image_timeout)
         self.pipeline = Pipeline(self.fetcher, rewriter or Rewriter(timeout=settings.ai_timeout, answers=store,
-                                                                    limits=self.limits))
+                                                                    limits=self.limits), self.images)
         # Enough threads that model calls wait on the endpoint gates, never on the pool. The pools start items
         # in fair order (scheduler.py): sites take turns, whatever order their runs came in.
         self.item_threads = max(64, settings.ai_max_in_flight + 16)
@@ -204,6 +209,7 @@ class Runner:
             pool.shutdown()
         self.limits.close()
         self.callbacks.close()
+        self.images.close()
         self.leases.stop()
         self.watchdog.stop()
 
@@ -296,17 +302,20 @@ class Runner:
         if not watch.settle():
             log.warning("parse given up run_id=%s feed_url=%s", record.run_id, url)
             return None
-        fresh, new_count = select_entries(parsed.entries, set(record.request["seen_keys"]), len(parsed.entries))
+        fresh, new_count, changed = select_entries(parsed.entries, set(record.request["seen_keys"]),
+                                                   len(parsed.entries), known_hashes(record.request))
         try:
             # Before any article fetch or model call: what the filters leave out costs nothing.
             kept, skipped = filters.plan(fresh, record.request.get("options"), now=time.time())
         except FilterError as exc:
             self._close_run(record, "failed", site=site, error={"code": exc.code, "message": exc.message})
             return None
-        selected = kept[:record.request["max_items"]]
+        # Known entries whose source changed come after the new ones; the filters chose those once already.
+        owed = kept + changed
+        selected = owed[:record.request["max_items"]]
         feed = {"title": parsed.title, "etag": fetched.etag, "last_modified": fetched.last_modified,
                 "not_modified": False, "entries_total": len(parsed.entries), "entries_new": new_count,
-                "entries_deferred": len(kept) - len(selected), "permanent_redirect": fetched.permanent_redirect,
+                "entries_deferred": len(owed) - len(selected), "permanent_redirect": fetched.permanent_redirect,
                 "skipped": [skip.to_dict() for skip in skipped]}
         if not self.store.save_plan(record.run_id, self.owner, feed, selected):
             log.warning("plan not saved, lease lost run_id=%s", record.run_id)
@@ -319,7 +328,8 @@ class Runner:
         if not items:
             self._close_run(record, "done", site=site)
             return
-        run = RunInProgress(record=record, site=site, endpoint=endpoint, remaining=len(items))
+        run = RunInProgress(record=record, site=site, endpoint=endpoint, remaining=len(items),
+                            changed=frozenset(known_hashes(record.request)))
         self.leases.attach(record.run_id, run)
         pool = self._pool if endpoint is not None else self._plain_pool
         # An item with a model call has started when it gets its slot (the gate moves the clock); one
@@ -339,8 +349,10 @@ class Runner:
             if run.lost:
                 return
             try:
-                draft = self.pipeline.draft_for(item.entry, run.endpoint, run_options(run.record.request),
-                                                on_stage=watch.enter, retried=current.attempt > 1)
+                request = run.record.request
+                draft = self.pipeline.draft_for(item.entry, run.endpoint, run_options(request),
+                                                on_stage=watch.enter, retried=current.attempt > 1,
+                                                images=request.get("images"), source_changed=item.key in run.changed)
             except WorkerError as exc:
                 # A run cancelled or taken over by another consumer: its items are not ours to record.
                 if watch.settle() and not run.lost:
@@ -458,14 +470,28 @@ class Runner:
             self.callbacks.send(target[0], record.run_id, state, secret=target[1])
 
 
-def select_entries(entries, seen_keys: set[str], max_items: int) -> tuple[list[Entry], int]:
-    """The first `max_items` entries not seen before, in feed order, and how many new entries there were."""
+def known_hashes(request: dict) -> dict[str, str]:
+    """RunRequest.known as key -> the source_hash the plugin posted it with."""
+    return {known["key"]: known["source_hash"] for known in request.get("known") or ()}
+
+
+def select_entries(entries, seen_keys: set[str], max_items: int,
+                   known: dict[str, str] | None = None) -> tuple[list[Entry], int, list[Entry]]:
+    """The first `max_items` entries not seen before, in feed order; how many new entries there were; and the
+    known entries (the plugin's posted ones, with the hash they were posted with) whose source changed."""
+    known = known or {}
     new: list[Entry] = []
+    changed: list[Entry] = []
     keys: set[str] = set()
     for entry in entries:
-        if entry.key in seen_keys or entry.key in keys:
+        if entry.key in keys:
             continue
         keys.add(entry.key)
-        new.append(entry)
-    return new[:max_items], len(new)
+        if entry.key in known:
+            # Hashed only for the entries the plugin follows: hashing every article of every run costs.
+            if source_hash(entry) != known[entry.key]:
+                changed.append(entry)
+        elif entry.key not in seen_keys:
+            new.append(entry)
+    return new[:max_items], len(new), changed
 

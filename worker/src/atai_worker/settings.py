@@ -42,6 +42,7 @@ class Settings:
     fetch_timeout: float = 20.0
     fetch_max_bytes: int = 20_000_000
     stage_budget: float = 60.0
+    image_timeout: float = 10.0
     consumer_workers: int = 4
     # How long a run stays with a consumer that stopped renewing its lease (a dead one on another
     # machine; one on the same machine is seen dead at once). Renewed every fifth of it.
@@ -88,6 +89,7 @@ class Settings:
             fetch_timeout=_number(environ, "ATAI_FETCH_TIMEOUT", 20.0, float, minimum=1),
             fetch_max_bytes=_number(environ, "ATAI_FETCH_MAX_BYTES", 20_000_000, int, minimum=1024),
             stage_budget=_number(environ, "ATAI_STAGE_BUDGET", 60.0, float, minimum=1),
+            image_timeout=_number(environ, "ATAI_IMAGE_TIMEOUT", 10.0, float, minimum=0.5),
             consumer_workers=_number(environ, "ATAI_CONSUMER_WORKERS", 4, int, minimum=1),
             lease_seconds=_number(environ, "ATAI_LEASE_SECONDS", 10.0, float, minimum=2),
             item_retry_seconds=_number(environ, "ATAI_ITEM_RETRY_SECONDS", 120.0, float, minimum=0),

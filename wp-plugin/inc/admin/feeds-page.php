@@ -450,7 +450,7 @@ function render_items( int $feed_id ): void {
 	echo '<th scope="col">' . esc_html__( 'Post', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'Checks', 'automationtools-ai' ) . '</th>';
 	echo '<th scope="col">' . esc_html__( 'Cost', 'automationtools-ai' ) . '</th>';
-	echo '<th scope="col">' . esc_html__( 'Error', 'automationtools-ai' ) . '</th>';
+	echo '<th scope="col">' . esc_html__( 'Error and notes', 'automationtools-ai' ) . '</th>';
 	echo '</tr></thead><tbody>';
 	foreach ( $items as $item ) {
 		$title = '' !== $item['title'] ? $item['title'] : $item['link'];
@@ -465,6 +465,9 @@ function render_items( int $feed_id ): void {
 			$label = __( 'Skipped: not relevant', 'automationtools-ai' );
 		}
 		echo '</td><td>' . esc_html( $label );
+		if ( null !== $item['source_changed'] ) {
+			echo '<br /><strong class="atai-source-changed">' . esc_html__( 'Source changed', 'automationtools-ai' ) . '</strong>';
+		}
 		if ( 'failed' === $item['state'] && ! $not_relevant ) {
 			echo '<br /><small>' . esc_html(
 				Ledger\retry_note( $item ) ?? ( $item['failed_for_good']
@@ -497,6 +500,9 @@ function render_items( int $feed_id ): void {
 			Items_List\render_skip( $item, $skips[ $item['key'] ] ?? null );
 		} else {
 			echo esc_html( $item['error_message'] );
+		}
+		if ( '' !== $item['notes'] ) {
+			echo '<ul class="atai-notes"><li>' . implode( '</li><li>', array_map( 'esc_html', explode( "\n", $item['notes'] ) ) ) . '</li></ul>';
 		}
 		echo '</td></tr>';
 	}
@@ -546,7 +552,11 @@ function save_from_form( array $post ): string {
 	$feed_id = absint( $post['feed_id'] ?? 0 );
 	$input   = array();
 	foreach ( Feed::editable() as $field ) {
-		if ( isset( $post[ $field ] ) && is_scalar( $post[ $field ] ) ) {
+		$from_form = Feed_Options\definitions()[ $field ]['from_form'] ?? null;
+		if ( null !== $from_form ) {
+			// A richer control (a table of rows) posts several fields; its option builds its value from them.
+			$input[ $field ] = call_user_func( $from_form, $post );
+		} elseif ( isset( $post[ $field ] ) && is_scalar( $post[ $field ] ) ) {
 			$input[ $field ] = (string) $post[ $field ];
 		}
 	}

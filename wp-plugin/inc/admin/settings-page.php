@@ -83,6 +83,11 @@ function register_fields(): void {
 
 	add_settings_section( 'atai_health', __( 'Feed health', 'automationtools-ai' ), '__return_null', SLUG );
 	add_settings_field( Settings\HEALTH_DIGEST, Settings\label( Settings\HEALTH_DIGEST ), __NAMESPACE__ . '\\render_checkbox_field', SLUG, 'atai_health', field_args( Settings\HEALTH_DIGEST, 'checkbox', __( 'Once a day, e-mail the site\'s admin address the feeds that fail, are gone or stopped running. Nothing is sent on a day without problems; every admin screen shows them anyway.', 'automationtools-ai' ) ) );
+
+	add_settings_section( 'atai_posts', __( 'Images and publishing pace', 'automationtools-ai' ), '__return_false', SLUG );
+	add_settings_field( Settings\IMAGE_MAX_MB, Settings\label( Settings\IMAGE_MAX_MB ), __NAMESPACE__ . '\\render_number_field', SLUG, 'atai_posts', field_args( Settings\IMAGE_MAX_MB, 'number', __( 'Larger images are not copied; the post is made without them, with the reason on its item.', 'automationtools-ai' ) ) );
+	add_settings_field( Settings\IMAGE_MAX_MP, Settings\label( Settings\IMAGE_MAX_MP ), __NAMESPACE__ . '\\render_number_field', SLUG, 'atai_posts', field_args( Settings\IMAGE_MAX_MP, 'number', __( 'Width times height, in millions of pixels. Each image is checked before your server decodes it.', 'automationtools-ai' ) ) );
+	add_settings_field( Settings\DAILY_POST_CAP, Settings\label( Settings\DAILY_POST_CAP ), __NAMESPACE__ . '\\render_number_field', SLUG, 'atai_posts', field_args( Settings\DAILY_POST_CAP, 'number', __( 'At most this many imported posts are published a day; the others are scheduled for the next days. 0: no limit. Each feed may have its own limit too.', 'automationtools-ai' ) ) );
 }
 
 /**
