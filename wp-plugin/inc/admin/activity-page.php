@@ -56,13 +56,15 @@ function render(): void {
 		'items' => __( 'Items', 'automationtools-ai' ),
 		'runs'  => __( 'Runs', 'automationtools-ai' ),
 	);
-	$links = array();
+	echo '<ul class="subsubsub">';
+	$last = array_key_last( $views );
 	foreach ( $views as $name => $label ) {
 		$url     = add_query_arg( 'show', $name, admin_url( 'admin.php?page=' . SLUG ) );
 		$current = $name === $view ? ' class="current" aria-current="page"' : '';
-		$links[] = '<li><a href="' . esc_url( $url ) . '"' . $current . '>' . esc_html( $label ) . '</a></li>';
+		// The separator inside the item, as core's views do: a list holds only its items.
+		echo '<li><a href="' . esc_url( $url ) . '"' . $current . '>' . esc_html( $label ) . '</a>' . ( $name === $last ? '' : ' |' ) . '</li> '; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- $current is a fixed string.
 	}
-	echo '<ul class="subsubsub">' . implode( ' | ', $links ) . '</ul><br class="clear" />'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped as built.
+	echo '</ul><br class="clear" />';
 	echo '<form method="get" action="' . esc_url( admin_url( 'admin.php' ) ) . '">';
 	echo '<input type="hidden" name="page" value="' . esc_attr( SLUG ) . '" />';
 	echo '<input type="hidden" name="show" value="' . esc_attr( $view ) . '" />';
