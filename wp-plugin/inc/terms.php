@@ -217,7 +217,7 @@ function render_map( string $name, $value, string $described ): string {
 		'tag'      => __( 'the tag', 'automationtools-ai' ),
 	);
 	foreach ( $rows as $index => list( $source, $kind, $target ) ) {
-		$html .= '<tr><td><input type="text" class="regular-text" name="' . esc_attr( $name ) . '_source[' . $index . ']" value="' . esc_attr( $source ) . '" aria-label="' . esc_attr__( 'Feed category', 'automationtools-ai' ) . '" /></td><td><select name="' . esc_attr( $name ) . '_kind[' . $index . ']">';
+		$html .= '<tr><td><input type="text" class="regular-text" name="' . esc_attr( $name ) . '_source[' . $index . ']" value="' . esc_attr( $source ) . '" aria-label="' . esc_attr__( 'Feed category', 'automationtools-ai' ) . '" /></td><td><select name="' . esc_attr( $name ) . '_kind[' . $index . ']" aria-label="' . esc_attr__( 'Category or tag', 'automationtools-ai' ) . '">';
 		foreach ( $kinds as $choice => $label ) {
 			$html .= '<option value="' . esc_attr( $choice ) . '"' . selected( $kind, $choice, false ) . '>' . esc_html( $label ) . '</option>';
 		}

@@ -105,6 +105,8 @@ def _number_keys(values, unit: str | None) -> tuple[frozenset, frozenset]:
 
 
 _DIGIT = re.compile(r"\d")
+_CODE_HINT = re.compile(r"\d[^\W\d_]+\d")
+_CODE = re.compile(r"(?<![\w-])[\w-]*?\d[^\W\d_]+\d\w*")
 
 
 def mentions(sentence: str, words: frozenset[str] | None = None) -> list[Mention]:
@@ -122,6 +124,9 @@ def mentions(sentence: str, words: frozenset[str] | None = None) -> list[Mention
         text = EMAIL.sub(blank, URL.sub(blank, text))
     for phone in phones(text):
         text = text.replace(phone, " " * len(phone))
+    if _CODE_HINT.search(text):
+        # A word where digits and letters take turns (00a0c5, e2e, a1b2) is a code or a name, not an amount.
+        text = _CODE.sub(lambda match: " " * len(match.group(0)), text)
     tokens = []
     for match in _TOKENS.finditer(text):
         raw = match.group(0)
