@@ -50,6 +50,34 @@ final class DedupeTest extends RestTestCase {
 		$this->assertTrue( \ATAI\Contract\validate( 'Identity', $identity ) );
 	}
 
+	public function test_an_import_locks_its_own_story_only_so_other_stories_import_side_by_side(): void {
+		$feed  = self::create_feed();
+		$story = Contract_Fixtures::identity( 'https://news.example.org/a', Contract_Fixtures::signature( 1 ) + array( 'text_hash' => str_repeat( 'a', 32 ) ) );
+		$names = Dedupe\lock_names( $story );
+		// The URL, the text and each band: a draft of the same story shares one of them whatever it changed.
+		$this->assertCount( 2 + count( $story['bands'] ), $names );
+		$this->assertSame( $names, Dedupe\lock_names( array_reverse( $story, true ) ) );
+		$edited = Contract_Fixtures::identity( 'https://other.example.com/a', Contract_Fixtures::signature( 1, 40 ) );
+		$this->assertNotEmpty( array_intersect( $names, Dedupe\lock_names( $edited ) ) );
+
+		// Another request is deciding on this story: a draft of another story imports at once.
+		$other = new \mysqli( DB_HOST, DB_USER, DB_PASSWORD, DB_NAME );
+		$taken = $other->query( "SELECT GET_LOCK('" . $other->real_escape_string( $names[0] ) . "', 0)" )->fetch_row()[0];
+		$this->assertSame( '1', $taken );
+		try {
+			$posted = self::import( $feed, array( self::draft( $feed, 'another-story', Contract_Fixtures::signature( 2 ) ) ) )['posted'];
+			$this->assertCount( 1, $posted );
+		} finally {
+			$other->query( "SELECT RELEASE_LOCK('" . $other->real_escape_string( $names[0] ) . "')" );
+		}
+
+		// What an import takes it gives back.
+		$this->assertTrue( Dedupe\hold_lock( $story ) );
+		Dedupe\release_lock();
+		$this->assertSame( '1', $other->query( "SELECT GET_LOCK('" . $other->real_escape_string( $names[0] ) . "', 0)" )->fetch_row()[0] );
+		$other->close();
+	}
+
 	public function test_the_same_article_through_a_second_feed_is_skipped_with_its_reason(): void {
 		$first  = self::create_feed( array( 'title' => 'Valley Wire' ) );
 		$second = self::create_feed( array( 'title' => 'Harbour Gazette' ) );

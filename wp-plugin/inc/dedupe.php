@@ -19,7 +19,7 @@ use ATAI\Clock;
 use ATAI\Schema;
 use ATAI\Settings;
 
-/** The lock every import of this site takes before it decides (ATAI\Lock names it per site). */
+/** The prefix of the locks an import takes on its story before it decides (ATAI\Lock names them per site). */
 const LOCK = 'dedupe';
 
 /** Seconds an import waits for another request's imports to finish deciding. */
@@ -96,22 +96,102 @@ function statements( string $charset ): array {
 }
 
 /**
- * Wait for the site's import lock (held for one import's transaction); false when others kept it too long.
+ * Wait for the locks of a draft's story (held for one import's transaction); false when others kept them
+ * too long.
+ *
+ * One lock per way find_match() can find a story: its canonical URL, its text hash and each of its
+ * LSH bands. Two drafts that could be judged the same story share at least one of them, so they decide
+ * one after the other; drafts of different stories decide side by side.
  *
  * @since 0.2.0
+ *
+ * @param array<string, mixed>|null $identity The draft's Identity.
  */
-function hold_lock(): bool {
+function hold_lock( ?array $identity ): bool {
 	global $wpdb;
-	return '1' === $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, %d)', \ATAI\Lock\name( LOCK ), LOCK_WAIT ) );
+	$names = lock_names( $identity ?? array() );
+	if ( ! $names ) {
+		return true;
+	}
+	// In sorted order in one statement: two imports never each hold what the other waits for.
+	$takes = implode( ' + ', array_map( static fn( string $name ) => $wpdb->prepare( 'COALESCE(GET_LOCK(%s, %d), 0)', $name, LOCK_WAIT ), $names ) );
+	// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- each part is prepared above.
+	if ( count( $names ) === (int) $wpdb->get_var( "SELECT {$takes}" ) ) {
+		held_names( $names );
+		return true;
+	}
+	release_names( $names );
+	return false;
 }
 
 /**
- * Release the import lock.
+ * Release the locks hold_lock() took.
  *
  * @since 0.2.0
  */
 function release_lock(): void {
-	\ATAI\Lock\release( LOCK );
+	release_names( held_names() );
+	held_names( array() );
+}
+
+/**
+ * The lock names of a story, sorted (ATAI\Lock names them per site).
+ *
+ * @since 0.3.0
+ *
+ * @param array<string, mixed> $identity An Identity.
+ * @return string[]
+ */
+function lock_names( array $identity ): array {
+	$keys     = array();
+	$url_hash = url_hash( $identity['canonical_url'] ?? null );
+	if ( null !== $url_hash ) {
+		$keys[] = 'u' . $url_hash;
+	}
+	if ( is_string( $identity['text_hash'] ?? null ) ) {
+		$keys[] = 't' . substr( $identity['text_hash'], 0, 32 );
+	}
+	foreach ( (array) ( $identity['bands'] ?? array() ) as $band ) {
+		if ( is_string( $band ) ) {
+			$keys[] = 'b' . substr( $band, 0, 16 );
+		}
+	}
+	$names = array_values( array_unique( array_map( static fn( string $key ) => \ATAI\Lock\name( LOCK . '_' . $key ), $keys ) ) );
+	sort( $names );
+	return $names;
+}
+
+/**
+ * The lock names this request holds; with an argument, remember those instead.
+ *
+ * @since 0.3.0
+ *
+ * @param string[]|null $names Names to remember.
+ * @return string[]
+ */
+function held_names( ?array $names = null ): array {
+	static $held = array();
+	if ( null !== $names ) {
+		$held = $names;
+	}
+	return $held;
+}
+
+/**
+ * Release named locks in one statement (a name not held is passed over).
+ *
+ * @since 0.3.0
+ *
+ * @param string[] $names Lock names.
+ */
+function release_names( array $names ): void {
+	global $wpdb;
+	if ( ! $names ) {
+		return;
+	}
+	$releases = implode( ', ', array_map( static fn( string $name ) => $wpdb->prepare( 'RELEASE_LOCK(%s)', $name ), $names ) );
+	// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- each part is prepared above.
+	$wpdb->query( "SELECT {$releases}" );
 }
 
 /**

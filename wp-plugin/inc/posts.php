@@ -129,9 +129,9 @@ function import_draft( array $draft, Feed $feed, string $run_id, Import_Batch $b
 	}
 	// The slow parts (kses on a large article, creating terms, copying images) run before the transaction, so row locks stay short.
 	$prepared = Post_Data\prepare( $draft, $feed, $batch->deadline );
-	// One import decides at a time on this site, so two overlapping collections never both post a story;
-	// the lock spans the transaction only, so the slow parts above still run side by side.
-	if ( ! Dedupe\hold_lock() ) {
+	// One import decides at a time on a story, so two overlapping collections never both post it; the
+	// locks span the transaction only, so the slow parts above still run side by side.
+	if ( ! Dedupe\hold_lock( is_array( $draft['identity'] ?? null ) ? $draft['identity'] : null ) ) {
 		return new WP_Error( 'import_busy', __( 'import: another import on this site kept the duplicate check busy for too long; the item is tried again on the next run.', 'automationtools-ai' ) );
 	}
 	try {
