@@ -7,6 +7,15 @@
 
 	var __ = window.wp.i18n.__;
 
+	// A test's error in its result line: WordPress's message, or that none came.
+	function testFailed( result, error ) {
+		result.classList.add( 'is-error' );
+		result.textContent =
+			error && error.message
+				? error.message
+				: __( 'The test failed without an answer from WordPress.', 'automationtools-ai' );
+	}
+
 	function testConnection( button, result ) {
 		button.disabled = true;
 		result.className = 'atai-connection-result';
@@ -18,11 +27,7 @@
 				result.textContent = answer.message;
 			} )
 			.catch( function ( error ) {
-				result.classList.add( 'is-error' );
-				result.textContent =
-					error && error.message
-						? error.message
-						: __( 'The test failed without an answer from WordPress.', 'automationtools-ai' );
+				testFailed( result, error );
 			} )
 			.finally( function () {
 				button.disabled = false;
@@ -54,11 +59,7 @@
 				result.textContent += ' ' + list.message;
 			} )
 			.catch( function ( error ) {
-				result.classList.add( 'is-error' );
-				result.textContent =
-					error && error.message
-						? error.message
-						: __( 'The test failed without an answer from WordPress.', 'automationtools-ai' );
+				testFailed( result, error );
 			} )
 			.finally( function () {
 				button.disabled = false;

@@ -74,19 +74,7 @@ function register_routes(): void {
 				'methods'             => WP_REST_Server::READABLE,
 				'callback'            => __NAMESPACE__ . '\\list_feeds',
 				'permission_callback' => $admin,
-				'args'                => array(
-					'page'     => array(
-						'type'    => 'integer',
-						'minimum' => 1,
-						'default' => 1,
-					),
-					'per_page' => array(
-						'type'    => 'integer',
-						'minimum' => 1,
-						'maximum' => 100,
-						'default' => 50,
-					),
-				),
+				'args'                => paging_args( 50 ),
 			),
 			array(
 				'methods'             => WP_REST_Server::CREATABLE,
@@ -188,6 +176,30 @@ function register_routes(): void {
 			// Not a login: the worker proves itself with an HMAC of the body (see inc/callback.php).
 			'permission_callback' => 'ATAI\\Callback\\verify',
 		)
+	);
+}
+
+/**
+ * The page and per_page arguments of a route that lists in pages (at most 100 a page).
+ *
+ * @since 0.3.0
+ *
+ * @param int $per_page The page size when none is asked for.
+ * @return array<string, array<string, mixed>>
+ */
+function paging_args( int $per_page ): array {
+	return array(
+		'page'     => array(
+			'type'    => 'integer',
+			'minimum' => 1,
+			'default' => 1,
+		),
+		'per_page' => array(
+			'type'    => 'integer',
+			'minimum' => 1,
+			'maximum' => 100,
+			'default' => $per_page,
+		),
 	);
 }
 

@@ -11,7 +11,6 @@ namespace ATAI\Admin\Activity_Page;
 use ATAI\Admin\Activity_List_Table;
 use ATAI\Admin\Feed_Health_View;
 use ATAI\Admin\Feeds_Page;
-use ATAI\Admin\Post_Source;
 use ATAI\Run_Log;
 
 const SLUG = 'atai-activity';
@@ -86,10 +85,7 @@ function render(): void {
  */
 function render_runs(): void {
 	$filters    = Activity_List_Table::filters();
-	$feed_names = array();
-	foreach ( \ATAI\Feeds\all() as $feed ) {
-		$feed_names[ $feed->id ] = Post_Source\feed_name( $feed );
-	}
+	$feed_names = Activity_List_Table::feed_names();
 	echo '<p>' . esc_html__( 'Every run of the feeds, newest first: what the fetch found and what became of the items.', 'automationtools-ai' ) . '</p>';
 	echo '<div class="tablenav top">';
 	Activity_List_Table::filters_form(

@@ -150,9 +150,7 @@ class Activity_List_Table extends \WP_List_Table {
 			static fn( array $row ) => Ledger\from_row( $row ) + array( 'post_status' => $row['post_status'] ),
 			$rows ?: array()
 		);
-		foreach ( Feeds\all() as $feed ) {
-			$this->feed_names[ $feed->id ] = Post_Source\feed_name( $feed );
-		}
+		$this->feed_names = self::feed_names();
 		$this->_column_headers = array( $this->get_columns(), array(), array(), 'item' );
 		$this->set_pagination_args(
 			array(
@@ -191,6 +189,21 @@ class Activity_List_Table extends \WP_List_Table {
 			'queued'  => __( 'Waiting', 'automationtools-ai' ),
 		);
 		self::filters_form( $this->feed_names, $outcomes );
+	}
+
+	/**
+	 * Every feed's name by ID, as the rows and the filter show them.
+	 *
+	 * @since 0.3.0
+	 *
+	 * @return array<int, string>
+	 */
+	public static function feed_names(): array {
+		$names = array();
+		foreach ( Feeds\all() as $feed ) {
+			$names[ $feed->id ] = Post_Source\feed_name( $feed );
+		}
+		return $names;
 	}
 
 	/**

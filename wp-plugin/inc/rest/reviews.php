@@ -46,19 +46,8 @@ function register_routes(): void {
 			'methods'             => WP_REST_Server::READABLE,
 			'callback'            => __NAMESPACE__ . '\\list_reviews',
 			'permission_callback' => 'ATAI\\REST\\Permission\\administrators_only',
-			'args'                => array(
-				'page'     => array(
-					'type'    => 'integer',
-					'minimum' => 1,
-					'default' => 1,
-				),
-				'per_page' => array(
-					'type'    => 'integer',
-					'minimum' => 1,
-					'maximum' => 100,
-					'default' => 20,
-				),
-				'feed'     => array(
+			'args'                => REST\paging_args( 20 ) + array(
+				'feed' => array(
 					'type'    => 'integer',
 					'minimum' => 0,
 					'default' => 0,
